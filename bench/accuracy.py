@@ -1,0 +1,152 @@
+"""Extraction accuracy and stability benchmark over the shared article corpus.
+
+    python -m bench.accuracy [--corpus ../shared/corpus] [--limit N] [--workers 2] [--check]
+
+Per page: token F1 of our extraction and of trafilatura alone (same run), title exact match,
+then the offline mutation test: a noise variant whose content hash differs from the original
+page's is a *phantom* version; an edit variant with an unchanged hash is *missed*, and one
+with a changed hash whose extraction does not show the edit is a *wrong capture*.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from multiprocessing import Pool
+from pathlib import Path
+
+import trafilatura
+
+from newscrawl.extract import extract_article
+from newscrawl.normalize import content_hash, normalize_for_hash
+from tests.corpus import CorpusPage, corpus_dir, load_pages, token_f1
+from tests.mutations import edit_captured, edit_variants, noise_variants
+
+PHANTOM_MAX = 0.01
+RECALL_MIN = 0.99
+F1_MIN = 0.97
+
+
+@dataclass
+class PageResult:
+    name: str
+    f1: float
+    precision: float
+    recall: float
+    baseline_f1: float
+    title_ok: bool
+    seconds: float
+    noise: int = 0
+    phantoms: list[str] = field(default_factory=list)
+    edits: int = 0
+    missed: list[str] = field(default_factory=list)
+    wrong: list[str] = field(default_factory=list)
+
+
+def _hash(html: str | bytes, url: str) -> tuple[str | None, list[str], str]:
+    article = extract_article(html, url)
+    if article is None:
+        return None, [], ""
+    return content_hash(article.title, article.paragraphs), article.paragraphs, article.title
+
+
+def evaluate_page(page: CorpusPage, seed: int = 0) -> PageResult:
+    record, url = page.record, page.url
+    start = time.perf_counter()
+    article = extract_article(page.raw, url)
+    seconds = time.perf_counter() - start
+    paragraphs = article.paragraphs if article else []
+    precision, recall, f1 = token_f1(paragraphs, record["paragraphs"])
+    baseline = trafilatura.extract(page.html, url=url, include_comments=False) or ""
+    title_ok = bool(article) and normalize_for_hash(article.title) == normalize_for_hash(
+        record["title"]
+    )
+    result = PageResult(page.name, f1, precision, recall, token_f1([baseline], record["paragraphs"])[2],
+                        title_ok, seconds)  # fmt: skip
+
+    original = content_hash(article.title, paragraphs) if article else None
+    rng = random.Random(f"{seed}:{page.name}")
+    for name, html in noise_variants(page.html, record, rng):
+        result.noise += 1
+        if _hash(html, url)[0] != original:
+            result.phantoms.append(name)
+    for name, html, title, expected in edit_variants(page.html, record, rng):
+        result.edits += 1
+        digest, got, got_title = _hash(html, url)
+        if digest == original:
+            result.missed.append(name)
+        elif not edit_captured(got_title, got, record, title, expected):
+            result.wrong.append(name)
+    return result
+
+
+def _print_table(results: list[PageResult]) -> None:
+    print(f"{'page':38} {'F1':>6} {'P':>6} {'R':>6} {'traf':>6} {'title':>5} {'ms':>6}  issues")
+    for r in results:
+        issues = [f"phantom:{n}" for n in r.phantoms] + [f"missed:{n}" for n in r.missed]
+        issues += [f"wrong:{n}" for n in r.wrong]
+        print(
+            f"{r.name:38} {r.f1:6.3f} {r.precision:6.3f} {r.recall:6.3f} {r.baseline_f1:6.3f} "
+            f"{'ok' if r.title_ok else 'NO':>5} {r.seconds * 1000:6.0f}  {' '.join(issues)}"
+        )
+
+
+def summarize(results: list[PageResult]) -> dict[str, float]:
+    n = len(results)
+    noise = sum(r.noise for r in results)
+    edits = sum(r.edits for r in results)
+    missed = sum(len(r.missed) for r in results)
+    return {
+        "pages": n,
+        "f1": sum(r.f1 for r in results) / n,
+        "precision": sum(r.precision for r in results) / n,
+        "recall": sum(r.recall for r in results) / n,
+        "trafilatura_f1": sum(r.baseline_f1 for r in results) / n,
+        "title_match": sum(r.title_ok for r in results) / n,
+        "noise_variants": noise,
+        "phantom_rate": sum(len(r.phantoms) for r in results) / max(noise, 1),
+        "edit_variants": edits,
+        "edit_recall": (edits - missed) / max(edits, 1),
+        "wrong_captures": sum(len(r.wrong) for r in results),
+        "pages_per_second": n / sum(r.seconds for r in results),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=None, help="corpus directory")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N pages")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+
+    pages = load_pages(args.corpus or corpus_dir())[: args.limit]
+    with Pool(args.workers) as pool:
+        results = pool.map(evaluate_page, pages, chunksize=1)
+    _print_table(results)
+    summary = summarize(results)
+    print()
+    print(
+        f"pages {summary['pages']}: F1 {summary['f1']:.4f} (P {summary['precision']:.3f} "
+        f"R {summary['recall']:.3f}) vs trafilatura alone {summary['trafilatura_f1']:.4f}; "
+        f"title exact {summary['title_match']:.1%}"
+    )
+    print(
+        f"noise variants {summary['noise_variants']}: phantom rate {summary['phantom_rate']:.2%}; "
+        f"edit variants {summary['edit_variants']}: recall {summary['edit_recall']:.2%}, "
+        f"wrong captures {summary['wrong_captures']}; "
+        f"{summary['pages_per_second']:.1f} pages/s (one core)"
+    )
+    failed = (
+        summary["phantom_rate"] > PHANTOM_MAX
+        or summary["edit_recall"] < RECALL_MIN
+        or summary["f1"] < F1_MIN
+    )
+    return 1 if args.check and failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

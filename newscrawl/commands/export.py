@@ -1,0 +1,88 @@
+"""``scrapy export -o FILE``: every tracked article with its versions, as JSON Lines."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import nullcontext
+from typing import Any
+
+from pymongo import ASCENDING
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+
+from newscrawl.store import Store
+
+
+def article_records(store: Store, source: str | None = None) -> Iterator[dict[str, Any]]:
+    """One export record per tracked article, oldest first, versions in order."""
+    query = {"source": source} if source else {}
+    for article in store.articles.find(query).sort("first_seen", ASCENDING):
+        url = article["_id"]
+        diffs = {d["version"]: d for d in store.diffs.find({"url": url})}
+        versions = [_version_record(v, diffs.get(v["version"])) for v in store.history(url)]
+        yield {
+            "url": url,
+            "source": article.get("source"),
+            "title": article.get("title"),
+            "status": article.get("status"),
+            "first_seen": _iso(article.get("first_seen")),
+            "versions": versions,
+        }
+
+
+def _version_record(version: dict[str, Any], diff: dict[str, Any] | None) -> dict[str, Any]:
+    changes = {"added": diff["added"], "removed": diff["removed"]} if diff else {}
+    return {
+        "version": version["version"],
+        "fetched_at": _iso(version["fetched_at"]),
+        "title": version["title"],
+        "text": "\n\n".join(version["paragraphs"]),
+        "content_hash": version["content_hash"],
+        "minor": version.get("minor", False),
+        "revert_of": version.get("revert_of"),
+        "changes": changes,
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "-o FILE [--source NAME]"
+
+    def short_desc(self) -> str:
+        return "Export tracked articles and their versions as JSON Lines"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("-o", "--output", metavar="FILE", help="output file ('-' = stdout)")
+        parser.add_argument("--source", metavar="NAME", help="only articles of this source")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if not opts.output:
+            raise UsageError("give an output file with -o FILE (or -o - for stdout)")
+        store = Store.from_settings(self.settings)
+        try:
+            target = (
+                nullcontext(sys.stdout)
+                if opts.output == "-"
+                else open(opts.output, "w", encoding="utf-8")  # noqa: SIM115
+            )
+            with target as out:
+                count = 0
+                for record in article_records(store, opts.source):
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                    count += 1
+        finally:
+            store.close()
+        if opts.output != "-":
+            print(f"exported {count} articles to {opts.output}", file=sys.stderr)

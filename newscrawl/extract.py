@@ -1,0 +1,405 @@
+"""Article extraction: headline and body paragraphs, built to be stable under page noise.
+
+The page is parsed once with lxml. Structured data (JSON-LD, meta tags) gives the headline,
+byline and dates; trafilatura finds the body on the same tree, and a set of generic filters
+then removes what changes between fetches without being an edit of the article: link-only
+promos, "Read more" lines, timestamps, share counts, newsletter boxes, duplicates.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import lxml.html
+import trafilatura
+from lxml import etree
+from w3lib.encoding import html_to_unicode
+
+from newscrawl.normalize import clean_text, loose_key
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Article:
+    title: str
+    paragraphs: list[str]
+    byline: str | None = None
+    published: str | None = None
+    modified: str | None = None
+
+
+_ARTICLE_TYPES = frozenset(
+    {
+        "Article",
+        "NewsArticle",
+        "ReportageNewsArticle",
+        "AnalysisNewsArticle",
+        "OpinionNewsArticle",
+        "BackgroundNewsArticle",
+        "ReviewNewsArticle",
+        "AskPublicNewsArticle",
+        "BlogPosting",
+        "LiveBlogPosting",
+        "SatiricalArticle",
+        "ScholarlyArticle",
+        "TechArticle",
+        "Report",
+    }
+)
+# Characters lxml refuses or that only come from broken input.
+_INVALID_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+")
+
+# Lines that are page furniture, not article text (matched on the whole paragraph).
+_BOILERPLATE = re.compile(
+    r"""^(?:
+        (?:read|see|watch|listen|more|related|also\ read|read\ also|recommended|most\ read
+           |trending|don't\ miss|top\ stories|latest|explore\ more)\b[^.!?]{0,150}?[:：]\s*.*
+      | (?:\d+\s+)?related\ (?:stories|articles|content|coverage|posts)
+      | (?:updated|published|last\ updated|posted|first\ published)\b.{0,60}
+      | \d+\s+(?:seconds?|minutes?|mins?|hours?|hrs?|days?)\s+ago
+      | [\d.,]+\s*[kKmM]?\s+(?:shares?|comments?|views?|reads?)
+      | (?:share|share\ this\ (?:article|story)|advertisement|sponsored|skip\ advert
+           |(?:story|article)\ continues\ below(?:\ advertisement)?|comments)
+      | .{0,120}\bsign\ up\b.{0,160}\bnewsletters?\b.{0,160}
+      | .{0,80}\bnewsletters?\b.{0,40}\bsign\ up\b.{0,120}
+      | (?:follow|like)\ us\ on\b.{0,120}
+    )$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# Date/time-only lines such as "12:34 BST", "1 May 2024", "May 1, 2024 10:02 am EDT".
+_TIMESTAMP = re.compile(
+    r"""^[\s,.\-–|/]*(?:
+        (?:mon|tue|wed|thu|fri|sat|sun)[a-z]*
+      | (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?
+      | \d{1,4}(?:st|nd|rd|th)?
+      | \d{1,2}[:.]\d{2}(?:[:.]\d{2})?
+      | [ap]\.?m\.?
+      | [A-Z]{2,4}
+      | (?:updated|published|posted|at|on)
+    )(?:[\s,.\-–|/]+(?:
+        (?:mon|tue|wed|thu|fri|sat|sun)[a-z]*
+      | (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?
+      | \d{1,4}(?:st|nd|rd|th)?
+      | \d{1,2}[:.]\d{2}(?:[:.]\d{2})?
+      | [ap]\.?m\.?
+      | [A-Z]{2,4}
+      | (?:updated|published|posted|at|on)
+    ))*[\s,.]*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_HAS_DIGIT = re.compile(r"\d")
+_TAG = re.compile(r"<[^>]*>")
+
+_LINK_DENSITY_MAX = 0.6
+# Structured articleBody this many times longer than the extraction: the extractor missed text.
+_BODY_RESCUE_RATIO = 1.5
+_WORDS = re.compile(r"\w+")
+_HEADING_TAGS = frozenset({"head", "h1", "h2", "h3", "h4", "h5", "h6"})
+# Text blocks in trafilatura XML (p, head, item) and in HTML (body_css, fallback extractors).
+_BLOCK_TAGS = (
+    "p",
+    "head",
+    "item",
+    "quote",
+    "li",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+)
+
+
+def extract_article(
+    html: str | bytes, url: str, overrides: Mapping[str, Any] | None = None
+) -> Article | None:
+    """The article on a page, or None when the page holds no article (no title or no body).
+
+    Never raises: any failure on hostile input is logged and gives None.
+    """
+    try:
+        return _extract(html, url, overrides or {})
+    except Exception:  # the crawl must survive any page; the contract is "None, not raise"
+        logger.exception("extraction failed for %s", url)
+        return None
+
+
+def _extract(html: str | bytes, url: str, overrides: Mapping[str, Any]) -> Article | None:
+    tree = _parse(html)
+    if tree is None:
+        return None
+    for selector in overrides.get("drop_css") or ():
+        for element in tree.cssselect(selector):
+            _remove(element)
+    meta = _Metadata.read(tree)
+    title = _title(tree, meta, overrides.get("title_css"))
+    if not title:
+        return None
+    if overrides.get("body_css"):
+        paragraphs = _filter_blocks(_css_blocks(tree, overrides["body_css"]), title)
+    else:
+        paragraphs = _filter_blocks(_trafilatura_blocks(tree, url), title)
+        if meta.article_body and _words(meta.article_body) > _BODY_RESCUE_RATIO * _words(paragraphs):
+            paragraphs = _filter_blocks(_article_body_blocks(tree, meta.article_body), title)
+    if not paragraphs:
+        return None
+    return Article(
+        title=title,
+        paragraphs=paragraphs,
+        byline=meta.byline,
+        published=meta.published,
+        modified=meta.modified,
+    )
+
+
+def _parse(html: str | bytes) -> lxml.html.HtmlElement | None:
+    if isinstance(html, bytes):
+        _, html = html_to_unicode(None, html)
+    html = _INVALID_CHARS.sub("", html)
+    if not html.strip():
+        return None
+    # Bytes + explicit encoding: lxml refuses str input that carries an XML encoding declaration.
+    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
+    try:
+        return lxml.html.document_fromstring(html.encode("utf-8"), parser=parser)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def _remove(element: etree._Element) -> None:
+    """Remove an element but keep its tail text (which belongs to the parent)."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    if element.tail:
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
+
+
+def _text(element: etree._Element) -> str:
+    return clean_text("".join(element.itertext()))
+
+
+# --- structured data -----------------------------------------------------------------------
+
+
+@dataclass
+class _Metadata:
+    headline: str | None = None
+    article_body: str | None = None
+    byline: str | None = None
+    published: str | None = None
+    modified: str | None = None
+    og_title: str | None = None
+    meta_title: str | None = None
+
+    @classmethod
+    def read(cls, tree: lxml.html.HtmlElement) -> _Metadata:
+        meta = cls()
+        node = _jsonld_article(tree)
+        if node is not None:
+            meta.headline = _as_text(node.get("headline")) or _as_text(node.get("name"))
+            meta.article_body = _as_text(node.get("articleBody"))
+            meta.byline = _author_names(node.get("author"))
+            meta.published = _as_text(node.get("datePublished"))
+            meta.modified = _as_text(node.get("dateModified"))
+        tags = _meta_tags(tree)
+        meta.og_title = tags.get("og:title") or tags.get("twitter:title")
+        meta.meta_title = tags.get("title")
+        meta.byline = meta.byline or tags.get("author")
+        meta.published = meta.published or tags.get("article:published_time")
+        meta.modified = meta.modified or tags.get("article:modified_time")
+        return meta
+
+
+def _meta_tags(tree: lxml.html.HtmlElement) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for element in tree.iterfind(".//meta"):
+        key = (element.get("property") or element.get("name") or "").strip().lower()
+        value = clean_text(element.get("content") or "")
+        if key and value and key not in tags:
+            tags[key] = value
+    return tags
+
+
+def _jsonld_article(tree: lxml.html.HtmlElement) -> dict[str, Any] | None:
+    """The JSON-LD article node with a headline, preferring one that carries articleBody."""
+    found: list[dict[str, Any]] = []
+    for script in tree.xpath('//script[@type="application/ld+json"]'):
+        try:
+            data = json.loads(script.text or "", strict=False)
+        except (ValueError, RecursionError):
+            continue
+        found.extend(node for node in _walk_jsonld(data) if node.get("headline"))
+    if not found:
+        return None
+    return next((node for node in found if node.get("articleBody")), found[0])
+
+
+def _walk_jsonld(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
+    if depth > 5:
+        return
+    if isinstance(data, list):
+        for item in data:
+            yield from _walk_jsonld(item, depth + 1)
+    elif isinstance(data, dict):
+        kind = data.get("@type")
+        kinds = {kind} if isinstance(kind, str) else set(kind) if isinstance(kind, list) else set()
+        if kinds & _ARTICLE_TYPES:
+            yield data
+        if "@graph" in data:
+            yield from _walk_jsonld(data["@graph"], depth + 1)
+
+
+def _as_text(value: Any) -> str | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return clean_text(_TAG.sub(" ", str(value))) or None
+    return None
+
+
+def _author_names(value: Any) -> str | None:
+    values = value if isinstance(value, list) else [value]
+    names = []
+    for item in values:
+        name = item.get("name") if isinstance(item, dict) else item
+        text = _as_text(name)
+        if text and text not in names:
+            names.append(text)
+    return ", ".join(names) or None
+
+
+# --- title ---------------------------------------------------------------------------------
+
+
+def _title(tree: lxml.html.HtmlElement, meta: _Metadata, title_css: str | None) -> str:
+    """The headline most of the page's sources agree on (ties: JSON-LD, og:title, h1, <title>)."""
+    if title_css:
+        for element in tree.cssselect(title_css):
+            text = _text(element)
+            if text:
+                return text
+    h1 = next((t for t in (_text(e) for e in tree.iterfind(".//h1")) if t), None)
+    title_element = tree.find(".//title")
+    document_title = _strip_site_suffix(_text(title_element)) if title_element is not None else None
+    candidates = [c for c in (meta.headline, meta.og_title, h1, document_title) if c]
+    if not candidates:
+        return meta.meta_title or ""
+    votes = Counter(loose_key(c) for c in candidates)
+    return max(candidates, key=lambda c: votes[loose_key(c)])  # max keeps the first of equals
+
+
+def _strip_site_suffix(title: str) -> str:
+    parts = _TITLE_SEPARATORS.split(title)
+    return max(parts, key=len) if len(parts) > 1 else title
+
+
+# --- body ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Block:
+    text: str
+    link_chars: int
+    heading: bool = False
+
+
+def _trafilatura_blocks(tree: lxml.html.HtmlElement, url: str) -> list[_Block]:
+    document = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        include_comments=False,
+        include_links=True,
+        include_tables=False,
+        output_format="xml",
+    )
+    if document is None or document.body is None:
+        return []
+    return list(_body_blocks(document.body))
+
+
+def _body_blocks(element: etree._Element) -> Iterator[_Block]:
+    """Innermost text blocks, in order (the body is trafilatura XML or, from its fallbacks, HTML)."""
+    for child in element:
+        if not isinstance(child.tag, str):
+            continue
+        if child.tag in _BLOCK_TAGS and not _has_block_descendant(child):
+            yield _block(child, heading=child.tag in _HEADING_TAGS)
+        else:
+            yield from _body_blocks(child)
+
+
+def _has_block_descendant(element: etree._Element) -> bool:
+    return any(d is not element for d in element.iter(*_BLOCK_TAGS))
+
+
+def _block(element: etree._Element, heading: bool = False) -> _Block:
+    links = sum(len(clean_text("".join(ref.itertext()))) for ref in element.iter("ref", "a"))
+    return _Block(_text(element), links, heading)
+
+
+def _css_blocks(tree: lxml.html.HtmlElement, selector: str) -> list[_Block]:
+    containers = tree.cssselect(selector)
+    return list(_body_blocks(containers[0])) if containers else []
+
+
+def _words(text: str | list[str]) -> int:
+    return len(_WORDS.findall(text if isinstance(text, str) else " ".join(text)))
+
+
+def _article_body_blocks(tree: lxml.html.HtmlElement, article_body: str) -> list[_Block]:
+    """Blocks of the container of the page's paragraphs that JSON-LD ``articleBody`` holds.
+
+    Used when the generic extractor found much less text than the publisher's own body: the
+    structured body has no paragraph breaks and no subheadings, the page has both.
+    """
+    body_key = loose_key(article_body)
+    found = [
+        p for p in tree.iter("p") if len(key := loose_key(p.text_content())) >= 20 and key in body_key
+    ]
+    if len(found) < 2:
+        return []
+    container = found[0]
+    while container is not None and not all(container in p.iterancestors() for p in found):
+        container = container.getparent()
+    return list(_body_blocks(container)) if container is not None else []
+
+
+def _filter_blocks(blocks: list[_Block], title: str) -> list[str]:
+    title_key = loose_key(title)
+    seen: set[str] = set()
+    paragraphs = []
+    for block in blocks:
+        text = block.text
+        key = loose_key(text)
+        if not key or key in seen or key == title_key:
+            continue
+        if _is_noise(block):
+            continue
+        seen.add(key)
+        paragraphs.append(text)
+    return paragraphs
+
+
+def _is_noise(block: _Block) -> bool:
+    text = block.text
+    if block.link_chars > _LINK_DENSITY_MAX * len(text):
+        return True
+    if _BOILERPLATE.match(text):
+        return True
+    return bool(len(text) < 80 and _HAS_DIGIT.search(text) and _TIMESTAMP.match(text))

@@ -1,0 +1,29 @@
+"""Items passed from the spider through the pipelines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class ArticleItem:
+    """A fetched article page. The spider fills the first block; pipelines fill the rest."""
+
+    url: str  # canonical URL, the article's identity
+    source: str
+    fetched_at: datetime
+    response_url: str = ""  # where the page was finally served from (after redirects)
+    html: str = ""  # dropped by ChangeDetectionPipeline once the article is extracted
+    # ExtractPipeline
+    title: str = ""
+    paragraphs: list[str] = field(default_factory=list)
+    byline: str | None = None
+    published: str | None = None
+    modified: str | None = None
+    # HashPipeline
+    content_hash: str = ""
+    loose_hash: str = ""
+    # ChangeDetectionPipeline
+    outcome: str = ""
+    version: int = 0

@@ -1,0 +1,127 @@
+"""Publishers to follow, read from a TOML file of ``[[source]]`` tables.
+
+Each source has a ``name`` and ``feeds``; optionally ``domains`` (hosts whose articles are
+followed, default: the feed hosts without ``www.``/``feeds.``/``rss.``), ``skip`` and ``only``
+(URL regular expressions), ``extraction`` (overrides for ``newscrawl.extract``) and
+``revisit`` (``initial``, ``factor``, ``max``, ``stop_after`` in seconds).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from newscrawl.urls import host_of, on_domains
+
+_FEED_HOST_PREFIXES = ("www.", "feeds.", "rss.", "feed.")
+_REVISIT_KEYS = {"initial", "factor", "max", "stop_after"}
+_KEYS = {"name", "feeds", "domains", "skip", "only", "extraction", "revisit"}
+
+
+class SourcesError(ValueError):
+    """The sources file is missing or malformed; the message says where."""
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    feeds: tuple[str, ...]
+    domains: tuple[str, ...]
+    skip: tuple[re.Pattern[str], ...] = ()
+    only: tuple[re.Pattern[str], ...] = ()
+    extraction: dict[str, Any] = field(default_factory=dict)
+    revisit: dict[str, float] = field(default_factory=dict)
+
+    def follows(self, url: str) -> bool:
+        """Whether an article URL belongs to this source and passes its URL filters."""
+        if not on_domains(url, self.domains):
+            return False
+        if any(p.search(url) for p in self.skip):
+            return False
+        return not self.only or any(p.search(url) for p in self.only)
+
+
+def default_sources_path() -> Path:
+    return Path(str(resources.files("newscrawl") / "sources.toml"))
+
+
+def _strings(table: dict, key: str, where: str) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise SourcesError(f"{where}: '{key}' must be a list of non-empty strings")
+    return tuple(value)
+
+
+def _patterns(table: dict, key: str, where: str) -> tuple[re.Pattern[str], ...]:
+    try:
+        return tuple(re.compile(p) for p in _strings(table, key, where))
+    except re.error as exc:
+        raise SourcesError(f"{where}: bad regular expression in '{key}': {exc}") from exc
+
+
+def _feed_domain(feed: str) -> str:
+    host = host_of(feed)
+    for prefix in _FEED_HOST_PREFIXES:
+        host = host.removeprefix(prefix)
+    return host
+
+
+def _source(table: Any, index: int) -> Source:
+    where = f"source #{index + 1}"
+    if not isinstance(table, dict):
+        raise SourcesError(f"{where}: must be a table")
+    name = table.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise SourcesError(f"{where}: 'name' is required")
+    where = f"source {name!r}"
+    unknown = set(table) - _KEYS
+    if unknown:
+        raise SourcesError(f"{where}: unknown keys {sorted(unknown)}")
+    feeds = _strings(table, "feeds", where)
+    if not feeds:
+        raise SourcesError(f"{where}: 'feeds' must list at least one URL")
+    bad = [f for f in feeds if not f.startswith(("http://", "https://"))]
+    if bad:
+        raise SourcesError(f"{where}: feeds must be http(s) URLs, got {bad}")
+    domains = _strings(table, "domains", where) or tuple(dict.fromkeys(map(_feed_domain, feeds)))
+    revisit = table.get("revisit", {})
+    if not isinstance(revisit, dict) or set(revisit) - _REVISIT_KEYS:
+        raise SourcesError(f"{where}: 'revisit' accepts only {sorted(_REVISIT_KEYS)}")
+    extraction = table.get("extraction", {})
+    if not isinstance(extraction, dict):
+        raise SourcesError(f"{where}: 'extraction' must be a table")
+    return Source(
+        name=name.strip(),
+        feeds=feeds,
+        domains=tuple(d.lower() for d in domains),
+        skip=_patterns(table, "skip", where),
+        only=_patterns(table, "only", where),
+        extraction=extraction,
+        revisit={k: float(v) for k, v in revisit.items()},
+    )
+
+
+def load_sources(path: str | Path | None = None) -> list[Source]:
+    """Sources from ``path`` (default: the shipped sources.toml); SourcesError when invalid."""
+    path = Path(path) if path else default_sources_path()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SourcesError(f"cannot read sources file {path}: {exc}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SourcesError(f"{path} is not valid TOML: {exc}") from exc
+    tables = data.get("source", [])
+    if not isinstance(tables, list) or not tables:
+        raise SourcesError(f"{path}: no [[source]] tables")
+    sources = [_source(table, i) for i, table in enumerate(tables)]
+    names = [s.name for s in sources]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise SourcesError(f"{path}: duplicate source names {duplicated}")
+    return sources

@@ -1,0 +1,240 @@
+"""The ``feeds`` spider: poll every source's feeds, fetch new articles, re-check due ones.
+
+Arguments (``-a name=value``):
+
+* ``recheck``: ``due`` (default) re-checks tracked articles whose next check has come,
+  ``all`` re-checks every tracked article now, ``none`` only polls feeds.
+* ``sources``: comma-separated source names to limit the run to.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from newscrawl.feeds import FeedError, parse_feed
+from newscrawl.items import ArticleItem
+from newscrawl.schedule import RevisitPolicy
+from newscrawl.sources import Source, SourcesError, load_sources
+from newscrawl.store import crawler_store, utcnow
+from newscrawl.urls import canonical_url, on_domains
+
+logger = logging.getLogger(__name__)
+
+HTML_TYPES = (b"text/html", b"application/xhtml+xml")
+GONE = (404, 410)
+RECHECK_MODES = ("due", "all", "none")
+
+
+class FeedsSpider(scrapy.Spider):
+    name = "feeds"
+
+    def __init__(self, recheck: str = "due", sources: str = "", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if recheck not in RECHECK_MODES:
+            raise ValueError(f"recheck must be one of {RECHECK_MODES}, got {recheck!r}")
+        self.recheck = recheck
+        self.only_sources = {s.strip() for s in sources.split(",") if s.strip()}
+        self.sources_by_name: dict[str, Source] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> FeedsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        path = crawler.settings.get("NEWSCRAWL_SOURCES") or None
+        try:
+            sources = load_sources(path)
+        except SourcesError as exc:
+            raise SourcesError(f"NEWSCRAWL_SOURCES: {exc}") from exc
+        if spider.only_sources:
+            unknown = spider.only_sources - {s.name for s in sources}
+            if unknown:
+                raise ValueError(f"unknown sources {sorted(unknown)}")
+            sources = [s for s in sources if s.name in spider.only_sources]
+        spider.sources_by_name = {s.name: s for s in sources}
+        spider.policy = RevisitPolicy.from_settings(crawler.settings)
+        return spider
+
+    @property
+    def store(self):
+        return crawler_store(self.crawler)
+
+    # start --------------------------------------------------------------------------------
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        thread = self.store
+        for source in self.sources_by_name.values():
+            for feed in source.feeds:
+                state = await thread.call(thread.store.feed_state, feed)
+                yield self._feed_request(feed, source, state)
+        for article in await self._articles_to_recheck():
+            source = self.sources_by_name.get(article.get("source", ""))
+            if source is not None:
+                yield self._article_request(article["_id"], source, tracked=True)
+
+    async def _articles_to_recheck(self) -> list[dict[str, Any]]:
+        thread = self.store
+        if self.recheck == "all":
+            articles = await thread.call(thread.store.all_articles)
+        elif self.recheck == "due":
+            limit = self.settings.getint("NEWSCRAWL_RECHECK_LIMIT")
+            articles = await thread.call(thread.store.due_articles, utcnow(), limit)
+        else:
+            articles = []
+        self.crawler.stats.set_value("newscrawl/articles/rechecks", len(articles))
+        return articles
+
+    def _feed_request(self, feed: str, source: Source, state: dict[str, Any]) -> scrapy.Request:
+        headers = {}
+        if state.get("etag"):
+            headers["If-None-Match"] = state["etag"]
+        if state.get("last_modified"):
+            headers["If-Modified-Since"] = state["last_modified"]
+        return scrapy.Request(
+            feed,
+            callback=self.parse_feed,
+            errback=self.feed_failed,
+            headers=headers,
+            dont_filter=True,
+            meta={"source": source.name, "feed": feed},
+            priority=10,
+        )
+
+    def _article_request(self, url: str, source: Source, tracked: bool) -> scrapy.Request:
+        return scrapy.Request(
+            url,
+            callback=self.parse_article,
+            errback=self.article_failed,
+            meta={"source": source.name, "article": url, "tracked": tracked},
+        )
+
+    # feeds --------------------------------------------------------------------------------
+    async def parse_feed(self, response: Response) -> AsyncIterator[scrapy.Request]:
+        feed, source = response.meta["feed"], self.sources_by_name[response.meta["source"]]
+        thread, now, stats = self.store, utcnow(), self.crawler.stats
+        stats.inc_value("newscrawl/feeds/polled")
+        if response.status == 304:
+            stats.inc_value("newscrawl/feeds/not_modified")
+            await thread.call(
+                thread.store.save_feed_poll, feed, source.name, last_polled=now, last_status=304
+            )
+            return
+        if response.status != 200:
+            await self._feed_error(feed, source, f"http-{response.status}", "feed not available")
+            return
+        try:
+            entries = parse_feed(response.body)
+        except FeedError as exc:
+            await self._feed_error(feed, source, "malformed-feed", str(exc))
+            return
+        urls = [canonical_url(entry.link) for entry in entries]
+        followed = list(dict.fromkeys(u for u in urls if u and source.follows(u)))
+        known = await thread.call(thread.store.known_urls, followed)
+        new = [u for u in followed if u not in known]
+        stats.inc_value("newscrawl/feeds/entries", len(entries))
+        stats.inc_value("newscrawl/feeds/skipped_entries", len(entries) - len(followed))
+        await thread.call(
+            thread.store.save_feed_poll, feed, source.name,
+            last_polled=now, last_status=response.status, entries=len(entries),
+            etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"),
+            error=None,
+        )  # fmt: skip
+        logger.info("feed %s: %d entries, %d new articles", feed, len(entries), len(new))
+        for url in new:
+            yield self._article_request(url, source, tracked=False)
+
+    async def feed_failed(self, failure: Failure) -> None:
+        request = failure.request
+        source = self.sources_by_name[request.meta["source"]]
+        await self._feed_error(request.meta["feed"], source, _reason(failure), str(failure.value))
+
+    async def _feed_error(self, feed: str, source: Source, reason: str, message: str) -> None:
+        thread, now = self.store, utcnow()
+        logger.warning("feed %s (%s) failed: %s: %s", feed, source.name, reason, message)
+        self.crawler.stats.inc_value(f"newscrawl/feeds/errors/{reason}")
+        await thread.call(thread.store.record_error, "feed", feed, source.name, reason, message, now)
+        await thread.call(
+            thread.store.save_feed_poll, feed, source.name, last_polled=now, error=reason
+        )
+
+    # articles -----------------------------------------------------------------------------
+    async def parse_article(self, response: Response) -> AsyncIterator[ArticleItem]:
+        url, source = response.meta["article"], self.sources_by_name[response.meta["source"]]
+        if response.status in GONE:
+            await self._article_gone(url, source, response.status, response.meta["tracked"])
+            return
+        content_type = response.headers.get(b"Content-Type", b"text/html").lower()
+        if not isinstance(response, TextResponse) or not content_type.startswith(HTML_TYPES):
+            message = f"content type {content_type.decode('latin-1')!r} is not HTML"
+            await self._article_error(url, source, "not-html", message, response.meta["tracked"])
+            return
+        if not on_domains(response.url, source.domains):
+            message = f"redirected off the source's domains to {response.url}"
+            await self._article_error(url, source, "offsite-redirect", message, True)
+            return
+        self.crawler.stats.inc_value("newscrawl/articles/fetched")
+        yield ArticleItem(
+            url=url,
+            source=source.name,
+            fetched_at=utcnow(),
+            response_url=response.url,
+            html=response.text,
+        )
+
+    async def article_failed(self, failure: Failure) -> None:
+        request = failure.request
+        source = self.sources_by_name[request.meta["source"]]
+        url, tracked = request.meta["article"], request.meta["tracked"]
+        if failure.check(HttpError) and failure.value.response.status in GONE:
+            await self._article_gone(url, source, failure.value.response.status, tracked)
+            return
+        await self._article_error(url, source, _reason(failure), str(failure.value), tracked)
+
+    async def _article_gone(self, url: str, source: Source, status: int, tracked: bool) -> None:
+        self.crawler.stats.inc_value("newscrawl/articles/removed")
+        if tracked:
+            logger.info("removed: %s answered %d; history kept", url, status)
+            await self.store.call(self.store.store.mark_removed, url, status, utcnow())
+        else:
+            await self._article_error(url, source, f"http-{status}", "not found", tracked)
+
+    async def _article_error(
+        self, url: str, source: Source, reason: str, message: str, tracked: bool
+    ) -> None:
+        logger.warning("article %s (%s) failed: %s: %s", url, source.name, reason, message)
+        self.crawler.stats.inc_value(f"newscrawl/articles/errors/{reason}")
+        now = utcnow()
+        policy = self.policy.overridden(source.revisit)
+        retry_at = now + timedelta(seconds=policy.initial) if tracked else None
+        thread = self.store
+        await thread.call(
+            thread.store.record_error, "article", url, source.name, reason, message, now, retry_at
+        )
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def _reason(failure: Failure) -> str:
+    """Short machine-readable cause: http-500, timeout, dns, blocked-host, ..."""
+    if failure.check(HttpError):
+        return f"http-{failure.value.response.status}"
+    name = type(failure.value).__name__
+    reasons = {
+        "PrivateHostBlocked": "blocked-host",
+        "IgnoreRequest": "ignored",
+        "TimeoutError": "timeout",
+        "DownloadTimeoutError": "timeout",
+        "TCPTimedOutError": "timeout",
+        "DNSLookupError": "dns",
+        "ConnectionRefusedError": "connection-refused",
+        "ResponseNeverReceived": "no-response",
+    }
+    return reasons.get(name, name)

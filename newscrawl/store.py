@@ -1,0 +1,196 @@
+"""The tracker's MongoDB store: a real server via pymongo, or the embedded on-disk default.
+
+Collections (see README "Data model"):
+
+* ``articles``  one document per tracked article, ``_id`` = canonical URL; schedule and state.
+* ``versions``  one document per stored version, unique on ``(url, version)``.
+* ``diffs``     one document per version > 1, the diff from the version before, unique likewise.
+* ``feeds``     one document per feed URL: conditional-GET validators and last poll result.
+* ``errors``    one document per failed feed or article fetch.
+
+Every query uses the pymongo API only, so the same code runs on MongoDB and on litemongo
+(mongomock semantics on SQLite files) when ``MONGO_URI`` is unset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pymongo
+from pymongo import ASCENDING, DESCENDING
+from pymongo.database import Database
+from scrapy import signals
+from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, at MongoDB's millisecond precision (so stored and in-memory times agree)."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def redact_uri(uri: str) -> str:
+    """The URI with any password replaced, for logs."""
+    scheme, sep, rest = uri.partition("://")
+    userinfo, at, hostpart = rest.rpartition("@")
+    if not sep or not at:
+        return uri
+    user = userinfo.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{hostpart}"
+
+
+def open_database(settings: Any) -> tuple[Any, Database]:
+    """(client, database) chosen by MONGO_URI / MONGO_DATABASE / NEWSCRAWL_DATA_DIR."""
+    uri = settings.get("MONGO_URI") or ""
+    name = settings.get("MONGO_DATABASE") or "newscrawl"
+    if uri:
+        client = pymongo.MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=10_000)
+        logger.info("Store: MongoDB at %s, database %s", redact_uri(uri), name)
+    else:
+        import litemongo
+        from litemongo.sqlite_store import ServerStore
+
+        path = Path(settings.get("NEWSCRAWL_DATA_DIR") or ".newscrawl").resolve()
+        client = litemongo.MongoClient(ServerStore(path), tz_aware=True)
+        logger.info("Store: embedded, in %s, database %s", path, name)
+    return client, client[name]
+
+
+class Store:
+    """Typed access to the collections; the change-detection logic lives in ``tracker``."""
+
+    def __init__(self, client: Any, db: Database) -> None:
+        self.client = client
+        self.db = db
+        self.articles = db["articles"]
+        self.versions = db["versions"]
+        self.diffs = db["diffs"]
+        self.feeds = db["feeds"]
+        self.errors = db["errors"]
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Store:
+        store = cls(*open_database(settings))
+        store.ensure_indexes()
+        return store
+
+    def ensure_indexes(self) -> None:
+        self.versions.create_index([("url", ASCENDING), ("version", ASCENDING)], unique=True)
+        self.versions.create_index([("url", ASCENDING), ("content_hash", ASCENDING)])
+        self.diffs.create_index([("url", ASCENDING), ("version", ASCENDING)], unique=True)
+        self.diffs.create_index([("fetched_at", DESCENDING)])
+        self.articles.create_index([("next_check", ASCENDING)])
+        self.articles.create_index([("source", ASCENDING)])
+        self.errors.create_index([("at", DESCENDING)])
+
+    def close(self) -> None:
+        self.client.close()
+
+    # feeds -----------------------------------------------------------------------------
+    def feed_state(self, url: str) -> dict[str, Any]:
+        return self.feeds.find_one({"_id": url}) or {}
+
+    def save_feed_poll(self, url: str, source: str, **fields: Any) -> None:
+        self.feeds.update_one(
+            {"_id": url}, {"$set": {"source": source, **fields}}, upsert=True
+        )
+
+    # articles --------------------------------------------------------------------------
+    def known_urls(self, urls: Iterable[str]) -> set[str]:
+        urls = list(urls)
+        if not urls:
+            return set()
+        return {doc["_id"] for doc in self.articles.find({"_id": {"$in": urls}}, {"_id": 1})}
+
+    def due_articles(self, now: datetime, limit: int) -> list[dict[str, Any]]:
+        """Active articles whose next check is due, most overdue first."""
+        cursor = (
+            self.articles.find({"next_check": {"$lte": now}}, {"_id": 1, "source": 1})
+            .sort("next_check", ASCENDING)
+            .limit(limit)
+        )
+        return list(cursor)
+
+    def all_articles(self) -> list[dict[str, Any]]:
+        return list(self.articles.find({}, {"_id": 1, "source": 1}))
+
+    def mark_removed(self, url: str, http_status: int, now: datetime) -> None:
+        """The publisher answered 404/410: stop checking, keep the history."""
+        self.articles.update_one(
+            {"_id": url},
+            {
+                "$set": {
+                    "status": "removed",
+                    "http_status": http_status,
+                    "last_checked": now,
+                    "removed_at": now,
+                    "next_check": None,
+                }
+            },
+        )
+
+    # errors ----------------------------------------------------------------------------
+    def record_error(
+        self,
+        kind: str,
+        url: str,
+        source: str,
+        reason: str,
+        message: str,
+        now: datetime,
+        retry_at: datetime | None = None,
+    ) -> None:
+        """Keep a per-feed / per-article error record; a tracked article is retried at retry_at."""
+        self.errors.insert_one(
+            {"at": now, "kind": kind, "url": url, "source": source, "reason": reason,
+             "message": message[:2000]}  # fmt: skip
+        )
+        if kind == "article" and retry_at is not None:
+            self.articles.update_one(
+                {"_id": url, "next_check": {"$ne": None}},
+                {
+                    "$set": {"last_error": reason, "last_checked": now, "next_check": retry_at},
+                    "$inc": {"errors": 1},
+                },
+            )
+
+    def history(self, url: str) -> list[dict[str, Any]]:
+        return list(self.versions.find({"url": url}).sort("version", ASCENDING))
+
+
+class StoreThread:
+    """Runs every store call of a crawl on one dedicated thread, off the reactor.
+
+    One thread because the embedded store's sqlite3 connections belong to the thread that
+    opened them; off the reactor so downloads go on while the store works.
+    """
+
+    def __init__(self, settings: Any) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newscrawl-store")
+        self.store: Store = self._executor.submit(Store.from_settings, settings).result()
+
+    async def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Await ``fn(*args, **kwargs)`` run on the store thread (fn gets no store argument)."""
+        return await asyncio.wrap_future(self._executor.submit(fn, *args, **kwargs))
+
+    def close(self) -> None:
+        self._executor.submit(self.store.close).result()
+        self._executor.shutdown(wait=True)
+
+
+def crawler_store(crawler: Crawler) -> StoreThread:
+    """The crawl's StoreThread, shared by the spider and the pipelines, closed with the spider."""
+    store = getattr(crawler, "newscrawl_store", None)
+    if store is None:
+        store = StoreThread(crawler.settings)
+        crawler.newscrawl_store = store
+        crawler.signals.connect(store.close, signal=signals.spider_closed)
+    return store

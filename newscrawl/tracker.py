@@ -1,0 +1,214 @@
+"""Change detection: decide whether a fetched article is new, unchanged or a new version.
+
+Version numbers are claimed by inserting ``(url, version)`` into ``versions``, which has a
+unique index: of several processes storing the same article at once, one insert wins and
+the others get a DuplicateKeyError, re-read the latest version and decide again. So no
+version number is ever doubled or skipped, and a text stored by another process counts as
+"already stored".
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pymongo import DESCENDING
+from pymongo.errors import DuplicateKeyError
+
+from newscrawl.diff import diff_article
+from newscrawl.schedule import RevisitPolicy
+from newscrawl.store import Store
+
+logger = logging.getLogger(__name__)
+
+MAX_CLAIM_ATTEMPTS = 20
+
+NEW = "new"  # first sight: version 1 stored
+CHANGED = "changed"  # a new version stored
+REVERT = "revert"  # a new version whose text equals an earlier version's
+UNCHANGED = "unchanged"  # same text as the latest version
+FLIP_FLOP = "flip-flop"  # a back-and-forth between two versions already recorded
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One fetched and extracted article, as the pipelines hand it over."""
+
+    url: str
+    source: str
+    fetched_at: datetime
+    title: str
+    paragraphs: list[str]
+    content_hash: str
+    loose_hash: str
+    byline: str | None = None
+    published: str | None = None
+    modified: str | None = None
+    response_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str
+    version: int
+    minor: bool = False
+    revert_of: int | None = None
+
+
+class Tracker:
+    def __init__(self, store: Store, policy: RevisitPolicy) -> None:
+        self.store = store
+        self.policy = policy
+
+    def record(self, page: Fetched, policy: RevisitPolicy | None = None) -> Outcome:
+        policy = policy or self.policy
+        article = self.store.articles.find_one({"_id": page.url})
+        if article and article.get("content_hash") == page.content_hash:
+            return self._unchanged(page, article, policy, int(article.get("versions", 0)))
+        for _ in range(MAX_CLAIM_ATTEMPTS):
+            latest = self.store.versions.find_one({"url": page.url}, sort=[("version", DESCENDING)])
+            if latest and latest["content_hash"] == page.content_hash:
+                article = article or self.store.articles.find_one({"_id": page.url}) or {}
+                return self._unchanged(page, article, policy, latest["version"])
+            revert_of = self._earlier_version(page)
+            if latest and revert_of and self._is_flip_flop(page, latest):
+                article = article or self.store.articles.find_one({"_id": page.url}) or {}
+                return self._unchanged(page, article, policy, latest["version"], flip_flop=True)
+            outcome = self._store_version(page, latest, revert_of)
+            if outcome is not None:
+                self._after_change(page, outcome, policy)
+                return outcome
+        raise RuntimeError(f"could not claim a version number for {page.url}")
+
+    # decisions --------------------------------------------------------------------------
+    def _earlier_version(self, page: Fetched) -> int | None:
+        earlier = self.store.versions.find_one(
+            {"url": page.url, "content_hash": page.content_hash}, sort=[("version", 1)]
+        )
+        return earlier["version"] if earlier else None
+
+    def _is_flip_flop(self, page: Fetched, latest: dict[str, Any]) -> bool:
+        """The move latest -> this text was already recorded once: do not record it again."""
+        return (
+            self.store.versions.find_one(
+                {
+                    "url": page.url,
+                    "content_hash": page.content_hash,
+                    "previous_hash": latest["content_hash"],
+                },
+                {"_id": 1},
+            )
+            is not None
+        )
+
+    # writes -----------------------------------------------------------------------------
+    def _store_version(
+        self, page: Fetched, latest: dict[str, Any] | None, revert_of: int | None
+    ) -> Outcome | None:
+        """Insert the next version; None when another process claimed that number first."""
+        number = latest["version"] + 1 if latest else 1
+        minor = bool(latest) and latest.get("loose_hash") == page.loose_hash
+        doc = {
+            "url": page.url,
+            "version": number,
+            "source": page.source,
+            "fetched_at": page.fetched_at,
+            "title": page.title,
+            "paragraphs": page.paragraphs,
+            "byline": page.byline,
+            "published": page.published,
+            "modified": page.modified,
+            "content_hash": page.content_hash,
+            "loose_hash": page.loose_hash,
+            "previous_hash": latest["content_hash"] if latest else None,
+            "minor": minor,
+            "revert_of": revert_of,
+        }
+        try:
+            self.store.versions.insert_one(doc)
+        except DuplicateKeyError:
+            logger.debug("version %s of %s stored concurrently; re-reading", number, page.url)
+            return None
+        if latest:
+            self._store_diff(page, latest, number, minor, revert_of)
+        kind = NEW if number == 1 else REVERT if revert_of else CHANGED
+        return Outcome(kind=kind, version=number, minor=minor, revert_of=revert_of)
+
+    def _store_diff(
+        self,
+        page: Fetched,
+        latest: dict[str, Any],
+        number: int,
+        minor: bool,
+        revert_of: int | None,
+    ) -> None:
+        diff = diff_article(latest["title"], latest["paragraphs"], page.title, page.paragraphs)
+        doc = {
+            "url": page.url,
+            "source": page.source,
+            "version": number,
+            "from_version": latest["version"],
+            "fetched_at": page.fetched_at,
+            "previous_fetched_at": latest["fetched_at"],
+            "minor": minor,
+            "revert_of": revert_of,
+            **{k: v for k, v in diff.items() if k != "minor"},
+        }
+        try:
+            self.store.diffs.insert_one(doc)
+        except DuplicateKeyError:  # written by an earlier, interrupted attempt
+            logger.debug("diff %s of %s already stored", number, page.url)
+
+    def _after_change(self, page: Fetched, outcome: Outcome, policy: RevisitPolicy) -> None:
+        interval, next_check = policy.after_change(page.fetched_at)
+        self.store.articles.update_one(
+            {"_id": page.url},
+            {
+                "$setOnInsert": {"first_seen": page.fetched_at, "flip_flops": 0},
+                "$max": {"versions": outcome.version},
+                "$set": {
+                    "url": page.url,
+                    "source": page.source,
+                    "title": page.title,
+                    "content_hash": page.content_hash,
+                    "status": "active",
+                    "last_checked": page.fetched_at,
+                    "last_changed": page.fetched_at,
+                    "interval": interval,
+                    "next_check": next_check,
+                    "response_url": page.response_url,
+                    "errors": 0,
+                },
+            },
+            upsert=True,
+        )
+
+    def _unchanged(
+        self,
+        page: Fetched,
+        article: dict[str, Any],
+        policy: RevisitPolicy,
+        version: int,
+        flip_flop: bool = False,
+    ) -> Outcome:
+        """Only the schedule moves on; a flip-flop (a toggle already recorded) is counted."""
+        last_changed = article.get("last_changed") or page.fetched_at
+        interval, next_check = policy.after_unchanged(
+            page.fetched_at, float(article.get("interval") or policy.initial), last_changed
+        )
+        update: dict[str, Any] = {
+            "$set": {
+                "content_hash": page.content_hash,
+                "status": "active" if next_check else "dormant",
+                "last_checked": page.fetched_at,
+                "interval": interval,
+                "next_check": next_check,
+                "errors": 0,
+            }
+        }
+        if flip_flop:
+            update["$inc"] = {"flip_flops": 1}
+        self.store.articles.update_one({"_id": page.url}, update)
+        return Outcome(kind=FLIP_FLOP if flip_flop else UNCHANGED, version=version)

@@ -1,0 +1,100 @@
+"""Fixtures: a loopback site, an isolated store, and real ``scrapy crawl`` runs against both.
+
+With ``MONGO_URI`` set, every test gets its own database on that server (dropped afterwards);
+otherwise an embedded store in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from newscrawl.store import Store
+from tests.mockserver import Site
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    server = Site().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def store_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """Environment selecting a fresh, isolated store for crawls and for the test itself."""
+    env = {
+        "NEWSCRAWL_DATA_DIR": str(tmp_path / "data"),
+        "MONGO_DATABASE": f"newscrawl_test_{uuid.uuid4().hex[:12]}",
+        "MONGO_URI": os.environ.get("MONGO_URI", ""),
+    }
+    yield env
+    if env["MONGO_URI"]:
+        import pymongo
+
+        with pymongo.MongoClient(env["MONGO_URI"]) as client:
+            client.drop_database(env["MONGO_DATABASE"])
+
+
+@pytest.fixture
+def open_store(store_env: dict[str, str]) -> Iterator[Callable[[], Store]]:
+    """Opens the test's store (call it after a crawl to see what the crawl wrote)."""
+    opened: list[Store] = []
+
+    def _open() -> Store:
+        store = Store.from_settings(store_env)
+        opened.append(store)
+        return store
+
+    yield _open
+    for store in opened:
+        store.close()
+
+
+def write_sources(path: Path, site: Site, feeds: list[str], extra: str = "") -> Path:
+    domain = "127.0.0.1"
+    feed_list = ", ".join(f'"{site.url(f)}"' for f in feeds)
+    path.write_text(
+        f'[[source]]\nname = "Local"\nfeeds = [{feed_list}]\ndomains = ["{domain}"]\n{extra}\n'
+    )
+    return path
+
+
+@pytest.fixture
+def crawl(
+    site: Site, store_env: dict[str, str], tmp_path: Path
+) -> Callable[..., subprocess.CompletedProcess]:
+    """Runs ``scrapy crawl feeds`` in a subprocess against ``site`` and the test's store."""
+
+    def _crawl(
+        *args: str,
+        feeds: tuple[str, ...] = ("/feed.xml",),
+        sources_extra: str = "",
+        settings: dict[str, str] | None = None,
+        check: bool = True,
+    ) -> subprocess.CompletedProcess:
+        sources = write_sources(tmp_path / "sources.toml", site, list(feeds), sources_extra)
+        env = {
+            **os.environ,
+            **store_env,
+            "NEWSCRAWL_SOURCES": str(sources),
+            "NEWSCRAWL_ALLOW_PRIVATE_HOSTS": "True",
+        }
+        cmd = [sys.executable, "-m", "scrapy", "crawl", "feeds", *args]
+        fast = {"AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0", "LOG_LEVEL": "INFO"}
+        for name, value in {**fast, **(settings or {})}.items():
+            cmd += ["-s", f"{name}={value}"]
+        result = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+        if check and (result.returncode != 0 or "Traceback" in result.stderr):
+            raise AssertionError(f"crawl failed ({result.returncode}):\n{result.stderr[-6000:]}")
+        return result
+
+    return _crawl

@@ -1,0 +1,68 @@
+"""Shared loading of the article corpus (``../shared/corpus`` or ``$NEWSCRAWL_CORPUS``)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from w3lib.encoding import html_to_unicode
+
+
+@dataclass(frozen=True)
+class CorpusPage:
+    name: str
+    raw: bytes
+    html: str
+    record: dict[str, Any]
+
+    @property
+    def url(self) -> str:
+        return self.record["url"]
+
+
+def corpus_dir() -> Path:
+    """The corpus directory: ``$NEWSCRAWL_CORPUS`` or ``shared/corpus`` beside the repository."""
+    env = os.environ.get("NEWSCRAWL_CORPUS")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+
+
+@cache
+def _load(directory: Path) -> tuple[CorpusPage, ...]:
+    pages = []
+    for path in sorted(directory.glob("*/*.html.gz")):
+        raw = gzip.decompress(path.read_bytes())
+        stem = path.name.removesuffix(".html.gz")
+        record = json.loads(path.with_name(f"{stem}.json").read_text())
+        _, html = html_to_unicode(None, raw)
+        name = f"{path.parent.name}/{stem}"
+        pages.append(CorpusPage(name=name, raw=raw, html=html, record=record))
+    return tuple(pages)
+
+
+def load_pages(directory: Path | None = None) -> list[CorpusPage]:
+    """All corpus pages, sorted by name (cached per directory)."""
+    return list(_load((directory or corpus_dir()).resolve()))
+
+
+_TOKEN = re.compile(r"\w+")
+
+
+def token_f1(got: list[str], expected: list[str]) -> tuple[float, float, float]:
+    """(precision, recall, F1) of lowercase word tokens, as multisets."""
+    got_tokens = Counter(_TOKEN.findall(" ".join(got).lower()))
+    expected_tokens = Counter(_TOKEN.findall(" ".join(expected).lower()))
+    overlap = sum((got_tokens & expected_tokens).values())
+    if not overlap:
+        return 0.0, 0.0, 0.0
+    precision = overlap / sum(got_tokens.values())
+    recall = overlap / sum(expected_tokens.values())
+    return precision, recall, 2 * precision * recall / (precision + recall)

@@ -1,0 +1,132 @@
+"""A loopback HTTP server whose pages a test can change between crawls.
+
+Answers conditional requests (ETag / Last-Modified) like a well-behaved publisher, and logs
+every request so tests can check what the crawler asked for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from xml.sax.saxutils import escape
+
+
+@dataclass
+class Page:
+    body: bytes
+    content_type: str = "text/html; charset=utf-8"
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    last_modified: str = field(default_factory=lambda: formatdate(time.time(), usegmt=True))
+    delay: float = 0.0
+
+    @property
+    def etag(self) -> str:
+        return '"' + hashlib.sha1(self.body).hexdigest()[:16] + '"'
+
+
+@dataclass
+class LoggedRequest:
+    path: str
+    headers: dict[str, str]
+    status: int
+    sent: int
+
+
+class Site:
+    """Pages keyed by path; ``put`` replaces one, effective for the next request."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, Page] = {}
+        self.log: list[LoggedRequest] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def put(self, path: str, body: bytes | str, **kwargs) -> None:
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        with self._lock:
+            old = self.pages.get(path)
+            page = Page(body=body, **kwargs)
+            if old is not None and old.body == body and "last_modified" not in kwargs:
+                page.last_modified = old.last_modified
+            self.pages[path] = page
+
+    def remove(self, path: str) -> None:
+        with self._lock:
+            self.pages.pop(path, None)
+
+    def requests_for(self, path: str) -> list[LoggedRequest]:
+        return [r for r in self.log if r.path == path]
+
+    def start(self) -> Site:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            with site._lock:
+                page = site.pages.get(self.path)
+            if page is None:
+                self._send(404, b"not found", "text/plain", {})
+                return
+            if page.delay:
+                time.sleep(page.delay)
+            headers = {"ETag": page.etag, "Last-Modified": page.last_modified, **page.headers}
+            etag_match = self.headers.get("If-None-Match") == page.etag
+            date_match = self.headers.get("If-Modified-Since") == page.last_modified
+            if page.status == 200 and (etag_match or date_match):
+                self._send(304, b"", None, headers)
+            else:
+                self._send(page.status, page.body, page.content_type, headers)
+
+        def _send(self, status: int, body: bytes, ctype: str | None, headers: dict) -> None:
+            site.log.append(LoggedRequest(self.path, dict(self.headers), status, len(body)))
+            self.send_response(status)
+            if ctype:
+                self.send_header("Content-Type", ctype)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if status != 304:
+                self.wfile.write(body)
+
+        def log_message(self, format: str, *args) -> None:  # noqa: A002 - silence stderr
+            pass
+
+    return Handler
+
+
+def rss(title: str, links: list[str]) -> str:
+    """A minimal RSS 2.0 document listing ``links``."""
+    items = "".join(
+        f"<item><title>Story {i}</title><link>{escape(link)}</link><guid>{escape(link)}</guid></item>"
+        for i, link in enumerate(links)
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>{escape(title)}</title><link>http://example.invalid/</link>{items}</channel></rss>"
+    )

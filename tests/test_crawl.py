@@ -1,0 +1,259 @@
+"""End to end: real ``scrapy crawl feeds`` runs against a local site whose pages change.
+
+Pages are real publishers' pages from the corpus; noise goes around their articles, edits
+go into them (``tests.mutations``).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+from tests.corpus import load_pages
+from tests.mutations import edit_captured, edit_variants, noise_variants
+from tests.mockserver import rss
+
+
+
+def _spread(count: int = 3) -> list:
+    """A spread of publishers (no page chosen by name): every 9th page of the sorted corpus
+    on which the mutation generator finds the article structure it needs."""
+    rng = random.Random(0)
+    usable = [
+        page
+        for page in load_pages()[::9]
+        if len(noise_variants(page.html, page.record, rng)) >= 10
+        and len(edit_variants(page.html, page.record, rng)) >= 4
+    ]
+    return usable[:count]
+
+
+PAGES = _spread()
+
+
+def serve(site, htmls: list[str], feed: str = "/feed.xml") -> list[str]:
+    """Serve one HTML page per article plus a feed linking them (with tracking parameters)."""
+    for i, html in enumerate(htmls):
+        site.put(f"/news/{i}.html", html)
+    links = [site.url(f"/news/{i}.html?utm_source=rss&utm_medium=feed") for i in range(len(htmls))]
+    site.put(feed, rss("Local news", links), content_type="application/rss+xml")
+    return [site.url(f"/news/{i}.html") for i in range(len(htmls))]
+
+
+def versions_of(store, url: str) -> list[dict]:
+    return store.history(url)
+
+
+def stats_of(result: subprocess.CompletedProcess) -> str:
+    return result.stderr
+
+
+def test_first_crawl_stores_version_one_then_unchanged_recheck_stores_nothing(
+    site, crawl, open_store
+):
+    urls = serve(site, [p.html for p in PAGES])
+    crawl()
+    store = open_store()
+    assert sorted(a["_id"] for a in store.articles.find()) == sorted(urls)
+    for url, page in zip(urls, PAGES, strict=True):
+        (version,) = versions_of(store, url)
+        assert version["version"] == 1
+        assert version["title"]
+        assert len(version["paragraphs"]) >= 3
+    article = store.articles.find_one({"_id": urls[0]})
+    assert article["next_check"] > article["last_checked"]
+
+    result = crawl("-a", "recheck=all")
+    assert "'newscrawl/articles/unchanged': 3" in result.stderr
+    assert "'newscrawl/feeds/not_modified': 1" in result.stderr
+    feed_requests = site.requests_for("/feed.xml")
+    assert feed_requests[-1].status == 304
+    assert feed_requests[-1].headers.get("If-None-Match")
+    assert all(len(versions_of(store, u)) == 1 for u in urls)
+
+
+def test_noise_around_the_article_makes_no_version(site, crawl, open_store):
+    urls = serve(site, [p.html for p in PAGES])
+    crawl()
+    rng = random.Random(7)
+    variants = [noise_variants(p.html, p.record, rng) for p in PAGES]
+    kinds = sorted({name for page_variants in variants for name, _ in page_variants})
+    assert len(kinds) >= 10
+    rounds = 4
+    for r in range(rounds):
+        for i, page_variants in enumerate(variants):
+            name, html = page_variants[(r * len(PAGES) + i) % len(page_variants)]
+            site.put(f"/news/{i}.html", html)
+        result = crawl("-a", "recheck=all")
+        assert f"'newscrawl/articles/unchanged': {len(PAGES)}" in result.stderr, result.stderr
+    store = open_store()
+    assert [len(versions_of(store, u)) for u in urls] == [1] * len(urls)
+
+
+def test_each_real_edit_makes_exactly_one_version_with_its_diff(site, crawl, open_store):
+    urls = serve(site, [p.html for p in PAGES])
+    crawl()
+    rng = random.Random(11)
+    edits = [{name: rest for name, *rest in edit_variants(p.html, p.record, rng)} for p in PAGES]
+    kinds = ["word_changed", "number_changed", "headline_changed", "paragraph_added",
+             "paragraph_removed"]  # fmt: skip
+    store = open_store()
+    expected_versions = 1
+    for kind in kinds:
+        edited = [i for i, e in enumerate(edits) if kind in e]
+        assert edited, f"no corpus page supports {kind}"
+        for i in edited:
+            site.put(f"/news/{i}.html", edits[i][kind][0])
+        crawl("-a", "recheck=all")
+        expected_versions += 1
+        for i in edited:
+            history = versions_of(store, urls[i])
+            assert [v["version"] for v in history] == list(range(1, len(history) + 1))
+            latest = history[-1]
+            _, title, paragraphs = edits[i][kind]
+            assert edit_captured(
+                latest["title"], latest["paragraphs"], PAGES[i].record, title, paragraphs
+            ), f"{kind} not captured on article {i}"
+            diff = store.diffs.find_one({"url": urls[i], "version": latest["version"]})
+            assert diff["from_version"] == latest["version"] - 1
+            if kind == "headline_changed":
+                assert diff["title"] is not None
+            else:
+                assert diff["added"] or diff["removed"]
+        for i in set(range(len(PAGES))) - set(edited):
+            site.put(f"/news/{i}.html", PAGES[i].html)
+    for i, url in enumerate(urls):
+        supported = sum(kind in edits[i] for kind in kinds)
+        # one version per edit, plus one when the last edit was undone for unsupported kinds
+        assert supported <= len(versions_of(store, url)) - 1 <= supported + 1
+
+
+def test_revert_is_recorded_and_flip_flops_do_not_flood_history(site, crawl, open_store):
+    page = PAGES[0]
+    (_, edited, *_), *_ = edit_variants(page.html, page.record, random.Random(3))
+    (url,) = serve(site, [page.html])
+    crawl()
+    for html in (edited, page.html, edited, page.html, edited, page.html):
+        site.put("/news/0.html", html)
+        crawl("-a", "recheck=all")
+    store = open_store()
+    history = versions_of(store, url)
+    assert [v["version"] for v in history] == [1, 2, 3]
+    assert history[2]["revert_of"] == 1
+    assert history[2]["content_hash"] == history[0]["content_hash"]
+    assert store.articles.find_one({"_id": url})["flip_flops"] >= 2
+
+
+def test_removed_article_keeps_history_and_is_marked(site, crawl, open_store):
+    (url,) = serve(site, [PAGES[0].html])
+    crawl()
+    site.put("/news/0.html", "gone", status=410, content_type="text/plain")
+    result = crawl("-a", "recheck=all")
+    assert "'newscrawl/articles/removed': 1" in result.stderr
+    store = open_store()
+    article = store.articles.find_one({"_id": url})
+    assert article["status"] == "removed"
+    assert article["next_check"] is None
+    assert len(versions_of(store, url)) == 1
+
+
+def test_bad_inputs_are_recorded_and_the_crawl_goes_on(site, crawl, open_store):
+    good = serve(site, [PAGES[0].html])
+    site.put("/broken.xml", "<rss><channel><item><title>unterminated", content_type="text/xml")
+    site.put("/empty.xml", b"", content_type="application/rss+xml")
+    site.put("/html-feed.xml", "<html><body>Not a feed</body></html>")
+    bad_links = ["/pdf", "/no-article", "/missing", "/slow", "/latin1"]
+    site.put("/bad.xml", rss("bad", [site.url(p) for p in bad_links]))
+    site.put("/pdf", b"%PDF-1.4 binary", content_type="application/pdf")
+    site.put("/no-article", "<html><body><nav><a href='/'>Home</a></nav></body></html>")
+    site.put("/slow", PAGES[1].html, delay=4)
+    latin1 = PAGES[2].html.replace('charset="utf-8"', "").replace("charset=utf-8", "")
+    site.put("/latin1", latin1.encode("utf-8"), content_type="text/html; charset=iso-8859-1")
+    result = crawl(
+        feeds=("/feed.xml", "/broken.xml", "/empty.xml", "/html-feed.xml", "/bad.xml"),
+        settings={"DOWNLOAD_TIMEOUT": "2", "RETRY_TIMES": "0"},
+    )
+    store = open_store()
+    assert len(versions_of(store, good[0])) == 1
+    errors = {(e["url"].removeprefix(site.base), e["reason"]) for e in store.errors.find()}
+    assert ("/broken.xml", "malformed-feed") in errors
+    assert ("/empty.xml", "malformed-feed") in errors
+    assert ("/html-feed.xml", "malformed-feed") in errors
+    assert ("/pdf", "not-html") in errors
+    assert ("/no-article", "no-article") in errors
+    assert ("/missing", "http-404") in errors
+    assert ("/slow", "timeout") in errors
+    assert "Traceback" not in result.stderr
+    # the page served with a lying charset is still tracked (w3lib prefers the BOM/meta/sniffing)
+    assert store.articles.find_one({"_id": site.url("/latin1")}) is not None
+
+
+def test_private_hosts_are_refused_by_default(site, crawl, open_store):
+    serve(site, [PAGES[0].html])
+    result = crawl(settings={"NEWSCRAWL_ALLOW_PRIVATE_HOSTS": "False"})
+    assert "non-public address 127.0.0.1" in result.stderr
+    store = open_store()
+    assert store.articles.count_documents({}) == 0
+    (error,) = store.errors.find()
+    assert error["reason"] == "blocked-host"
+    assert not site.log  # nothing reached the server, not even robots.txt
+
+
+def test_redirected_article_is_tracked_under_its_feed_url(site, crawl, open_store):
+    site.put("/moved.html", PAGES[0].html)
+    site.put("/old.html", b"", status=301, headers={"Location": "/moved.html"})
+    site.put("/feed.xml", rss("r", [site.url("/old.html")]))
+    crawl()
+    store = open_store()
+    article = store.articles.find_one({"_id": site.url("/old.html")})
+    assert article["response_url"] == site.url("/moved.html")
+
+
+def test_urls_off_the_source_domains_and_skipped_paths_are_not_followed(site, crawl, open_store):
+    site.put("/news/1.html", PAGES[0].html)
+    site.put("/sport/2.html", PAGES[1].html)
+    links = [site.url("/news/1.html"), site.url("/sport/2.html"), "http://example.com/x",
+             "javascript:alert(1)", "file:///etc/passwd"]  # fmt: skip
+    site.put("/feed.xml", rss("mixed", links))
+    crawl(sources_extra='skip = ["/sport/"]')
+    store = open_store()
+    assert [a["_id"] for a in store.articles.find()] == [site.url("/news/1.html")]
+    assert not site.requests_for("/sport/2.html")
+
+
+def test_export_writes_one_json_line_per_article(site, crawl, open_store, store_env, tmp_path):
+    page = PAGES[0]
+    (_, edited, _, paragraphs), *_ = edit_variants(page.html, page.record, random.Random(5))
+    (url,) = serve(site, [page.html])
+    crawl()
+    site.put("/news/0.html", edited)
+    crawl("-a", "recheck=all")
+    out = tmp_path / "export.jsonl"
+    env = {**__import__("os").environ, **store_env}
+    subprocess.run(
+        [sys.executable, "-m", "scrapy", "export", "-o", str(out)], cwd=REPO, env=env, check=True
+    )
+    (line,) = out.read_text().splitlines()
+    record = json.loads(line)
+    assert record["url"] == url and record["source"] == "Local"
+    v1, v2 = record["versions"]
+    assert (v1["version"], v2["version"]) == (1, 2)
+    assert v1["changes"] == {}
+    assert v2["changes"]["added"] or v2["changes"]["removed"]
+    assert v2["text"].split("\n\n") == open_store().history(url)[1]["paragraphs"]
+    assert set(v2) >= {"version", "fetched_at", "title", "text", "content_hash", "changes"}
+
+
+@pytest.mark.parametrize("recheck", ["due", "none"])
+def test_recheck_modes_follow_the_schedule(site, crawl, open_store, recheck):
+    serve(site, [PAGES[0].html])
+    crawl()
+    result = crawl("-a", f"recheck={recheck}")
+    # nothing is due 30 minutes after the first check, and "none" never re-checks
+    assert "'newscrawl/articles/rechecks': 0" in result.stderr
+    assert "newscrawl/articles/unchanged" not in result.stderr

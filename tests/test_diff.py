@@ -1,0 +1,225 @@
+"""Tests for newscrawl.diff: behaviour on typical edits and properties of stored diffs."""
+
+from __future__ import annotations
+
+import json
+from itertools import pairwise
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from newscrawl.diff import apply_diff, diff_article
+
+LEDE = "Dr. Smith arrived in the U.S. on Monday. Prices rose 3.5% in May. He declined to comment."
+BODY = [
+    LEDE,
+    "The council met on Tuesday evening to discuss the proposal.",
+    "Residents have until the end of the month to respond.",
+    "A final decision is expected in the spring.",
+]
+
+
+def ops(diff: dict) -> list[str]:
+    return [row["op"] for row in diff["paragraphs"]]
+
+
+def check_segments(segments: list[list[str]], old: str, new: str) -> None:
+    """Sides rebuild exactly, segments are merged and no side is cut inside a word."""
+    assert all(text for _, text in segments)
+    assert all(a[0] != b[0] for a, b in zip(segments, segments[1:], strict=False))
+    for skip, expected in (("+", old), ("-", new)):
+        side = [text for tag, text in segments if tag != skip]
+        assert "".join(side) == expected
+        assert all(a[-1].isspace() or b[0].isspace() for a, b in pairwise(side))
+
+
+def check_diff(old_title: str, old: list[str], new_title: str, new: list[str], diff: dict) -> None:
+    """A diff is JSON-clean, its segments are consistent and it rebuilds the new version."""
+    assert json.loads(json.dumps(diff)) == diff
+    assert apply_diff(old_title, old, diff) == (new_title, new)
+    if diff["title"] is not None:
+        check_segments(diff["title"], old_title, new_title)
+    for row in diff["paragraphs"]:
+        if row["op"] == "replace":
+            check_segments(row["segments"], old[row["old"]], new[row["new"]])
+        elif row["op"] == "equal":
+            assert old[row["old"]] == new[row["new"]]
+    assert [r["old"] for r in diff["paragraphs"] if "old" in r] == list(range(len(old)))
+    assert [r["new"] for r in diff["paragraphs"] if "new" in r] == list(range(len(new)))
+
+
+def diff_checked(old_title: str, old: list[str], new_title: str, new: list[str]) -> dict:
+    diff = diff_article(old_title, old, new_title, new)
+    check_diff(old_title, old, new_title, new, diff)
+    return diff
+
+
+def test_identical_texts_have_no_changes() -> None:
+    diff = diff_checked("Title", BODY, "Title", BODY)
+    assert diff["title"] is None
+    assert set(ops(diff)) == {"equal"}
+    assert (diff["added"], diff["removed"], diff["words_added"], diff["words_removed"]) == (
+        [],
+        [],
+        0,
+        0,
+    )
+    assert not diff["minor"] and not diff["coarse"]
+
+
+def test_headline_only_change() -> None:
+    diff = diff_checked("Council delays vote", BODY, "Council cancels vote", BODY)
+    assert diff["title"] == [["=", "Council "], ["-", "delays"], ["+", "cancels"], ["=", " vote"]]
+    assert set(ops(diff)) == {"equal"}
+    assert not diff["minor"]
+
+
+def test_one_word_changed() -> None:
+    new = [LEDE.replace("Monday", "Tuesday"), *BODY[1:]]
+    diff = diff_checked("T", BODY, "T", new)
+    assert ops(diff) == ["replace", "equal", "equal", "equal"]
+    assert diff["paragraphs"][0]["segments"] == [
+        ["=", "Dr. Smith arrived in the U.S. on "],
+        ["-", "Monday."],
+        ["+", "Tuesday."],
+        ["=", " Prices rose 3.5% in May. He declined to comment."],
+    ]
+    assert diff["added"] == ["Dr. Smith arrived in the U.S. on Tuesday."]
+    assert diff["removed"] == ["Dr. Smith arrived in the U.S. on Monday."]
+    assert (diff["words_added"], diff["words_removed"]) == (1, 1)
+
+
+def test_number_changed() -> None:
+    new = [LEDE.replace("3.5%", "4.25%"), *BODY[1:]]
+    diff = diff_checked("T", BODY, "T", new)
+    segments = diff["paragraphs"][0]["segments"]
+    assert ["-", "3.5%"] in segments and ["+", "4.25%"] in segments
+    assert diff["added"] == ["Prices rose 4.25% in May."]
+    assert not diff["minor"]
+
+
+def test_paragraph_added_and_removed() -> None:
+    added = "Opposition members walked out of the meeting in protest."
+    new = [BODY[0], added, BODY[1], BODY[3]]
+    diff = diff_checked("T", BODY, "T", new)
+    assert ops(diff) == ["equal", "insert", "equal", "delete", "equal"]
+    assert diff["added"] == [added]
+    assert diff["removed"] == [BODY[2]]
+    assert diff["words_added"] == len(added.split())
+
+
+def test_paragraph_moved() -> None:
+    new = [BODY[3], *BODY[:3]]
+    diff = diff_checked("T", BODY, "T", new)
+    moved = [row for row in diff["paragraphs"] if row["op"] != "equal"]
+    assert [row["op"] for row in moved] == ["insert", "delete"]
+    assert all(row["moved"] for row in moved)
+    assert diff["added"] == diff["removed"] == []
+    assert diff["words_added"] == diff["words_removed"] == 0
+
+
+def test_moved_paragraph_does_not_hide_edits_around_it() -> None:
+    old = [LEDE, BODY[1], BODY[2]]
+    new = [BODY[2], LEDE.replace("Monday", "Sunday"), BODY[1] + " It ended late."]
+    diff = diff_checked("T", old, "T", new)
+    assert [row["op"] for row in diff["paragraphs"]] == ["insert", "replace", "replace", "delete"]
+    assert diff["added"] == ["Dr. Smith arrived in the U.S. on Sunday.", "It ended late."]
+
+
+def test_paragraph_split() -> None:
+    first, second = "Dr. Smith arrived in the U.S. on Monday.", "Prices rose 3.5% in May."
+    diff = diff_checked("T", [f"{first} {second}", BODY[1]], "T", [first, second, BODY[1]])
+    assert [row["op"] for row in diff["paragraphs"]][-1] == "equal"
+    assert "replace" in ops(diff) and "insert" in ops(diff)
+    assert diff["added"] == diff["removed"] == []
+    assert diff["minor"]
+
+
+def test_punctuation_and_whitespace_change_is_minor() -> None:
+    new = [LEDE.replace("comment.", "comment!").replace("in May", "in  May"), *BODY[1:]]
+    diff = diff_checked("T", BODY, "T", new)
+    assert diff["minor"]
+
+
+def test_typographic_change_is_minor_and_not_summarised() -> None:
+    old = ['He said "no" to the plan.']
+    new = ["He said \u201cno\u201d to the plan."]
+    diff = diff_checked("T", old, "T", new)
+    assert diff["minor"]
+    assert diff["added"] == diff["removed"] == []
+
+
+def test_word_change_is_not_minor() -> None:
+    diff = diff_checked("T", ["The vote passed."], "T", ["The vote failed."])
+    assert not diff["minor"]
+
+
+def test_whitespace_attaches_to_words() -> None:
+    diff = diff_checked("T", ["one two three"], "T", ["one two three four"])
+    assert diff["paragraphs"][0]["segments"] == [["=", "one two three"], ["+", " four"]]
+
+
+def test_empty_title_and_paragraphs() -> None:
+    diff_checked("", [], "", [])
+    diff = diff_checked("", [], "Title", ["Body."])
+    assert diff["title"] == [["+", "Title"]]
+    assert ops(diff) == ["insert"]
+    diff = diff_checked("Title", ["Body.", ""], "", [])
+    assert diff["title"] == [["-", "Title"]]
+    assert ops(diff) == ["delete", "delete"]
+    assert diff["removed"] == ["Body."]
+
+
+def test_huge_text_falls_back_when_time_limit_is_tiny() -> None:
+    old = [f"Paragraph {i} says that item {i} costs {i * 3} pounds today." for i in range(700)]
+    new = [p.replace("today", "now") for p in old]
+    diff = diff_article("T", old, "T", new, time_limit=0.0)
+    check_diff("T", old, "T", new, diff)
+    assert diff["coarse"]
+    row = diff["paragraphs"][0]
+    assert row["segments"] == [["-", old[0]], ["+", new[0]]]
+    assert diff_article("T", old, "T", new)["coarse"] is False
+
+
+# Small vocabulary so that texts share words and sentences; unicode, punctuation, whitespace.
+WORDS = st.sampled_from(
+    ["the", "The", "vote", "3.5%", "Dr.", "U.S.", "said.", "é", "日本", "naïve", "—", "“x”", "a,"]
+)
+SEPARATORS = st.sampled_from([" ", " ", " ", "  ", "\n", "\u00a0", ". "])
+TEXT = st.lists(st.tuples(WORDS, SEPARATORS), max_size=12).map(
+    lambda pairs: "".join(w + s for w, s in pairs)
+) | st.text(max_size=30)
+PARAGRAPHS = st.lists(TEXT, max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT, PARAGRAPHS, TEXT, PARAGRAPHS)
+def test_diff_rebuilds_new_version(old_title, old, new_title, new) -> None:
+    diff_checked(old_title, old, new_title, new)
+
+
+@settings(max_examples=150, deadline=None)
+@given(PARAGRAPHS, st.data())
+def test_diff_of_an_edit_rebuilds_new_version(old, data) -> None:
+    """Edits of an existing version (the usual case), not two unrelated texts."""
+    new = list(old)
+    for _ in range(data.draw(st.integers(0, 3))):
+        index = data.draw(st.integers(0, len(new)))
+        action = data.draw(st.sampled_from(["insert", "delete", "edit"]))
+        if action == "insert" or index == len(new):
+            new.insert(index, data.draw(TEXT))
+        elif action == "delete":
+            del new[index]
+        else:
+            new[index] = new[index] + data.draw(TEXT)
+    diff_checked("T", old, "T", new)
+
+
+@settings(max_examples=100, deadline=None)
+@given(TEXT, PARAGRAPHS)
+def test_identical_inputs_give_empty_change_set(title, paragraphs) -> None:
+    diff = diff_checked(title, paragraphs, title, list(paragraphs))
+    assert diff["title"] is None
+    assert set(ops(diff)) <= {"equal"}
+    assert diff["added"] == diff["removed"] == []
+    assert not diff["minor"]
