@@ -381,19 +381,29 @@ def _article_body_blocks(tree: lxml.html.HtmlElement, article_body: str) -> list
 
 
 def _filter_blocks(blocks: list[_Block], title: str) -> list[str]:
+    """Body text without noise, duplicates, the headline, and headings that head no text.
+
+    A heading followed by another heading, by nothing, or by a block dropped as noise heads
+    a promo or a widget ("More from this section" over a link list), not a section.
+    """
     title_key = loose_key(title)
     seen: set[str] = set()
-    paragraphs = []
+    kept: list[_Block] = []
     for block in blocks:
-        text = block.text
-        key = loose_key(text)
+        key = loose_key(block.text)
         if not key or key in seen or key == title_key:
             continue
         if _is_noise(block):
+            if kept and kept[-1].heading:
+                kept.pop()
             continue
+        if kept and kept[-1].heading and block.heading:
+            kept.pop()
         seen.add(key)
-        paragraphs.append(text)
-    return paragraphs
+        kept.append(block)
+    if kept and kept[-1].heading:
+        kept.pop()
+    return [block.text for block in kept]
 
 
 def _is_noise(block: _Block) -> bool:

@@ -41,7 +41,9 @@ class ExtractPipeline:
         adapter = ItemAdapter(item)
         source = crawler_sources(self.crawler).get(adapter["source"])
         overrides = source.extraction if source else None
-        article = extract_article(adapter["html"], adapter["response_url"] or adapter["url"], overrides)
+        article = extract_article(
+            adapter["html"], adapter["response_url"] or adapter["url"], overrides
+        )
         adapter["html"] = ""
         if article is None:
             thread = crawler_store(self.crawler)

@@ -99,9 +99,7 @@ class Store:
         return self.feeds.find_one({"_id": url}) or {}
 
     def save_feed_poll(self, url: str, source: str, **fields: Any) -> None:
-        self.feeds.update_one(
-            {"_id": url}, {"$set": {"source": source, **fields}}, upsert=True
-        )
+        self.feeds.update_one({"_id": url}, {"$set": {"source": source, **fields}}, upsert=True)
 
     # articles --------------------------------------------------------------------------
     def known_urls(self, urls: Iterable[str]) -> set[str]:
@@ -150,8 +148,14 @@ class Store:
     ) -> None:
         """Keep a per-feed / per-article error record; a tracked article is retried at retry_at."""
         self.errors.insert_one(
-            {"at": now, "kind": kind, "url": url, "source": source, "reason": reason,
-             "message": message[:2000]}  # fmt: skip
+            {
+                "at": now,
+                "kind": kind,
+                "url": url,
+                "source": source,
+                "reason": reason,
+                "message": message[:2000],
+            }  # fmt: skip
         )
         if kind == "article" and retry_at is not None:
             self.articles.update_one(

@@ -31,7 +31,9 @@ def canonical_url(url: str) -> str | None:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return None
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)
+    ]
     netloc = parts.netloc.lower()
     default_port = {"http": ":80", "https": ":443"}[parts.scheme.lower()]
     netloc = netloc.removesuffix(default_port)

@@ -123,7 +123,7 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
 def rss(title: str, links: list[str]) -> str:
     """A minimal RSS 2.0 document listing ``links``."""
     items = "".join(
-        f"<item><title>Story {i}</title><link>{escape(link)}</link><guid>{escape(link)}</guid></item>"
+        f"<item><title>Story {i}</title><link>{escape(link)}</link></item>"
         for i, link in enumerate(links)
     )
     return (

@@ -15,9 +15,8 @@ import pytest
 
 from tests.conftest import REPO
 from tests.corpus import load_pages
-from tests.mutations import edit_captured, edit_variants, noise_variants
 from tests.mockserver import rss
-
+from tests.mutations import edit_captured, edit_variants, noise_variants
 
 
 def _spread(count: int = 3) -> list:
@@ -60,7 +59,7 @@ def test_first_crawl_stores_version_one_then_unchanged_recheck_stores_nothing(
     crawl()
     store = open_store()
     assert sorted(a["_id"] for a in store.articles.find()) == sorted(urls)
-    for url, page in zip(urls, PAGES, strict=True):
+    for url in urls:
         (version,) = versions_of(store, url)
         assert version["version"] == 1
         assert version["title"]

@@ -157,7 +157,9 @@ class FeedsSpider(scrapy.Spider):
         thread, now = self.store, utcnow()
         logger.warning("feed %s (%s) failed: %s: %s", feed, source.name, reason, message)
         self.crawler.stats.inc_value(f"newscrawl/feeds/errors/{reason}")
-        await thread.call(thread.store.record_error, "feed", feed, source.name, reason, message, now)
+        await thread.call(
+            thread.store.record_error, "feed", feed, source.name, reason, message, now
+        )
         await thread.call(
             thread.store.save_feed_poll, feed, source.name, last_polled=now, error=reason
         )

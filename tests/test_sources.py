@@ -1,0 +1,67 @@
+import re
+
+import pytest
+
+from newscrawl.sources import SourcesError, load_sources
+
+
+def write(tmp_path, text):
+    path = tmp_path / "sources.toml"
+    path.write_text(text)
+    return path
+
+
+def test_default_file_lists_real_publishers():
+    sources = load_sources()
+    names = {s.name for s in sources}
+    assert {"BBC News", "The Guardian", "Al Jazeera", "The New York Times"} <= names
+    assert all(s.feeds and s.domains for s in sources)
+
+
+def test_options_are_read_and_applied(tmp_path):
+    (source,) = load_sources(
+        write(
+            tmp_path,
+            """
+[[source]]
+name = "Ex"
+feeds = ["https://feeds.ex.com/rss"]
+skip = ["/sport/"]
+only = ["/news/"]
+extraction = { body_css = "article" }
+revisit = { initial = 600, factor = 2 }
+""",
+        )
+    )
+    assert source.domains == ("ex.com",)  # derived from the feed host
+    assert source.follows("https://www.ex.com/news/1")
+    assert not source.follows("https://www.ex.com/sport/news/1")
+    assert not source.follows("https://www.ex.com/blog/1")
+    assert not source.follows("https://other.com/news/1")
+    assert source.extraction == {"body_css": "article"}
+    assert source.revisit == {"initial": 600.0, "factor": 2.0}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[[source]]\nfeeds=['https://x.com/rss']", "'name' is required"),
+        ("[[source]]\nname='X'", "'feeds' must list at least one URL"),
+        ("[[source]]\nname='X'\nfeeds=['file:///etc/passwd']", "must be http(s) URLs"),
+        ("[[source]]\nname='X'\nfeeds=['https://x.com']\nskip=['(']", "bad regular expression"),
+        ("[[source]]\nname='X'\nfeeds=['https://x.com']\ncolour='red'", "unknown keys"),
+        ("[[source]]\nname='X'\nfeeds=['https://x.com']\nrevisit={every=3}", "'revisit' accepts"),
+        ("[[source]]\nname='X'\nfeeds=['https://x.com']\n[[source]]\nname='X'\nfeeds=['https://y.com']",
+         "duplicate source names"),
+        ("name = 'X'", "no [[source]] tables"),
+        ("[[source]\nname=", "not valid TOML"),
+    ],
+)  # fmt: skip
+def test_bad_files_get_a_clear_error(tmp_path, text, message):
+    with pytest.raises(SourcesError, match=re.escape(message)):
+        load_sources(write(tmp_path, text))
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(SourcesError, match="cannot read sources file"):
+        load_sources(tmp_path / "nope.toml")

@@ -1,0 +1,157 @@
+"""Change detection against the store: numbering, reverts, flip-flops, minor edits, races."""
+
+from __future__ import annotations
+
+import multiprocessing
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from newscrawl.normalize import content_hash, loose_hash
+from newscrawl.schedule import RevisitPolicy
+from newscrawl.store import Store
+from newscrawl.tracker import CHANGED, FLIP_FLOP, NEW, REVERT, UNCHANGED, Fetched, Tracker
+
+T0 = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
+URL = "https://news.example/a"
+
+
+def page(title: str, paragraphs: list[str], at: datetime = T0, url: str = URL) -> Fetched:
+    return Fetched(
+        url=url,
+        source="Example",
+        fetched_at=at,
+        title=title,
+        paragraphs=paragraphs,
+        content_hash=content_hash(title, paragraphs),
+        loose_hash=loose_hash(title, paragraphs),
+    )
+
+
+@pytest.fixture
+def tracker(open_store) -> Tracker:
+    return Tracker(open_store(), RevisitPolicy())
+
+
+def test_first_sight_stores_version_one_and_schedules_a_recheck(tracker):
+    outcome = tracker.record(page("Title", ["One.", "Two."]))
+    assert (outcome.kind, outcome.version) == (NEW, 1)
+    article = tracker.store.articles.find_one({"_id": URL})
+    assert article["versions"] == 1
+    assert article["first_seen"] == T0
+    assert article["next_check"] == T0 + timedelta(minutes=30)
+    assert tracker.store.diffs.count_documents({}) == 0
+
+
+def test_unchanged_text_only_moves_the_schedule(tracker):
+    tracker.record(page("Title", ["One."]))
+    later = T0 + timedelta(minutes=31)
+    outcome = tracker.record(page("Title", ["One."], at=later))
+    assert outcome.kind == UNCHANGED
+    article = tracker.store.articles.find_one({"_id": URL})
+    assert article["interval"] == pytest.approx(30 * 60 * 1.2)
+    assert article["next_check"] == later + timedelta(seconds=30 * 60 * 1.2)
+    assert tracker.store.versions.count_documents({}) == 1
+
+
+def test_typographic_variants_do_not_make_a_version(tracker):
+    tracker.record(page("It's \u201cnews\u201d", ["A \u2014 B\u00a0C."]))
+    outcome = tracker.record(page('It\u2019s "news"', ["A - B C."]))
+    assert outcome.kind == UNCHANGED
+
+
+def test_edit_stores_next_version_with_diff_and_resets_interval(tracker):
+    tracker.record(page("Title", ["Ten people were hurt.", "Police attended."]))
+    tracker.record(
+        page("Title", ["Ten people were hurt.", "Police attended."], at=T0 + timedelta(hours=1))
+    )
+    at = T0 + timedelta(hours=11)
+    outcome = tracker.record(
+        page("New title", ["Twelve people were hurt.", "Police attended."], at)
+    )
+    assert (outcome.kind, outcome.version, outcome.minor) == (CHANGED, 2, False)
+    diff = tracker.store.diffs.find_one({"url": URL, "version": 2})
+    assert diff["from_version"] == 1
+    assert diff["title"] is not None
+    assert diff["added"] == ["Twelve people were hurt."]
+    assert diff["removed"] == ["Ten people were hurt."]
+    assert diff["previous_fetched_at"] == T0
+    article = tracker.store.articles.find_one({"_id": URL})
+    assert article["interval"] == 30 * 60
+    assert article["title"] == "New title"
+    assert article["last_changed"] == at
+
+
+def test_punctuation_only_change_is_kept_but_flagged_minor(tracker):
+    tracker.record(page("Title", ["Hello world"]))
+    outcome = tracker.record(page("Title", ["Hello, world."]))
+    assert (outcome.kind, outcome.version, outcome.minor) == (CHANGED, 2, True)
+    assert tracker.store.diffs.find_one({"version": 2})["minor"] is True
+
+
+def test_return_to_earlier_text_is_a_revert_and_flip_flops_are_counted(tracker):
+    a, b = page("T", ["Original text."]), page("T", ["Edited text."])
+    kinds = [tracker.record(p).kind for p in (a, b, a, b, a, b, a)]
+    assert kinds == [NEW, CHANGED, REVERT, FLIP_FLOP, UNCHANGED, FLIP_FLOP, UNCHANGED]
+    versions = tracker.store.history(URL)
+    assert [v["version"] for v in versions] == [1, 2, 3]
+    assert versions[2]["revert_of"] == 1
+    assert tracker.store.articles.find_one({"_id": URL})["flip_flops"] == 2
+
+
+def test_article_goes_dormant_after_stop_after_without_change(tracker):
+    tracker.record(page("T", ["x"]))
+    outcome = tracker.record(page("T", ["x"], at=T0 + timedelta(days=41)))
+    assert outcome.kind == UNCHANGED
+    article = tracker.store.articles.find_one({"_id": URL})
+    assert article["next_check"] is None
+    assert article["status"] == "dormant"
+
+
+def test_due_articles_come_most_overdue_first(tracker):
+    for i, minutes in enumerate([20, 0, 10]):
+        tracker.record(page("T", [f"x{i}"], at=T0 + timedelta(minutes=minutes), url=f"{URL}{i}"))
+    due = tracker.store.due_articles(T0 + timedelta(hours=2), limit=10)
+    assert [d["_id"] for d in due] == [f"{URL}1", f"{URL}2", f"{URL}0"]
+    assert tracker.store.due_articles(T0 + timedelta(minutes=35), limit=10) == [
+        {"_id": f"{URL}1", "source": "Example"}
+    ]
+
+
+# -- several processes writing at once -------------------------------------------------------
+
+TEXTS = [["First text."], ["Second text, edited."], ["Third text."], ["Fourth, final text."]]
+
+
+def _writer(settings: dict[str, str], urls: list[str], start: multiprocessing.Event) -> None:
+    store = Store.from_settings(settings)
+    tracker = Tracker(store, RevisitPolicy())
+    start.wait()
+    for paragraphs in TEXTS:
+        for url in urls:
+            tracker.record(page("Headline", paragraphs, url=url))
+    store.close()
+
+
+def test_concurrent_writers_never_double_or_skip_a_version(store_env, open_store):
+    urls = [f"https://news.example/race/{i}" for i in range(15)]
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Event()
+    workers = [ctx.Process(target=_writer, args=(store_env, urls, start)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    start.set()
+    for worker in workers:
+        worker.join(120)
+        assert worker.exitcode == 0
+    store = open_store()
+    hashes = {content_hash("Headline", t) for t in TEXTS}
+    for url in urls:
+        history = store.history(url)
+        numbers = [v["version"] for v in history]
+        assert numbers == list(range(1, len(numbers) + 1)), f"gap or double in {numbers}"
+        assert {v["content_hash"] for v in history} == hashes
+        for before, after in zip(history, history[1:], strict=False):
+            assert before["content_hash"] != after["content_hash"]
+        assert store.diffs.count_documents({"url": url}) == len(history) - 1
+    assert store.articles.count_documents({}) == len(urls)
