@@ -61,11 +61,10 @@ def evaluate_page(page: CorpusPage, seed: int = 0) -> PageResult:
     paragraphs = article.paragraphs if article else []
     precision, recall, f1 = token_f1(paragraphs, record["paragraphs"])
     baseline = trafilatura.extract(page.html, url=url, include_comments=False) or ""
-    title_ok = bool(article) and normalize_for_hash(article.title) == normalize_for_hash(
-        record["title"]
-    )
-    result = PageResult(page.name, f1, precision, recall, token_f1([baseline], record["paragraphs"])[2],
-                        title_ok, seconds)  # fmt: skip
+    expected_title = normalize_for_hash(record["title"])
+    title_ok = bool(article) and normalize_for_hash(article.title) == expected_title
+    baseline_f1 = token_f1([baseline], record["paragraphs"])[2]
+    result = PageResult(page.name, f1, precision, recall, baseline_f1, title_ok, seconds)
 
     original = content_hash(article.title, paragraphs) if article else None
     rng = random.Random(f"{seed}:{page.name}")

@@ -102,6 +102,8 @@ _LINK_DENSITY_MAX = 0.6
 # Structured articleBody this many times longer than the extraction: the extractor missed text.
 _BODY_RESCUE_RATIO = 1.5
 _WORDS = re.compile(r"\w+")
+# Ten words or more ending like a sentence: prose, even when mostly linked (headlines do not).
+_SENTENCE = re.compile(r"^(?:\S+\s+){9,}.*[.!?][\"'”’)]?$")
 _HEADING_TAGS = frozenset({"head", "h1", "h2", "h3", "h4", "h5", "h6"})
 # Text blocks in trafilatura XML (p, head, item) and in HTML (body_css, fallback extractors).
 _BLOCK_TAGS = (
@@ -149,8 +151,13 @@ def _extract(html: str | bytes, url: str, overrides: Mapping[str, Any]) -> Artic
         paragraphs = _filter_blocks(_css_blocks(tree, overrides["body_css"]), title)
     else:
         paragraphs = _filter_blocks(_trafilatura_blocks(tree, url), title)
-        if meta.article_body and _words(meta.article_body) > _BODY_RESCUE_RATIO * _words(paragraphs):
+        if meta.article_body and _words(meta.article_body) > _BODY_RESCUE_RATIO * _words(
+            paragraphs
+        ):
             paragraphs = _filter_blocks(_article_body_blocks(tree, meta.article_body), title)
+        standfirst = _standfirst(tree, meta.description, paragraphs)
+        if standfirst:
+            paragraphs.insert(0, standfirst)
     if not paragraphs:
         return None
     return Article(
@@ -205,6 +212,7 @@ class _Metadata:
     published: str | None = None
     modified: str | None = None
     og_title: str | None = None
+    description: str | None = None
     meta_title: str | None = None
 
     @classmethod
@@ -220,6 +228,7 @@ class _Metadata:
         tags = _meta_tags(tree)
         meta.og_title = tags.get("og:title") or tags.get("twitter:title")
         meta.meta_title = tags.get("title")
+        meta.description = tags.get("og:description") or tags.get("description")
         meta.byline = meta.byline or tags.get("author")
         meta.published = meta.published or tags.get("article:published_time")
         meta.modified = meta.modified or tags.get("article:modified_time")
@@ -334,7 +343,7 @@ def _trafilatura_blocks(tree: lxml.html.HtmlElement, url: str) -> list[_Block]:
 
 
 def _body_blocks(element: etree._Element) -> Iterator[_Block]:
-    """Innermost text blocks, in order (the body is trafilatura XML or, from its fallbacks, HTML)."""
+    """Innermost text blocks in order (trafilatura XML or, from its fallbacks, HTML)."""
     for child in element:
         if not isinstance(child.tag, str):
             continue
@@ -358,6 +367,23 @@ def _css_blocks(tree: lxml.html.HtmlElement, selector: str) -> list[_Block]:
     return list(_body_blocks(containers[0])) if containers else []
 
 
+def _standfirst(tree: lxml.html.HtmlElement, description: str | None, paragraphs: list[str]) -> str:
+    """The summary shown on the page above the body, when the extraction missed it.
+
+    The meta description counts only when the page displays it verbatim in one element.
+    """
+    if not description or not paragraphs:
+        return ""
+    key = loose_key(description)
+    if len(key) < 40 or key in loose_key(" ".join(paragraphs[:3])):
+        return ""
+    for text in tree.xpath("//body//text()[contains(., $prefix)]", prefix=description[:24]):
+        element = text.getparent()
+        if element.tag not in ("script", "style") and loose_key(element.text_content()) == key:
+            return _text(element)
+    return ""
+
+
 def _words(text: str | list[str]) -> int:
     return len(_WORDS.findall(text if isinstance(text, str) else " ".join(text)))
 
@@ -370,7 +396,9 @@ def _article_body_blocks(tree: lxml.html.HtmlElement, article_body: str) -> list
     """
     body_key = loose_key(article_body)
     found = [
-        p for p in tree.iter("p") if len(key := loose_key(p.text_content())) >= 20 and key in body_key
+        p
+        for p in tree.iter("p")
+        if len(key := loose_key(p.text_content())) >= 20 and key in body_key
     ]
     if len(found) < 2:
         return []
@@ -408,8 +436,8 @@ def _filter_blocks(blocks: list[_Block], title: str) -> list[str]:
 
 def _is_noise(block: _Block) -> bool:
     text = block.text
-    if block.link_chars > _LINK_DENSITY_MAX * len(text):
-        return True
+    if block.link_chars > _LINK_DENSITY_MAX * len(text) and not _SENTENCE.match(text):
+        return True  # a linked headline or link list; a long linked *sentence* is body text
     if _BOILERPLATE.match(text):
         return True
     return bool(len(text) < 80 and _HAS_DIGIT.search(text) and _TIMESTAMP.match(text))

@@ -14,7 +14,13 @@ class ArticleItem:
     source: str
     fetched_at: datetime
     response_url: str = ""  # where the page was finally served from (after redirects)
-    html: str = ""  # dropped by ChangeDetectionPipeline once the article is extracted
+    html: str = ""  # emptied by ExtractPipeline once the article is extracted
+    # Re-check shortcuts: a 304, or a body byte-identical to the last one, is "not modified"
+    # and skips extraction, normalization and hashing.
+    not_modified: bool = False
+    raw_hash: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
     # ExtractPipeline
     title: str = ""
     paragraphs: list[str] = field(default_factory=list)

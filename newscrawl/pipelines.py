@@ -5,19 +5,25 @@ Store calls run on the crawl's store thread (see ``store.StoreThread``), off the
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import timedelta
+from typing import Any, NoReturn
 
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from newscrawl.extract import extract_article
+from newscrawl.extract import Article, extract_article
 from newscrawl.normalize import clean_text, content_hash, loose_hash
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.sources import Source
 from newscrawl.store import crawler_store
-from newscrawl.tracker import Fetched, Tracker
+from newscrawl.tracker import UNCHANGED, Fetched, Tracker
 
 logger = logging.getLogger(__name__)
 
@@ -28,32 +34,54 @@ def crawler_sources(crawler: Crawler) -> dict[str, Source]:
 
 
 class ExtractPipeline:
-    """HTML -> title, paragraphs, byline, dates; drops (and records) pages with no article."""
+    """HTML -> title, paragraphs, byline, dates; drops (and records) pages with no article.
+
+    Extraction is CPU-bound, so it runs in a pool of ``NEWSCRAWL_EXTRACT_WORKERS`` processes
+    (default: one per core; 0 = in the crawl process) while the reactor keeps downloading.
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.workers = crawler.settings.getint("NEWSCRAWL_EXTRACT_WORKERS", os.cpu_count() or 1)
+        self.timeout = crawler.settings.getfloat("NEWSCRAWL_EXTRACT_TIMEOUT", 60.0)
+        self.pool: ProcessPoolExecutor | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
         return cls(crawler)
 
+    def open_spider(self) -> None:
+        if self.workers > 0:
+            # spawn, not fork: the crawl process runs threads and a reactor
+            context = multiprocessing.get_context("spawn")
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
+
+    def close_spider(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    async def _extract(self, html: str, url: str, overrides: Any) -> Article | None:
+        if self.pool is None:
+            return extract_article(html, url, overrides)
+        future = self.pool.submit(extract_article, html, url, overrides)
+        return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
+
     async def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
+        if adapter["not_modified"]:
+            return item
         source = crawler_sources(self.crawler).get(adapter["source"])
-        overrides = source.extraction if source else None
-        article = extract_article(
-            adapter["html"], adapter["response_url"] or adapter["url"], overrides
-        )
-        adapter["html"] = ""
+        html, adapter["html"] = adapter["html"], ""
+        url = adapter["response_url"] or adapter["url"]
+        try:
+            article = await self._extract(html, url, source.extraction if source else None)
+        except TimeoutError:
+            await self._fail(adapter, "extract-timeout", f"extraction took over {self.timeout}s")
+        except BrokenProcessPool as exc:
+            self.open_spider()  # a worker died (e.g. out of memory): start a fresh pool
+            await self._fail(adapter, "extract-crashed", str(exc))
         if article is None:
-            thread = crawler_store(self.crawler)
-            await thread.call(
-                thread.store.record_error,
-                "article", adapter["url"], adapter["source"], "no-article",
-                "no article title or body found in the page", adapter["fetched_at"],
-            )  # fmt: skip
-            self.crawler.stats.inc_value("newscrawl/articles/no_article")
-            raise DropItem(f"no article found in {adapter['url']}")
+            await self._fail(adapter, "no-article", "no article title or body found in the page")
         adapter["title"] = article.title
         adapter["paragraphs"] = article.paragraphs
         adapter["byline"] = article.byline
@@ -61,12 +89,29 @@ class ExtractPipeline:
         adapter["modified"] = article.modified
         return item
 
+    async def _fail(self, adapter: ItemAdapter, reason: str, message: str) -> NoReturn:
+        """Record the failure (a tracked article is retried later) and drop the item."""
+        thread, now = crawler_store(self.crawler), adapter["fetched_at"]
+        source = crawler_sources(self.crawler).get(adapter["source"])
+        policy = RevisitPolicy.from_settings(self.crawler.settings)
+        policy = policy.overridden(source.revisit) if source else policy
+        retry_at = now + timedelta(seconds=policy.initial)
+        await thread.call(
+            thread.store.record_error,
+            "article", adapter["url"], adapter["source"], reason, message, now, retry_at,
+        )  # fmt: skip
+        self.crawler.stats.inc_value(f"newscrawl/articles/errors/{reason}")
+        logger.warning("article %s: %s: %s", adapter["url"], reason, message)
+        raise DropItem(f"{reason}: {adapter['url']}")
+
 
 class NormalizePipeline:
     """Display text as published, minus control characters and redundant whitespace."""
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
+        if adapter["not_modified"]:
+            return item
         adapter["title"] = clean_text(adapter["title"])
         adapter["paragraphs"] = [p for p in map(clean_text, adapter["paragraphs"]) if p]
         if not adapter["title"] and not adapter["paragraphs"]:
@@ -79,6 +124,8 @@ class HashPipeline:
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
+        if adapter["not_modified"]:
+            return item
         adapter["content_hash"] = content_hash(adapter["title"], adapter["paragraphs"])
         adapter["loose_hash"] = loose_hash(adapter["title"], adapter["paragraphs"])
         return item
@@ -116,12 +163,15 @@ class ChangeDetectionPipeline:
             published=adapter["published"],
             modified=adapter["modified"],
             response_url=adapter["response_url"],
+            raw_hash=adapter["raw_hash"],
+            etag=adapter["etag"],
+            last_modified=adapter["last_modified"],
         )
         outcome = await crawler_store(self.crawler).call(self.tracker.record, page, policy)
         adapter["outcome"] = outcome.kind
         adapter["version"] = outcome.version
         self.crawler.stats.inc_value(f"newscrawl/articles/{outcome.kind}")
-        if outcome.kind not in ("unchanged",):
+        if outcome.kind != UNCHANGED:
             logger.info(
                 "%s: %s (version %d%s)", outcome.kind, page.url, outcome.version,
                 ", minor" if outcome.minor else "",

@@ -69,3 +69,9 @@ LOG_LEVEL = "INFO"
 
 # Scrapy 2.19's remote-control HTTP endpoint is unauthenticated; a crawl server keeps it off.
 REMOTE_CONTROL_ENABLED = False
+
+# Due articles are leased by the run that re-checks them; a crashed run's leases expire.
+NEWSCRAWL_LEASE_SECONDS = 15 * 60
+# Extraction runs in this many worker processes (default: one per core; 0 = in-process).
+NEWSCRAWL_EXTRACT_WORKERS = os.cpu_count() or 1
+NEWSCRAWL_EXTRACT_TIMEOUT = 60

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,12 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
+
+# What the spider needs to re-check an article: its source and the conditional-GET validators.
+CLAIM_FIELDS = {"_id": 1, "source": 1, "next_check": 1, "etag": 1, "last_modified": 1,
+                "raw_hash": 1}  # fmt: skip
+# Any write that moves an article's schedule also ends its lease.
+LEASE_FREE = {"lease_until": None, "lease_owner": None}
 
 
 def utcnow() -> datetime:
@@ -89,6 +96,7 @@ class Store:
         self.diffs.create_index([("fetched_at", DESCENDING)])
         self.articles.create_index([("next_check", ASCENDING)])
         self.articles.create_index([("source", ASCENDING)])
+        self.articles.create_index([("lease_owner", ASCENDING)])
         self.errors.create_index([("at", DESCENDING)])
 
     def close(self) -> None:
@@ -108,17 +116,40 @@ class Store:
             return set()
         return {doc["_id"] for doc in self.articles.find({"_id": {"$in": urls}}, {"_id": 1})}
 
-    def due_articles(self, now: datetime, limit: int) -> list[dict[str, Any]]:
-        """Active articles whose next check is due, most overdue first."""
-        cursor = (
-            self.articles.find({"next_check": {"$lte": now}}, {"_id": 1, "source": 1})
+    def claim_articles(
+        self, now: datetime, limit: int, lease_seconds: float, everything: bool = False
+    ) -> tuple[str, list[dict[str, Any]]]:
+        """Lease up to ``limit`` due articles (all tracked ones if ``everything``), most
+        overdue first; returns (lease token, claimed articles).
+
+        Each article's lease is set by an update whose filter requires it to be free, so
+        of several crawlers claiming at once each article goes to exactly one. A crawler
+        that dies keeps its claims only until the lease expires.
+        """
+        free = {"$or": [{"lease_until": None}, {"lease_until": {"$lte": now}}]}
+        query = free if everything else {"next_check": {"$lte": now}, **free}
+        candidates = [
+            doc["_id"]
+            for doc in self.articles.find(query, {"_id": 1})
             .sort("next_check", ASCENDING)
             .limit(limit)
-        )
-        return list(cursor)
+        ]
+        token = uuid.uuid4().hex
+        if candidates:
+            self.articles.update_many(
+                {"_id": {"$in": candidates}, **free},
+                {"$set": {"lease_until": now + timedelta(seconds=lease_seconds),
+                          "lease_owner": token}},
+            )  # fmt: skip
+        claimed = self.articles.find({"lease_owner": token}, CLAIM_FIELDS)
+        return token, sorted(claimed, key=lambda a: a.get("next_check") or now)
 
-    def all_articles(self) -> list[dict[str, Any]]:
-        return list(self.articles.find({}, {"_id": 1, "source": 1}))
+    def release_leases(self, token: str) -> int:
+        """Give back the articles a run claimed but did not get to."""
+        result = self.articles.update_many(
+            {"lease_owner": token}, {"$set": {"lease_until": None, "lease_owner": None}}
+        )
+        return result.modified_count
 
     def mark_removed(self, url: str, http_status: int, now: datetime) -> None:
         """The publisher answered 404/410: stop checking, keep the history."""
@@ -131,6 +162,7 @@ class Store:
                     "last_checked": now,
                     "removed_at": now,
                     "next_check": None,
+                    **LEASE_FREE,
                 }
             },
         )
@@ -161,7 +193,12 @@ class Store:
             self.articles.update_one(
                 {"_id": url, "next_check": {"$ne": None}},
                 {
-                    "$set": {"last_error": reason, "last_checked": now, "next_check": retry_at},
+                    "$set": {
+                        "last_error": reason,
+                        "last_checked": now,
+                        "next_check": retry_at,
+                        **LEASE_FREE,
+                    },
                     "$inc": {"errors": 1},
                 },
             )
@@ -184,6 +221,10 @@ class StoreThread:
     async def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Await ``fn(*args, **kwargs)`` run on the store thread (fn gets no store argument)."""
         return await asyncio.wrap_future(self._executor.submit(fn, *args, **kwargs))
+
+    def call_sync(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run ``fn`` on the store thread and wait (for shutdown paths, not the hot path)."""
+        return self._executor.submit(fn, *args, **kwargs).result()
 
     def close(self) -> None:
         self._executor.submit(self.store.close).result()

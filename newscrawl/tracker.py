@@ -19,7 +19,7 @@ from pymongo.errors import DuplicateKeyError
 
 from newscrawl.diff import diff_article
 from newscrawl.schedule import RevisitPolicy
-from newscrawl.store import Store
+from newscrawl.store import LEASE_FREE, Store
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,11 @@ FLIP_FLOP = "flip-flop"  # a back-and-forth between two versions already recorde
 
 @dataclass(frozen=True)
 class Fetched:
-    """One fetched and extracted article, as the pipelines hand it over."""
+    """One fetched and extracted article, as the pipelines hand it over.
+
+    An empty ``content_hash`` means "not modified" (304 or byte-identical body): nothing was
+    extracted, only the schedule and validators move on.
+    """
 
     url: str
     source: str
@@ -47,6 +51,20 @@ class Fetched:
     published: str | None = None
     modified: str | None = None
     response_url: str | None = None
+    raw_hash: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def fetch_state(self) -> dict[str, Any]:
+        """Article fields every check refreshes: validators for the next conditional GET."""
+        return {
+            "last_checked": self.fetched_at,
+            "raw_hash": self.raw_hash,
+            "etag": self.etag,
+            "last_modified": self.last_modified,
+            "errors": 0,
+            **LEASE_FREE,
+        }
 
 
 @dataclass(frozen=True)
@@ -63,10 +81,14 @@ class Tracker:
         self.policy = policy
 
     def record(self, page: Fetched, policy: RevisitPolicy | None = None) -> Outcome:
+        """Store what this fetch means for the article's history and schedule."""
         policy = policy or self.policy
         article = self.store.articles.find_one({"_id": page.url})
-        if article and article.get("content_hash") == page.content_hash:
+        not_modified = not page.content_hash
+        if article and (not_modified or article.get("content_hash") == page.content_hash):
             return self._unchanged(page, article, policy, int(article.get("versions", 0)))
+        if not_modified:  # an article deleted from the store meanwhile: nothing to update
+            return Outcome(kind=UNCHANGED, version=0)
         for _ in range(MAX_CLAIM_ATTEMPTS):
             latest = self.store.versions.find_one({"url": page.url}, sort=[("version", DESCENDING)])
             if latest and latest["content_hash"] == page.content_hash:
@@ -174,12 +196,11 @@ class Tracker:
                     "title": page.title,
                     "content_hash": page.content_hash,
                     "status": "active",
-                    "last_checked": page.fetched_at,
                     "last_changed": page.fetched_at,
                     "interval": interval,
                     "next_check": next_check,
                     "response_url": page.response_url,
-                    "errors": 0,
+                    **page.fetch_state(),
                 },
             },
             upsert=True,
@@ -200,12 +221,11 @@ class Tracker:
         )
         update: dict[str, Any] = {
             "$set": {
-                "content_hash": page.content_hash,
+                "content_hash": page.content_hash or article.get("content_hash"),
                 "status": "active" if next_check else "dormant",
-                "last_checked": page.fetched_at,
                 "interval": interval,
                 "next_check": next_check,
-                "errors": 0,
+                **page.fetch_state(),
             }
         }
         if flip_flop:

@@ -23,6 +23,7 @@ class Page:
     headers: dict[str, str] = field(default_factory=dict)
     last_modified: str = field(default_factory=lambda: formatdate(time.time(), usegmt=True))
     delay: float = 0.0
+    conditional: bool = True  # send validators and answer conditional requests with 304
 
     @property
     def etag(self) -> str:
@@ -94,10 +95,12 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 return
             if page.delay:
                 time.sleep(page.delay)
-            headers = {"ETag": page.etag, "Last-Modified": page.last_modified, **page.headers}
+            headers = dict(page.headers)
+            if page.conditional:
+                headers.update({"ETag": page.etag, "Last-Modified": page.last_modified})
             etag_match = self.headers.get("If-None-Match") == page.etag
             date_match = self.headers.get("If-Modified-Since") == page.last_modified
-            if page.status == 200 and (etag_match or date_match):
+            if page.conditional and page.status == 200 and (etag_match or date_match):
                 self._send(304, b"", None, headers)
             else:
                 self._send(page.status, page.body, page.content_type, headers)

@@ -400,9 +400,9 @@ def _headline_changed(html: str, record: dict[str, Any], rng: random.Random) -> 
 def _paragraph_added(html: str, record: dict[str, Any], rng: random.Random) -> EditVariant | None:
     tree = _parse(html)
     paras = _article_paragraphs(tree, record)
-    if not paras:
+    if len(paras) < 2:
         return None
-    index = rng.choice(sorted(paras))
+    index = rng.choice(sorted(paras)[1:])  # after a body paragraph, not after the standfirst
     original = paras[index]
     added = copy.deepcopy(original)
     for child in list(added):

@@ -70,10 +70,27 @@ def test_first_crawl_stores_version_one_then_unchanged_recheck_stores_nothing(
     result = crawl("-a", "recheck=all")
     assert "'newscrawl/articles/unchanged': 3" in result.stderr
     assert "'newscrawl/feeds/not_modified': 1" in result.stderr
-    feed_requests = site.requests_for("/feed.xml")
-    assert feed_requests[-1].status == 304
-    assert feed_requests[-1].headers.get("If-None-Match")
+    assert "'newscrawl/articles/not_modified': 3" in result.stderr  # 304s: nothing extracted
+    for path in ["/feed.xml", "/news/0.html"]:
+        last = site.requests_for(path)[-1]
+        assert last.status == 304 and last.headers.get("If-None-Match")
     assert all(len(versions_of(store, u)) == 1 for u in urls)
+
+
+def test_recheck_of_identical_bytes_skips_extraction_without_conditional_get(
+    site, crawl, open_store
+):
+    urls = serve(site, [p.html for p in PAGES])
+    for i, page in enumerate(PAGES):
+        site.put(f"/news/{i}.html", page.html, conditional=False)
+    crawl()
+    result = crawl("-a", "recheck=all")
+    assert "'newscrawl/articles/same_bytes': 3" in result.stderr
+    assert "'newscrawl/articles/unchanged': 3" in result.stderr
+    store = open_store()
+    assert all(len(versions_of(store, u)) == 1 for u in urls)
+    article = store.articles.find_one({"_id": urls[0]})
+    assert article["interval"] > 30 * 60  # the schedule moved on
 
 
 def test_noise_around_the_article_makes_no_version(site, crawl, open_store):

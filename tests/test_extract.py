@@ -13,7 +13,7 @@ from tests.mutations import edit_captured, edit_variants, noise_variants
 
 PAGES = load_pages()
 PAGE_F1_FLOOR = 0.5  # the worst page (an article quoting a long transcript) scores ~0.55
-MACRO_F1_FLOOR = 0.95
+MACRO_F1_FLOOR = 0.96  # measured 0.965; the 0.97 target is not reached yet
 TITLE_MATCH_FLOOR = 0.75
 
 pytestmark = pytest.mark.skipif(not PAGES, reason="article corpus not found")
@@ -76,8 +76,10 @@ def test_edits_change_hash(page: CorpusPage, extracted: dict[str, Article | None
     for name, html, title, paragraphs in edit_variants(page.html, page.record, rng):
         article = extract_article(html, page.url)
         if _hash(article) == original or not (
-            article and edit_captured(article.title, article.paragraphs, page.record, title,
-                                      paragraphs)  # fmt: skip
+            article
+            and edit_captured(
+                article.title, article.paragraphs, page.record, title, paragraphs
+            )  # fmt: skip
         ):
             failures.append(name)
     assert len(failures) <= 1, failures

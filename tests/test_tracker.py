@@ -108,14 +108,34 @@ def test_article_goes_dormant_after_stop_after_without_change(tracker):
     assert article["status"] == "dormant"
 
 
-def test_due_articles_come_most_overdue_first(tracker):
+def test_claims_take_due_articles_most_overdue_first_and_only_once(tracker):
     for i, minutes in enumerate([20, 0, 10]):
         tracker.record(page("T", [f"x{i}"], at=T0 + timedelta(minutes=minutes), url=f"{URL}{i}"))
-    due = tracker.store.due_articles(T0 + timedelta(hours=2), limit=10)
-    assert [d["_id"] for d in due] == [f"{URL}1", f"{URL}2", f"{URL}0"]
-    assert tracker.store.due_articles(T0 + timedelta(minutes=35), limit=10) == [
-        {"_id": f"{URL}1", "source": "Example"}
-    ]
+    store, now = tracker.store, T0 + timedelta(hours=2)
+    token, claimed = store.claim_articles(now, limit=10, lease_seconds=600)
+    assert [a["_id"] for a in claimed] == [f"{URL}1", f"{URL}2", f"{URL}0"]
+    assert store.claim_articles(now, limit=10, lease_seconds=600)[1] == []  # all leased
+    # after the lease expires (a crashed crawler), another run gets them
+    later = now + timedelta(seconds=601)
+    assert len(store.claim_articles(later, limit=10, lease_seconds=600)[1]) == 3
+
+
+def test_claims_respect_schedule_and_released_leases_are_claimable(tracker):
+    for i, minutes in enumerate([0, 10]):
+        tracker.record(page("T", [f"x{i}"], at=T0 + timedelta(minutes=minutes), url=f"{URL}{i}"))
+    store = tracker.store
+    token, claimed = store.claim_articles(T0 + timedelta(minutes=35), 10, 600)
+    assert [a["_id"] for a in claimed] == [f"{URL}0"]
+    assert store.release_leases(token) == 1
+    assert len(store.claim_articles(T0 + timedelta(minutes=35), 10, 600)[1]) == 1
+    assert len(store.claim_articles(T0, 10, 600, everything=True)[1]) == 1  # the other one
+
+
+def test_recording_a_check_ends_the_lease(tracker):
+    tracker.record(page("T", ["x"]))
+    token, _ = tracker.store.claim_articles(T0 + timedelta(hours=1), 10, 600)
+    tracker.record(page("T", ["x"], at=T0 + timedelta(hours=1)))
+    assert tracker.store.release_leases(token) == 0
 
 
 # -- several processes writing at once -------------------------------------------------------

@@ -5,10 +5,14 @@ Arguments (``-a name=value``):
 * ``recheck``: ``due`` (default) re-checks tracked articles whose next check has come,
   ``all`` re-checks every tracked article now, ``none`` only polls feeds.
 * ``sources``: comma-separated source names to limit the run to.
+* ``shard``: ``i/N`` polls only the i-th of N disjoint parts of the feeds (0-based), so N
+  nodes share the feeds without overlap. Due articles need no shard: each run leases the
+  ones it re-checks (``NEWSCRAWL_LEASE_SECONDS``), and a crashed run's leases expire.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -36,11 +40,15 @@ RECHECK_MODES = ("due", "all", "none")
 class FeedsSpider(scrapy.Spider):
     name = "feeds"
 
-    def __init__(self, recheck: str = "due", sources: str = "", **kwargs: Any) -> None:
+    def __init__(
+        self, recheck: str = "due", sources: str = "", shard: str = "0/1", **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         if recheck not in RECHECK_MODES:
             raise ValueError(f"recheck must be one of {RECHECK_MODES}, got {recheck!r}")
         self.recheck = recheck
+        self.shard, self.shards = parse_shard(shard)
+        self.lease_token: str | None = None
         self.only_sources = {s.strip() for s in sources.split(",") if s.strip()}
         self.sources_by_name: dict[str, Source] = {}
 
@@ -70,24 +78,35 @@ class FeedsSpider(scrapy.Spider):
         thread = self.store
         for source in self.sources_by_name.values():
             for feed in source.feeds:
-                state = await thread.call(thread.store.feed_state, feed)
-                yield self._feed_request(feed, source, state)
-        for article in await self._articles_to_recheck():
+                if in_shard(feed, self.shard, self.shards):
+                    state = await thread.call(thread.store.feed_state, feed)
+                    yield self._feed_request(feed, source, state)
+        for article in await self._claim_rechecks():
             source = self.sources_by_name.get(article.get("source", ""))
             if source is not None:
-                yield self._article_request(article["_id"], source, tracked=True)
+                yield self._article_request(article["_id"], source, tracked=article)
 
-    async def _articles_to_recheck(self) -> list[dict[str, Any]]:
-        thread = self.store
-        if self.recheck == "all":
-            articles = await thread.call(thread.store.all_articles)
-        elif self.recheck == "due":
-            limit = self.settings.getint("NEWSCRAWL_RECHECK_LIMIT")
-            articles = await thread.call(thread.store.due_articles, utcnow(), limit)
-        else:
-            articles = []
+    async def _claim_rechecks(self) -> list[dict[str, Any]]:
+        articles: list[dict[str, Any]] = []
+        if self.recheck != "none":
+            thread = self.store
+            self.lease_token, articles = await thread.call(
+                thread.store.claim_articles,
+                utcnow(),
+                self.settings.getint("NEWSCRAWL_RECHECK_LIMIT"),
+                self.settings.getfloat("NEWSCRAWL_LEASE_SECONDS"),
+                everything=self.recheck == "all",
+            )
         self.crawler.stats.set_value("newscrawl/articles/rechecks", len(articles))
         return articles
+
+    def closed(self, reason: str) -> None:
+        """Give back leased articles this run did not get to (the store closes after this)."""
+        if self.lease_token:
+            thread = self.store
+            released = thread.call_sync(thread.store.release_leases, self.lease_token)
+            if released:
+                logger.info("released %d unchecked article leases (%s)", released, reason)
 
     def _feed_request(self, feed: str, source: Source, state: dict[str, Any]) -> scrapy.Request:
         headers = {}
@@ -105,12 +124,29 @@ class FeedsSpider(scrapy.Spider):
             priority=10,
         )
 
-    def _article_request(self, url: str, source: Source, tracked: bool) -> scrapy.Request:
+    def _article_request(
+        self, url: str, source: Source, tracked: dict[str, Any] | None = None
+    ) -> scrapy.Request:
+        """Request for an article; a tracked one is asked conditionally (ETag/Last-Modified)."""
+        tracked = tracked or {}
+        headers = {}
+        if tracked.get("etag"):
+            headers["If-None-Match"] = tracked["etag"]
+        if tracked.get("last_modified"):
+            headers["If-Modified-Since"] = tracked["last_modified"]
         return scrapy.Request(
             url,
             callback=self.parse_article,
             errback=self.article_failed,
-            meta={"source": source.name, "article": url, "tracked": tracked},
+            headers=headers,
+            meta={
+                "source": source.name,
+                "article": url,
+                "tracked": bool(tracked),
+                "raw_hash": tracked.get("raw_hash"),
+                "etag": tracked.get("etag"),
+                "last_modified": tracked.get("last_modified"),
+            },
         )
 
     # feeds --------------------------------------------------------------------------------
@@ -146,7 +182,7 @@ class FeedsSpider(scrapy.Spider):
         )  # fmt: skip
         logger.info("feed %s: %d entries, %d new articles", feed, len(entries), len(new))
         for url in new:
-            yield self._article_request(url, source, tracked=False)
+            yield self._article_request(url, source)
 
     async def feed_failed(self, failure: Failure) -> None:
         request = failure.request
@@ -170,6 +206,10 @@ class FeedsSpider(scrapy.Spider):
         if response.status in GONE:
             await self._article_gone(url, source, response.status, response.meta["tracked"])
             return
+        if response.status == 304 and response.meta["tracked"]:
+            self.crawler.stats.inc_value("newscrawl/articles/not_modified")
+            yield self._not_modified(url, source, response, response.meta["raw_hash"])
+            return
         content_type = response.headers.get(b"Content-Type", b"text/html").lower()
         if not isinstance(response, TextResponse) or not content_type.startswith(HTML_TYPES):
             message = f"content type {content_type.decode('latin-1')!r} is not HTML"
@@ -180,12 +220,37 @@ class FeedsSpider(scrapy.Spider):
             await self._article_error(url, source, "offsite-redirect", message, True)
             return
         self.crawler.stats.inc_value("newscrawl/articles/fetched")
+        raw_hash = hashlib.sha256(response.body).hexdigest()
+        if raw_hash == response.meta["raw_hash"]:
+            self.crawler.stats.inc_value("newscrawl/articles/same_bytes")
+            yield self._not_modified(url, source, response, raw_hash)
+            return
         yield ArticleItem(
             url=url,
             source=source.name,
             fetched_at=utcnow(),
             response_url=response.url,
             html=response.text,
+            raw_hash=raw_hash,
+            etag=_header(response, b"ETag"),
+            last_modified=_header(response, b"Last-Modified"),
+        )
+
+    def _not_modified(
+        self, url: str, source: Source, response: Response, raw_hash: str | None
+    ) -> ArticleItem:
+        """An item that skips extraction: the page is the one already seen."""
+        return ArticleItem(
+            url=url,
+            source=source.name,
+            fetched_at=utcnow(),
+            response_url=response.url,
+            not_modified=True,
+            raw_hash=raw_hash or "",
+            etag=_header(response, b"ETag")
+            or response.request.headers.get("If-None-Match", b"").decode("latin-1")
+            or None,
+            last_modified=_header(response, b"Last-Modified"),
         )
 
     async def article_failed(self, failure: Failure) -> None:
@@ -240,3 +305,20 @@ def _reason(failure: Failure) -> str:
         "ResponseNeverReceived": "no-response",
     }
     return reasons.get(name, name)
+
+
+def parse_shard(value: str) -> tuple[int, int]:
+    """``"i/N"`` -> (i, N), with 0 <= i < N."""
+    try:
+        index, count = (int(part) for part in value.split("/"))
+    except ValueError:
+        raise ValueError(f"shard must look like i/N (e.g. 0/3), got {value!r}") from None
+    if not 0 <= index < count:
+        raise ValueError(f"shard index must be in 0..{count - 1}, got {value!r}")
+    return index, count
+
+
+def in_shard(feed: str, index: int, count: int) -> bool:
+    """Stable partition of feed URLs: the same on every node, whatever the file's order."""
+    digest = hashlib.sha1(feed.encode("utf-8"), usedforsecurity=False).digest()
+    return int.from_bytes(digest[:8], "big") % count == index
