@@ -39,6 +39,10 @@ ITEM_PIPELINES = {
     "newscrawl.pipelines.HashPipeline": 300,
     "newscrawl.pipelines.ChangeDetectionPipeline": 400,
 }
+# A record of every crawl in the `runs` collection, for `scrapy status` and monitors.
+EXTENSIONS = {
+    "newscrawl.extensions.RunRecorder": 500,
+}
 
 # Storage: a real MongoDB when MONGO_URI is set, else the embedded on-disk store.
 MONGO_URI = os.environ.get("MONGO_URI", "")

@@ -44,6 +44,17 @@ def utcnow() -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
+def as_utc(value: datetime | str) -> datetime:
+    """A datetime read back from the store, as aware UTC.
+
+    MongoDB returns BSON dates; some MongoDB-compatible servers (nx-27017, used in the wire
+    tests) hand back ``$set`` dates as ISO strings, so both are accepted.
+    """
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def redact_uri(uri: str) -> str:
     """The URI with any password replaced, for logs."""
     scheme, sep, rest = uri.partition("://")

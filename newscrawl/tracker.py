@@ -19,7 +19,7 @@ from pymongo.errors import DuplicateKeyError
 
 from newscrawl.diff import diff_article
 from newscrawl.schedule import RevisitPolicy
-from newscrawl.store import LEASE_FREE, Store
+from newscrawl.store import LEASE_FREE, Store, as_utc
 
 logger = logging.getLogger(__name__)
 
@@ -215,7 +215,7 @@ class Tracker:
         flip_flop: bool = False,
     ) -> Outcome:
         """Only the schedule moves on; a flip-flop (a toggle already recorded) is counted."""
-        last_changed = article.get("last_changed") or page.fetched_at
+        last_changed = as_utc(article.get("last_changed") or page.fetched_at)
         interval, next_check = policy.after_unchanged(
             page.fetched_at, float(article.get("interval") or policy.initial), last_changed
         )

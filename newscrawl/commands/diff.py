@@ -1,0 +1,149 @@
+"""``scrapy diff URL [FROM [TO]]``: two versions of a tracked article, as a readable
+terminal diff (colour on a terminal, ``[-deleted-]{+inserted+}`` marks otherwise)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+
+from newscrawl.store import Store
+from newscrawl.web import queries
+from newscrawl.web.humanize import later, stamp
+
+# Article text is untrusted: no escape sequence of a publisher's may reach the terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+Paint = Callable[[str, str], str]
+
+
+def printable(text: str) -> str:
+    return _CONTROL.sub("", text)
+
+
+def _marks(tag: str, text: str) -> str:
+    return f"[-{text}-]" if tag == "-" else f"{{+{text}+}}"
+
+
+def _colours(tag: str, text: str) -> str:
+    return f"\x1b[31;9m{text}\x1b[0m" if tag == "-" else f"\x1b[32m{text}\x1b[0m"
+
+
+def _inline(segments: list[list[str]], paint: Paint) -> str:
+    return "".join(
+        printable(text) if tag == "=" else paint(tag, printable(text)) for tag, text in segments
+    )
+
+
+def render(comparison: queries.Comparison, color: bool) -> str:
+    """The comparison as text: a header, the headline change, then each changed paragraph
+    with the count of unchanged ones between."""
+    paint = _colours if color else _marks
+    article, old, new, diff = comparison.article, comparison.old, comparison.new, comparison.diff
+    lines = [
+        printable(new["title"]),
+        f"{printable(article['_id'])} ({printable(article.get('source') or '')})",
+        f"version {old['version']} ({stamp(old['fetched_at'])}) -> version {new['version']} "
+        f"({stamp(new['fetched_at'])}), {later(old['fetched_at'], new['fetched_at'])}",
+        _size(diff, new),
+    ]
+    if diff.get("title"):
+        lines += ["", "Headline:", "  " + _inline(diff["title"], paint)]
+    unchanged = 0
+    for row in diff["paragraphs"]:
+        if row["op"] == "equal":
+            unchanged += 1
+            continue
+        if unchanged:
+            lines += ["", f"  ... {unchanged} unchanged paragraph{'s' * (unchanged > 1)} ..."]
+            unchanged = 0
+        lines += ["", _row_heading(row), "  " + _inline(row["segments"], paint)]
+    if not diff.get("title") and all(r["op"] == "equal" for r in diff["paragraphs"]):
+        lines += ["", "No text changed."]
+    return "\n".join(lines) + "\n"
+
+
+def _size(diff: dict[str, Any], new: dict[str, Any]) -> str:
+    size = f"+{diff.get('words_added', 0)} -{diff.get('words_removed', 0)} words"
+    if diff.get("minor"):
+        size += ", minor (punctuation/whitespace only)"
+    if new.get("revert_of"):
+        size += f", back to version {new['revert_of']}"
+    return size
+
+
+def _row_heading(row: dict[str, Any]) -> str:
+    moved = " (moved)" if row.get("moved") else ""
+    if row["op"] == "insert":
+        return f"Added paragraph {row['new'] + 1}{moved}:"
+    if row["op"] == "delete":
+        return f"Removed paragraph {row['old'] + 1}{moved}:"
+    return f"Paragraph {row['new'] + 1}:"
+
+
+def use_color(choice: str) -> bool:
+    if choice == "auto":
+        return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    return choice == "always"
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "URL [FROM [TO]]"
+
+    def short_desc(self) -> str:
+        return "Show what changed between two versions of a tracked article"
+
+    def long_desc(self) -> str:
+        return (
+            "Show what changed between versions FROM and TO of a tracked article (default: "
+            "the latest version and the one before; with FROM only, FROM and the next one)."
+        )
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument(
+            "--color", choices=("auto", "always", "never"), default="auto",
+            help="colour the changes (auto: when writing to a terminal)",
+        )  # fmt: skip
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if not 1 <= len(args) <= 3:
+            raise UsageError("give the article's URL and optionally two version numbers")
+        if not all(a.isdigit() for a in args[1:]):
+            raise UsageError("versions are numbers: scrapy diff URL 1 3")
+        store = Store.from_settings(self.settings)
+        try:
+            self.exitcode = self._show(store, args[0], [int(a) for a in args[1:]], opts.color)
+        finally:
+            store.close()
+
+    def _show(self, store: Store, url: str, numbers: list[int], color: str) -> int:
+        article = queries.find_article(store, url)
+        if article is None:
+            print(f"not tracked: {printable(url)}", file=sys.stderr)
+            return 1
+        latest = int(article.get("versions") or 1)
+        if not numbers and latest == 1:
+            print("only one version so far: nothing to compare", file=sys.stderr)
+            return 0
+        old, new = (numbers + [0, 0])[:2] if numbers else (latest - 1, latest)
+        new = new or old + 1
+        if not 1 <= old < new:
+            print("compare an earlier version with a later one: FROM < TO", file=sys.stderr)
+            return 1
+        comparison = queries.compare(store, article, old, new)
+        if comparison is None:
+            print(f"the article has versions 1 to {latest}", file=sys.stderr)
+            return 1
+        sys.stdout.write(render(comparison, use_color(color)))
+        return 0

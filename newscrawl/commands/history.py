@@ -1,0 +1,75 @@
+"""``scrapy history URL``: a tracked article's versions with their times and change sizes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+
+from newscrawl.commands.diff import printable
+from newscrawl.store import Store
+from newscrawl.web import queries
+from newscrawl.web.humanize import later, stamp
+
+
+def render(article: dict[str, Any], versions: list[dict[str, Any]]) -> str:
+    """A header about the article, then one line per version."""
+    changes = len(versions) - 1
+    times = {0: "has not changed", 1: "has changed once"}.get(
+        changes, f"has changed {changes} times"
+    )
+    lines = [
+        printable(article.get("title") or ""),
+        printable(article["_id"]),
+        f"source {printable(article.get('source') or '')} · first seen "
+        f"{stamp(article['first_seen'])} · {article.get('status', 'active')} · {times}",
+        "",
+        f"{'version':>7}  {'seen':<20}  {'after':<26}  {'change':<16}  headline",
+    ]
+    for before, version in zip([None, *versions], versions, strict=False):
+        after = later(before["fetched_at"], version["fetched_at"]) if before else "first seen"
+        size = (
+            f"+{version['words_added']} -{version['words_removed']} words"
+            if before and version["words_added"] is not None
+            else ""
+        )
+        notes = [
+            "minor" if version.get("minor") else "",
+            f"back to v{version['revert_of']}" if version.get("revert_of") else "",
+            "headline changed" if version["headline_changed"] else "",
+        ]
+        note = "".join(f"[{n}] " for n in notes if n)
+        lines.append(
+            f"{version['version']:>7}  {stamp(version['fetched_at']):<20}  {after:<26}  "
+            f"{size:<16}  {note}{printable(version.get('title') or '')}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "URL"
+
+    def short_desc(self) -> str:
+        return "List the versions of a tracked article with times and change sizes"
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) != 1:
+            raise UsageError("give the article's URL")
+        store = Store.from_settings(self.settings)
+        try:
+            article = queries.find_article(store, args[0])
+            if article is None:
+                print(f"not tracked: {printable(args[0])}", file=sys.stderr)
+                self.exitcode = 1
+                return
+            sys.stdout.write(render(article, queries.version_list(store, article["_id"])))
+        finally:
+            store.close()

@@ -1,0 +1,42 @@
+"""``scrapy serve``: the read-only web viewer and feeds of changes, served by waitress."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import waitress
+from scrapy.commands import ScrapyCommand
+
+from newscrawl.web import create_app
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "[--host HOST] [--port PORT]"
+
+    def short_desc(self) -> str:
+        return "Serve the web viewer of tracked changes (pages, JSON, Atom/RSS feeds)"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+        parser.add_argument("--port", type=int, default=8000, help="port (0 = any free one)")
+        parser.add_argument("--threads", type=int, default=4, help="request threads")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        app = create_app(self.settings)
+        server = waitress.create_server(app, host=opts.host, port=opts.port, threads=opts.threads)
+        host = f"[{opts.host}]" if ":" in opts.host else opts.host
+        print(f"newscrawl viewer on http://{host}:{server.effective_port}/", file=sys.stderr)
+        sys.stderr.flush()
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.close()

@@ -1,0 +1,126 @@
+"""``scrapy status``: the last crawls and every source's state; non-zero exit when stale.
+
+``--max-age MINUTES`` makes the command exit with status 1 when the newest successful crawl
+(``finish_reason == "finished"``) finished longer ago than that, or there is none, so cron
+or a monitor can alert on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import datetime
+from typing import Any
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+
+from newscrawl.runs import last_success, recent_runs, source_states
+from newscrawl.store import Store, utcnow
+
+STALE = 1
+
+
+def status_report(store: Store, runs: int, max_age: float | None) -> dict[str, Any]:
+    now = utcnow()
+    success = last_success(store.db)
+    age = (now - success["finished"]).total_seconds() / 60 if success else None
+    stale = max_age is not None and (age is None or age > max_age)
+    return {
+        "now": now,
+        "runs": recent_runs(store.db, runs),
+        "sources": source_states(store.db, now),
+        "last_success": success,
+        "last_success_age_minutes": age,
+        "max_age_minutes": max_age,
+        "ok": not stale,
+    }
+
+
+def format_text(report: dict[str, Any]) -> str:
+    lines = ["Last runs, newest first:"]
+    for run in report["runs"]:
+        lines.append(
+            f"  {_time(run['finished'])}  {run['finish_reason']:<10} {run['spider']} "
+            f"on {run['node']}{' job ' + run['job'] if run.get('job') else ''}, "
+            f"{run['duration'] or 0:.0f}s: {run['feeds_polled']} feeds "
+            f"({run['feeds_not_modified']} not modified), {run['articles_checked']} articles "
+            f"checked, {run['new_articles']} new, {run['new_versions']} new versions, "
+            f"{run['errors']} errors"
+        )
+    if not report["runs"]:
+        lines.append("  none recorded")
+    lines.append("Sources:")
+    for source in report["sources"]:
+        statuses = ", ".join(f"{n} {status}" for status, n in sorted(source["by_status"].items()))
+        lines.append(
+            f"  {source['source']}: {source['feeds']} feeds, last poll "
+            f"{_time(source['last_polled'])}, {source['feed_errors']} failing; "
+            f"{source['articles']} articles ({statuses or 'none'}); "
+            f"{source['errors_24h']} errors in 24h"
+        )
+    if not report["sources"]:
+        lines.append("  nothing polled yet")
+    success, age = report["last_success"], report["last_success_age_minutes"]
+    newest = f"{_time(success['finished'])} ({age:.0f} min ago)" if success else "none recorded"
+    verdict = (
+        ""
+        if report["max_age_minutes"] is None
+        else (" OK" if report["ok"] else f" STALE: older than {report['max_age_minutes']:g} min")
+    )
+    lines.append(f"Newest successful crawl: {newest}{verdict}")
+    return "\n".join(lines)
+
+
+def _time(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "never"
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "[--runs N] [--max-age MINUTES] [--json]"
+
+    def short_desc(self) -> str:
+        return "Show the last crawls and each source's state; exit 1 when crawls are stale"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument(
+            "--runs",
+            type=int,
+            default=10,
+            metavar="N",
+            help="how many recent runs to show (default 10)",
+        )
+        parser.add_argument(
+            "--max-age",
+            type=float,
+            metavar="MINUTES",
+            help="exit 1 if the newest successful crawl is older than this",
+        )
+        parser.add_argument("--json", action="store_true", help="print JSON")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if args:
+            raise UsageError("status takes no arguments")
+        store = Store.from_settings(self.settings)
+        try:
+            report = status_report(store, opts.runs, opts.max_age)
+        finally:
+            store.close()
+        if opts.json:
+            print(json.dumps(report, default=_json_default, ensure_ascii=False, indent=2))
+        else:
+            print(format_text(report))
+        if not report["ok"]:
+            self.exitcode = STALE

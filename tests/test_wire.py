@@ -1,0 +1,160 @@
+"""Several crawler processes on one store over the MongoDB wire protocol.
+
+The store is a real server process spoken to by pymongo: MongoDB itself when ``MONGO_URI``
+is set, otherwise nx-27017 (a wire-protocol server on SQLite) started here on loopback.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pymongo
+import pytest
+
+from tests.conftest import REPO, write_sources
+from tests.corpus import load_pages
+from tests.mockserver import rss
+from tests.mutations import edit_variants
+
+ARTICLES = 24
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def wire_uri(tmp_path: Path) -> Iterator[str]:
+    if os.environ.get("MONGO_URI"):
+        yield os.environ["MONGO_URI"]
+        return
+    server = shutil.which("nx-27017")
+    if server is None:
+        pytest.fail("nx-27017 is not installed (pip install -r requirements-dev.txt)")
+    port = free_port()
+    data = tmp_path / "nx"
+    data.mkdir()
+    proc = subprocess.Popen(
+        [server, "--data-dir", str(data), "-p", str(port), "--log-file", str(data / "log"),
+         "--pid-file", str(data / "pid")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    uri = f"mongodb://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with pymongo.MongoClient(uri, serverSelectionTimeoutMS=500) as client:
+                client.admin.command("ping")
+            break
+        except pymongo.errors.PyMongoError:
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise
+            time.sleep(0.2)
+    yield uri
+    proc.kill()
+    proc.wait()
+
+
+def start_crawl(env: dict[str, str], *args: str, **settings: str) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "feeds", *args]
+    base = {
+        "AUTOTHROTTLE_ENABLED": "False",
+        "DOWNLOAD_DELAY": "0",
+        "NEWSCRAWL_EXTRACT_WORKERS": "1",
+    }
+    for name, value in {**base, **settings}.items():
+        cmd += ["-s", f"{name}={value}"]
+    return subprocess.Popen(
+        cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def finish(proc: subprocess.Popen) -> str:
+    _, err = proc.communicate(timeout=240)
+    assert proc.returncode == 0, err[-4000:]
+    assert "Traceback" not in err, err[-4000:]
+    return err
+
+
+def stat(log: str, name: str) -> int:
+    marker = f"'newscrawl/articles/{name}': "
+    return int(log.split(marker, 1)[1].split(",", 1)[0].split("}", 1)[0]) if marker in log else 0
+
+
+def test_three_crawlers_share_one_store_and_take_over_a_killed_ones_leases(
+    site, tmp_path, wire_uri
+):
+    rng = random.Random(1)
+    pages = [
+        (p.html, edits[0][1])
+        for p in load_pages()
+        if (edits := edit_variants(p.html, p.record, rng))
+    ]
+    paths = [f"/story/{i}.html" for i in range(ARTICLES)]
+    for i, path in enumerate(paths):
+        site.put(path, pages[i % len(pages)][0])
+    feeds = ["/a.xml", "/b.xml", "/c.xml"]
+    for feed in feeds:  # every feed lists every article: all three crawlers race for each
+        site.put(feed, rss(feed, [site.url(p) for p in paths]))
+    database = f"newscrawl_wire_{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "MONGO_URI": wire_uri,
+        "MONGO_DATABASE": database,
+        "NEWSCRAWL_SOURCES": str(write_sources(tmp_path / "s.toml", site, feeds)),
+        "NEWSCRAWL_ALLOW_PRIVATE_HOSTS": "True",
+    }
+    client = pymongo.MongoClient(wire_uri)
+    db = client[database]
+    try:
+        # 1. three crawlers at once discover the same articles
+        logs = [finish(p) for p in [start_crawl(env) for _ in range(3)]]
+        assert db.articles.count_documents({}) == ARTICLES
+        for path in paths:
+            versions = sorted(v["version"] for v in db.versions.find({"url": site.url(path)}))
+            assert versions == [1], f"{path}: {versions}"
+        assert sum(stat(log, "new") for log in logs) == ARTICLES
+
+        # 2. edit every article; a crawler claims them all, then dies mid-crawl
+        for i, path in enumerate(paths):
+            site.put(path, pages[i % len(pages)][1], delay=30)
+        doomed = start_crawl(env, "-a", "recheck=all", NEWSCRAWL_LEASE_SECONDS="6")
+        deadline = time.monotonic() + 60
+        while db.articles.count_documents({"lease_owner": {"$ne": None}}) < ARTICLES:
+            assert time.monotonic() < deadline, "the first crawler never claimed the articles"
+            time.sleep(0.2)
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait()
+        claimed_at = time.monotonic()
+
+        # while its leases last, nobody else re-checks those articles
+        for path in paths:
+            site.put(path, site.pages[path].body)  # same edited page, no delay
+        early = finish(start_crawl(env, "-a", "recheck=all"))
+        assert stat(early, "rechecks") == 0
+
+        # 3. after the leases expire, two crawlers split the work between them
+        time.sleep(max(0.0, 6.5 - (time.monotonic() - claimed_at)))
+        logs = [finish(p) for p in [start_crawl(env, "-a", "recheck=all") for _ in range(2)]]
+        assert sum(stat(log, "rechecks") for log in logs) == ARTICLES
+        for path in paths:
+            versions = sorted(v["version"] for v in db.versions.find({"url": site.url(path)}))
+            assert versions == [1, 2], f"{path}: {versions}"
+        assert db.diffs.count_documents({}) == ARTICLES
+        assert db.articles.count_documents({"lease_owner": {"$ne": None}}) == 0
+    finally:
+        client.drop_database(database)
+        client.close()
