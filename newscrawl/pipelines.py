@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any, NoReturn
 
 from itemadapter import ItemAdapter
+from pymongo.errors import ConnectionFailure
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
@@ -22,8 +23,9 @@ from newscrawl.extract import Article, extract_article
 from newscrawl.normalize import clean_text, content_hash, loose_hash
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.sources import Source
+from newscrawl.spool import Spool
 from newscrawl.store import crawler_store
-from newscrawl.tracker import UNCHANGED, Fetched, Tracker
+from newscrawl.tracker import UNCHANGED, Fetched, Outcome, Tracker
 
 logger = logging.getLogger(__name__)
 
@@ -132,25 +134,41 @@ class HashPipeline:
 
 
 class ChangeDetectionPipeline:
-    """Stores version 1 on first sight, version n+1 on a new hash, else only moves the schedule."""
+    """Stores version 1 on first sight, version n+1 on a new hash, else only moves the schedule.
+
+    Store outages: a write is retried ``NEWSCRAWL_STORE_RETRIES`` times with backoff; if the
+    store is still unreachable the page goes to the on-disk spool and the crawl stops with
+    finish reason ``store_unavailable`` (non-zero exit). The next run writes the spool first.
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.policy = RevisitPolicy.from_settings(crawler.settings)
+        self.retries = crawler.settings.getint("NEWSCRAWL_STORE_RETRIES", 5)
+        self.spool = Spool.from_settings(crawler.settings)
         self.tracker: Tracker | None = None
+        self.store_down = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ChangeDetectionPipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        self.tracker = Tracker(crawler_store(self.crawler).store, self.policy)
+        thread = crawler_store(self.crawler)
+        self.tracker = Tracker(thread.store, self.policy)
+        replayed = thread.call_sync(self.spool.replay, self._record)
+        if replayed:
+            logger.info("wrote %d pages spooled by an earlier run", replayed)
+            self.crawler.stats.set_value("newscrawl/spool/replayed", replayed)
+
+    def _record(self, page: Fetched) -> Outcome:
+        assert self.tracker is not None
+        source = crawler_sources(self.crawler).get(page.source)
+        policy = self.policy.overridden(source.revisit) if source else self.policy
+        return self.tracker.record(page, policy)
 
     async def process_item(self, item: Any) -> Any:
-        assert self.tracker is not None
         adapter = ItemAdapter(item)
-        source = crawler_sources(self.crawler).get(adapter["source"])
-        policy = self.policy.overridden(source.revisit) if source else self.policy
         page = Fetched(
             url=adapter["url"],
             source=adapter["source"],
@@ -167,7 +185,7 @@ class ChangeDetectionPipeline:
             etag=adapter["etag"],
             last_modified=adapter["last_modified"],
         )
-        outcome = await crawler_store(self.crawler).call(self.tracker.record, page, policy)
+        outcome = await self._write(page)
         adapter["outcome"] = outcome.kind
         adapter["version"] = outcome.version
         self.crawler.stats.inc_value(f"newscrawl/articles/{outcome.kind}")
@@ -177,3 +195,29 @@ class ChangeDetectionPipeline:
                 ", minor" if outcome.minor else "",
             )  # fmt: skip
         return item
+
+    async def _write(self, page: Fetched) -> Outcome:
+        thread = crawler_store(self.crawler)
+        for attempt in range(self.retries + 1):
+            if self.store_down:
+                break
+            try:
+                return await thread.call(self._record, page)
+            except ConnectionFailure as exc:
+                delay = min(0.5 * 2**attempt, 8.0)
+                logger.warning("store unreachable (%s); retry %d in %.1fs", exc, attempt + 1, delay)
+                await asyncio.sleep(delay)
+        await self._spool(page)
+        raise DropItem(f"store unavailable, {page.url} spooled to {self.spool.path}")
+
+    async def _spool(self, page: Fetched) -> None:
+        self.spool.add(page)
+        self.crawler.stats.inc_value("newscrawl/spool/written")
+        if not self.store_down:
+            self.store_down = True
+            logger.error(
+                "store unreachable after %d retries: stopping the crawl; pending pages are kept "
+                "in %s and written by the next run",
+                self.retries, self.spool.directory,
+            )  # fmt: skip
+            await self.crawler.engine.close_spider_async(reason="store_unavailable")

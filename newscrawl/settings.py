@@ -79,3 +79,7 @@ NEWSCRAWL_LEASE_SECONDS = 15 * 60
 # Extraction runs in this many worker processes (default: one per core; 0 = in-process).
 NEWSCRAWL_EXTRACT_WORKERS = os.cpu_count() or 1
 NEWSCRAWL_EXTRACT_TIMEOUT = 60
+
+# A store write is retried this many times (0.5 s, 1 s, 2 s, ... backoff) before the page is
+# spooled to disk (NEWSCRAWL_SPOOL_DIR, default <NEWSCRAWL_DATA_DIR>/spool) and the crawl stops.
+NEWSCRAWL_STORE_RETRIES = 5

@@ -70,7 +70,7 @@ def open_database(settings: Any) -> tuple[Any, Database]:
     uri = settings.get("MONGO_URI") or ""
     name = settings.get("MONGO_DATABASE") or "newscrawl"
     if uri:
-        client = pymongo.MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=10_000)
+        client = pymongo.MongoClient(uri, tz_aware=True)
         logger.info("Store: MongoDB at %s, database %s", redact_uri(uri), name)
     else:
         import litemongo

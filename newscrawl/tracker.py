@@ -92,8 +92,8 @@ class Tracker:
         for _ in range(MAX_CLAIM_ATTEMPTS):
             latest = self.store.versions.find_one({"url": page.url}, sort=[("version", DESCENDING)])
             if latest and latest["content_hash"] == page.content_hash:
-                article = article or self.store.articles.find_one({"_id": page.url}) or {}
-                return self._unchanged(page, article, policy, latest["version"])
+                article = article or self.store.articles.find_one({"_id": page.url})
+                return self._complete(page, latest, article, policy)
             revert_of = self._earlier_version(page)
             if latest and revert_of and self._is_flip_flop(page, latest):
                 article = article or self.store.articles.find_one({"_id": page.url}) or {}
@@ -154,57 +154,74 @@ class Tracker:
             logger.debug("version %s of %s stored concurrently; re-reading", number, page.url)
             return None
         if latest:
-            self._store_diff(page, latest, number, minor, revert_of)
+            self._store_diff(doc, latest)
         kind = NEW if number == 1 else REVERT if revert_of else CHANGED
         return Outcome(kind=kind, version=number, minor=minor, revert_of=revert_of)
 
-    def _store_diff(
-        self,
-        page: Fetched,
-        latest: dict[str, Any],
-        number: int,
-        minor: bool,
-        revert_of: int | None,
-    ) -> None:
-        diff = diff_article(latest["title"], latest["paragraphs"], page.title, page.paragraphs)
+    def _store_diff(self, version: dict[str, Any], previous: dict[str, Any]) -> None:
+        """Diff of ``version`` against ``previous`` (both version documents), written once."""
+        diff = diff_article(
+            previous["title"], previous["paragraphs"], version["title"], version["paragraphs"]
+        )
         doc = {
-            "url": page.url,
-            "source": page.source,
-            "version": number,
-            "from_version": latest["version"],
-            "fetched_at": page.fetched_at,
-            "previous_fetched_at": latest["fetched_at"],
-            "minor": minor,
-            "revert_of": revert_of,
+            "url": version["url"],
+            "source": version["source"],
+            "version": version["version"],
+            "from_version": previous["version"],
+            "fetched_at": version["fetched_at"],
+            "previous_fetched_at": previous["fetched_at"],
+            "minor": version["minor"],
+            "revert_of": version["revert_of"],
             **{k: v for k, v in diff.items() if k != "minor"},
         }
         try:
             self.store.diffs.insert_one(doc)
-        except DuplicateKeyError:  # written by an earlier, interrupted attempt
-            logger.debug("diff %s of %s already stored", number, page.url)
+        except DuplicateKeyError:  # written meanwhile by another crawler
+            logger.debug("diff %s of %s already stored", version["version"], version["url"])
+
+    def _complete(
+        self,
+        page: Fetched,
+        latest: dict[str, Any],
+        article: dict[str, Any] | None,
+        policy: RevisitPolicy,
+    ) -> Outcome:
+        """The text is the latest stored version. If the run that stored it died before its
+        diff or article update (kill -9 between writes), finish those writes now."""
+        number = latest["version"]
+        if number > 1 and not self.store.diffs.find_one(
+            {"url": page.url, "version": number}, {"_id": 1}
+        ):
+            previous = self.store.versions.find_one({"url": page.url, "version": number - 1})
+            self._store_diff(latest, previous)
+        if article is None or int(article.get("versions", 0)) < number:
+            self._after_change(page, Outcome(kind=CHANGED, version=number), policy)
+            return Outcome(kind=UNCHANGED, version=number)
+        return self._unchanged(page, article, policy, number)
 
     def _after_change(self, page: Fetched, outcome: Outcome, policy: RevisitPolicy) -> None:
         interval, next_check = policy.after_change(page.fetched_at)
-        self.store.articles.update_one(
-            {"_id": page.url},
-            {
-                "$setOnInsert": {"first_seen": page.fetched_at, "flip_flops": 0},
-                "$max": {"versions": outcome.version},
-                "$set": {
-                    "url": page.url,
-                    "source": page.source,
-                    "title": page.title,
-                    "content_hash": page.content_hash,
-                    "status": "active",
-                    "last_changed": page.fetched_at,
-                    "interval": interval,
-                    "next_check": next_check,
-                    "response_url": page.response_url,
-                    **page.fetch_state(),
-                },
+        update = {
+            "$setOnInsert": {"first_seen": page.fetched_at, "flip_flops": 0},
+            "$max": {"versions": outcome.version},
+            "$set": {
+                "url": page.url,
+                "source": page.source,
+                "title": page.title,
+                "content_hash": page.content_hash,
+                "status": "active",
+                "last_changed": page.fetched_at,
+                "interval": interval,
+                "next_check": next_check,
+                "response_url": page.response_url,
+                **page.fetch_state(),
             },
-            upsert=True,
-        )
+        }
+        try:
+            self.store.articles.update_one({"_id": page.url}, update, upsert=True)
+        except DuplicateKeyError:
+            # Two first upserts raced and the other inserted the document: update it.
+            self.store.articles.update_one({"_id": page.url}, update)
 
     def _unchanged(
         self,

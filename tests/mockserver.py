@@ -6,6 +6,7 @@ every request so tests can check what the crawler asked for.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -24,6 +25,12 @@ class Page:
     last_modified: str = field(default_factory=lambda: formatdate(time.time(), usegmt=True))
     delay: float = 0.0
     conditional: bool = True  # send validators and answer conditional requests with 304
+    # Hostile servers: after ``body``, keep sending ``filler`` (no Content-Length) every
+    # ``trickle`` seconds until the client hangs up or ``endless_for`` seconds have passed.
+    endless: bool = False
+    filler: bytes = b" " * 65536
+    trickle: float = 0.0
+    endless_for: float = 60.0
 
     @property
     def etag(self) -> str:
@@ -102,6 +109,8 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             date_match = self.headers.get("If-Modified-Since") == page.last_modified
             if page.conditional and page.status == 200 and (etag_match or date_match):
                 self._send(304, b"", None, headers)
+            elif page.endless:
+                self._stream(page)
             else:
                 self._send(page.status, page.body, page.content_type, headers)
 
@@ -115,7 +124,30 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             if status != 304:
-                self.wfile.write(body)
+                # the crawler may have given up on this response (timeout, shutdown)
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(body)
+
+        def _stream(self, page: Page) -> None:
+            """Headers, the body, then filler until the client gives up (or a safety cap)."""
+            site.log.append(LoggedRequest(self.path, dict(self.headers), page.status, -1))
+            self.close_connection = True
+            self.send_response(page.status)
+            self.send_header("Content-Type", page.content_type)
+            for name, value in page.headers.items():
+                self.send_header(name, value)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            stop = time.monotonic() + page.endless_for
+            try:
+                self.wfile.write(page.body)
+                while time.monotonic() < stop:
+                    self.wfile.write(page.filler)
+                    self.wfile.flush()
+                    if page.trickle:
+                        time.sleep(page.trickle)
+            except OSError:  # the crawler hung up: what a hostile server hopes never happens
+                pass
 
         def log_message(self, format: str, *args) -> None:  # noqa: A002 - silence stderr
             pass

@@ -175,3 +175,18 @@ def test_concurrent_writers_never_double_or_skip_a_version(store_env, open_store
             assert before["content_hash"] != after["content_hash"]
         assert store.diffs.count_documents({"url": url}) == len(history) - 1
     assert store.articles.count_documents({}) == len(urls)
+
+
+def test_a_version_whose_writer_died_before_its_diff_is_completed_on_the_next_check(tracker):
+    tracker.record(page("T", ["First."]))
+    tracker.record(page("T", ["Second."]))
+    # simulate kill -9 between the version insert and the diff/article writes
+    tracker.store.diffs.delete_many({})
+    tracker.store.articles.update_one({"_id": URL}, {"$set": {"versions": 1, "content_hash": "x"}})
+    outcome = tracker.record(page("T", ["Second."], at=T0 + timedelta(hours=1)))
+    assert (outcome.kind, outcome.version) == (UNCHANGED, 2)
+    diff = tracker.store.diffs.find_one({"url": URL, "version": 2})
+    assert diff["added"] == ["Second."] and diff["removed"] == ["First."]
+    article = tracker.store.articles.find_one({"_id": URL})
+    assert article["versions"] == 2
+    assert article["content_hash"] == content_hash("T", ["Second."])

@@ -35,37 +35,55 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class WireServer:
+    """An nx-27017 process on a fixed port and data directory, so it can die and come back."""
+
+    def __init__(self, data: Path) -> None:
+        self.data = data
+        self.port = free_port()
+        self.uri = f"mongodb://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> WireServer:
+        server = shutil.which("nx-27017")
+        if server is None:
+            pytest.fail("nx-27017 is not installed (pip install -r requirements-dev.txt)")
+        self.data.mkdir(exist_ok=True)
+        self.proc = subprocess.Popen(
+            [server, "--data-dir", str(self.data), "-p", str(self.port),
+             "--log-file", str(self.data / "log"), "--pid-file", str(self.data / "pid")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with pymongo.MongoClient(self.uri, serverSelectionTimeoutMS=500) as client:
+                    client.admin.command("ping")
+                return self
+            except pymongo.errors.PyMongoError:
+                if time.monotonic() > deadline:
+                    self.kill()
+                    raise
+                time.sleep(0.2)
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+
 @pytest.fixture
-def wire_uri(tmp_path: Path) -> Iterator[str]:
-    if os.environ.get("MONGO_URI"):
-        yield os.environ["MONGO_URI"]
-        return
-    server = shutil.which("nx-27017")
-    if server is None:
-        pytest.fail("nx-27017 is not installed (pip install -r requirements-dev.txt)")
-    port = free_port()
-    data = tmp_path / "nx"
-    data.mkdir()
-    proc = subprocess.Popen(
-        [server, "--data-dir", str(data), "-p", str(port), "--log-file", str(data / "log"),
-         "--pid-file", str(data / "pid")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    uri = f"mongodb://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with pymongo.MongoClient(uri, serverSelectionTimeoutMS=500) as client:
-                client.admin.command("ping")
-            break
-        except pymongo.errors.PyMongoError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                raise
-            time.sleep(0.2)
-    yield uri
-    proc.kill()
-    proc.wait()
+def wire_server(tmp_path: Path) -> Iterator[WireServer]:
+    server = WireServer(tmp_path / "nx").start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def wire_uri(wire_server: WireServer) -> str:
+    """A real MongoDB when MONGO_URI is set, else the nx-27017 server."""
+    return os.environ.get("MONGO_URI") or wire_server.uri
 
 
 def start_crawl(env: dict[str, str], *args: str, **settings: str) -> subprocess.Popen:
@@ -158,3 +176,63 @@ def test_three_crawlers_share_one_store_and_take_over_a_killed_ones_leases(
     finally:
         client.drop_database(database)
         client.close()
+
+
+def test_store_outage_mid_crawl_loses_nothing_and_exits_non_zero(site, tmp_path, wire_server):
+    rng = random.Random(2)
+    pages = [(p.html, edits[0][1]) for p in load_pages()[:12]
+             if (edits := edit_variants(p.html, p.record, rng))]  # fmt: skip
+    paths = [f"/story/{i}.html" for i in range(len(pages))]
+    for path, (html, _) in zip(paths, pages, strict=True):
+        site.put(path, html)
+    site.put("/a.xml", rss("a", [site.url(p) for p in paths]))
+    # short timeouts so the outage is noticed quickly
+    uri = wire_server.uri + "/?serverSelectionTimeoutMS=1000&connectTimeoutMS=1000"
+    env = {
+        **os.environ,
+        "MONGO_URI": uri,
+        "MONGO_DATABASE": "newscrawl_outage",
+        "NEWSCRAWL_DATA_DIR": str(tmp_path / "local"),
+        "NEWSCRAWL_SOURCES": str(write_sources(tmp_path / "s.toml", site, ["/a.xml"])),
+        "NEWSCRAWL_ALLOW_PRIVATE_HOSTS": "True",
+    }
+    finish(start_crawl(env))
+    client = pymongo.MongoClient(wire_server.uri)
+    assert client.newscrawl_outage.versions.count_documents({}) == len(pages)
+    client.close()
+
+    # every article edited; pages come slowly, and the store dies after the first new version
+    for path, (_, edited) in zip(paths, pages, strict=True):
+        site.put(path, edited, delay=0.5)
+    crawl = start_crawl(
+        env, "-a", "recheck=all", CONCURRENT_REQUESTS="2", NEWSCRAWL_STORE_RETRIES="2",
+        NEWSCRAWL_LEASE_SECONDS="1",
+    )  # fmt: skip
+    client = pymongo.MongoClient(wire_server.uri)
+    deadline = time.monotonic() + 60
+    while client.newscrawl_outage.versions.count_documents({"version": 2}) == 0:
+        assert time.monotonic() < deadline and crawl.poll() is None, "no version 2 written"
+        time.sleep(0.05)
+    client.close()
+    wire_server.kill()
+    _, err = crawl.communicate(timeout=120)
+    assert crawl.returncode == 2, err[-3000:]
+    assert "store unreachable after 2 retries" in err
+    spooled = list((tmp_path / "local" / "spool").glob("pending-*.jsonl"))
+    assert spooled, "nothing was spooled"
+
+    # the store comes back: the next run writes the spool, then finishes the re-checks
+    wire_server.start()
+    for path in paths:
+        site.put(path, site.pages[path].body)  # same edited pages, no delay
+    time.sleep(1.1)  # the dead run's leases expire
+    log = finish(start_crawl(env, "-a", "recheck=all"))
+    assert "'newscrawl/spool/replayed': " in log
+    assert not list((tmp_path / "local" / "spool").glob("pending-*.jsonl"))
+    client = pymongo.MongoClient(wire_server.uri)
+    db = client.newscrawl_outage
+    for path in paths:
+        versions = sorted(v["version"] for v in db.versions.find({"url": site.url(path)}))
+        assert versions == [1, 2], f"{path}: {versions}"
+    assert db.diffs.count_documents({}) == len(pages)
+    client.close()

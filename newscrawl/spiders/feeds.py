@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 import scrapy
+from pymongo.errors import ConnectionFailure
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -104,7 +105,11 @@ class FeedsSpider(scrapy.Spider):
         """Give back leased articles this run did not get to (the store closes after this)."""
         if self.lease_token:
             thread = self.store
-            released = thread.call_sync(thread.store.release_leases, self.lease_token)
+            try:
+                released = thread.call_sync(thread.store.release_leases, self.lease_token)
+            except ConnectionFailure as exc:
+                logger.warning("could not release leases (%s); they expire by themselves", exc)
+                return
             if released:
                 logger.info("released %d unchecked article leases (%s)", released, reason)
 

@@ -97,7 +97,7 @@ def create_app(
             "minor": minor,
             "sources": queries.sources(store()),
             "changes": [_change(c) for c in page.items],
-            **_paging(page, "changes", source=source, minor=minor or None),
+            **_paging(page, source=source, minor=minor or None),
             "feeds": _feed_links("changes", source=source, minor=minor or None),
         }
         return _respond("changes.html", data)
@@ -137,7 +137,7 @@ def create_app(
                 {**_article_fields(a), "versions": a.get("versions"), "links": _links(a["_id"])}
                 for a in page.items
             ],
-            **_paging(page, "search", q=q or None),
+            **_paging(page, q=q or None),
         }
         return _respond("search.html", data)
 
@@ -206,8 +206,8 @@ def _int_arg(name: str, default: int) -> int:
     value = request.args.get(name, "").strip()
     if not value:
         return default
-    if not value.isdigit():
-        abort(400, f"'{name}' must be a version number.")
+    if not value.isdigit() or len(value) > 9:
+        abort(400, f"'{name}' must be a number.")
     return int(value)
 
 
@@ -325,9 +325,11 @@ def _comparison(c: queries.Comparison, latest: int) -> dict[str, Any]:
     }
 
 
-def _paging(page: queries.Page, endpoint: str, **args: Any) -> dict[str, Any]:
+def _paging(page: queries.Page, **args: Any) -> dict[str, Any]:
+    """Page numbers and links to the neighbouring pages of the same route (JSON stays JSON)."""
+
     def link(number: int) -> str:
-        return url_for(endpoint, **args, page=number if number > 1 else None)
+        return url_for(request.endpoint or "changes", **args, page=number if number > 1 else None)
 
     return {
         "page": page.number,

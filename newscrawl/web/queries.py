@@ -161,7 +161,8 @@ def compare(store: Store, article: dict[str, Any], old: int, new: int) -> Compar
 
 
 def search(store: Store, query: str, page: int = 1, per_page: int = PER_PAGE) -> Page:
-    """Articles whose URL contains ``query``, or whose headline contains all its words."""
+    """Articles whose URL contains ``query`` (or is its canonical form), or whose headline
+    contains all its words, most recently changed first."""
     words = query.split()
     if not words:
         return Page([], page, per_page, 0)
@@ -169,8 +170,12 @@ def search(store: Store, query: str, page: int = 1, per_page: int = PER_PAGE) ->
     def contains(text: str) -> dict[str, str]:
         return {"$regex": re.escape(text), "$options": "i"}
 
-    found = {"$or": [{"_id": contains(query.strip())},
-                     {"$and": [{"title": contains(w)} for w in words]}]}  # fmt: skip
+    alternatives = [{"_id": contains(query.strip())},
+                    {"$and": [{"title": contains(w)} for w in words]}]  # fmt: skip
+    canonical = canonical_url(query.strip())
+    if canonical:
+        alternatives.append({"_id": canonical})
+    found = {"$or": alternatives}
     total = store.articles.count_documents(found)
     cursor = (
         store.articles.find(found)
