@@ -74,25 +74,19 @@ _BOILERPLATE = re.compile(
     )$""",
     re.IGNORECASE | re.VERBOSE,
 )
-# Date/time-only lines such as "12:34 BST", "1 May 2024", "May 1, 2024 10:02 am EDT".
-_TIMESTAMP = re.compile(
-    r"""^[\s,.\-–|/]*(?:
-        (?:mon|tue|wed|thu|fri|sat|sun)[a-z]*
-      | (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?
+# Date/time-only lines such as "12:34 BST", "1 May 2024", "May 1, 2024 10:02 am EDT": every
+# token between separators must be a date/time word. Checked token by token, never as one
+# regular expression over the line, whose alternatives ("at" is a word and an abbreviation)
+# backtrack exponentially on hostile input.
+_TIMESTAMP_SEPARATORS = re.compile(r"[\s,\-–|/]+")
+_TIMESTAMP_TOKEN = re.compile(
+    r"""(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*
+      | (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*
       | \d{1,4}(?:st|nd|rd|th)?
       | \d{1,2}[:.]\d{2}(?:[:.]\d{2})?
-      | [ap]\.?m\.?
-      | [A-Z]{2,4}
-      | (?:updated|published|posted|at|on)
-    )(?:[\s,.\-–|/]+(?:
-        (?:mon|tue|wed|thu|fri|sat|sun)[a-z]*
-      | (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?
-      | \d{1,4}(?:st|nd|rd|th)?
-      | \d{1,2}[:.]\d{2}(?:[:.]\d{2})?
-      | [ap]\.?m\.?
-      | [A-Z]{2,4}
-      | (?:updated|published|posted|at|on)
-    ))*[\s,.]*$""",
+      | [ap]\.?m
+      | (?-i:[A-Z]{2,4})  # time zones: BST, EDT, GMT (upper case only)
+      | updated|published|posted|at|on""",
     re.IGNORECASE | re.VERBOSE,
 )
 _HAS_DIGIT = re.compile(r"\d")
@@ -440,4 +434,9 @@ def _is_noise(block: _Block) -> bool:
         return True  # a linked headline or link list; a long linked *sentence* is body text
     if _BOILERPLATE.match(text):
         return True
-    return bool(len(text) < 80 and _HAS_DIGIT.search(text) and _TIMESTAMP.match(text))
+    return len(text) < 80 and bool(_HAS_DIGIT.search(text)) and _is_timestamp(text)
+
+
+def _is_timestamp(text: str) -> bool:
+    tokens = [t.strip(".") for t in _TIMESTAMP_SEPARATORS.split(text)]
+    return all(_TIMESTAMP_TOKEN.fullmatch(t) for t in tokens if t)

@@ -52,7 +52,10 @@ def parse_feed(body: bytes) -> list[FeedEntry]:
         if entries:
             return entries
     # Nothing found: let the lenient parser recover entries or say what is wrong.
-    parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
+    try:
+        parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
+    except Exception as exc:  # noqa: BLE001 - e.g. UnicodeDecodeError on a broken XML declaration
+        raise FeedError(f"not a feed: {type(exc).__name__}: {exc}") from exc
     entries = _entries(parsed)
     if not entries and (parsed.get("bozo") or not parsed.get("version")):
         reason = parsed.get("bozo_exception") or "no RSS/Atom/RDF root element"

@@ -18,8 +18,10 @@ from itemadapter import ItemAdapter
 from pymongo.errors import ConnectionFailure
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import deferred_from_coro
+from twisted.internet.defer import Deferred
 
-from newscrawl.extract import Article, extract_article
+from newscrawl.extract import extract_article
 from newscrawl.normalize import clean_text, content_hash, loose_hash
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.sources import Source
@@ -59,14 +61,27 @@ class ExtractPipeline:
             self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
 
     def close_spider(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+        # Every item is done by now; a worker still busy is stuck on a timed-out page.
+        self._stop_pool()
 
-    async def _extract(self, html: str, url: str, overrides: Any) -> Article | None:
+    def _stop_pool(self) -> None:
+        """Stop the pool without waiting: kill its workers, since a runaway extraction
+        (pathological regex backtracking, say) never returns by itself. Python 3.11's
+        ProcessPoolExecutor has no public terminate, hence ``_processes``."""
         if self.pool is None:
-            return extract_article(html, url, overrides)
-        future = self.pool.submit(extract_article, html, url, overrides)
-        return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
+            return
+        workers = list(self.pool._processes.values())
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for worker in workers:
+            worker.kill()
+        self.pool = None
+
+    def _restart_pool(self, failed: ProcessPoolExecutor | None) -> None:
+        """Replace the pool that had a stuck or dead worker (once, however many of its pages
+        fail); its other pages in flight fail with BrokenProcessPool, retried next check."""
+        if failed is not None and failed is self.pool:
+            self._stop_pool()
+            self.open_spider()
 
     async def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
@@ -75,12 +90,18 @@ class ExtractPipeline:
         source = crawler_sources(self.crawler).get(adapter["source"])
         html, adapter["html"] = adapter["html"], ""
         url = adapter["response_url"] or adapter["url"]
+        overrides, pool = source.extraction if source else None, self.pool
         try:
-            article = await self._extract(html, url, source.extraction if source else None)
+            if pool is None:
+                article = extract_article(html, url, overrides)
+            else:
+                future = pool.submit(extract_article, html, url, overrides)
+                article = await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
         except TimeoutError:
+            self._restart_pool(pool)
             await self._fail(adapter, "extract-timeout", f"extraction took over {self.timeout}s")
-        except BrokenProcessPool as exc:
-            self.open_spider()  # a worker died (e.g. out of memory): start a fresh pool
+        except BrokenProcessPool as exc:  # a worker died (out of memory, killed)
+            self._restart_pool(pool)
             await self._fail(adapter, "extract-crashed", str(exc))
         if article is None:
             await self._fail(adapter, "no-article", "no article title or body found in the page")
@@ -148,6 +169,7 @@ class ChangeDetectionPipeline:
         self.spool = Spool.from_settings(crawler.settings)
         self.tracker: Tracker | None = None
         self.store_down = False
+        self._closing: Deferred | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ChangeDetectionPipeline:
@@ -220,4 +242,7 @@ class ChangeDetectionPipeline:
                 "in %s and written by the next run",
                 self.retries, self.spool.directory,
             )  # fmt: skip
-            await self.crawler.engine.close_spider_async(reason="store_unavailable")
+            # Not awaited: closing waits for in-flight items, this one included.
+            self._closing = deferred_from_coro(
+                self.crawler.engine.close_spider_async(reason="store_unavailable")
+            )

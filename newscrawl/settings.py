@@ -83,3 +83,7 @@ NEWSCRAWL_EXTRACT_TIMEOUT = 60
 # A store write is retried this many times (0.5 s, 1 s, 2 s, ... backoff) before the page is
 # spooled to disk (NEWSCRAWL_SPOOL_DIR, default <NEWSCRAWL_DATA_DIR>/spool) and the crawl stops.
 NEWSCRAWL_STORE_RETRIES = 5
+
+# At most this many new articles are followed per feed per run; the rest wait for a later
+# poll (a hostile or broken feed listing 100k URLs must not flood the crawl).
+NEWSCRAWL_FEED_NEW_LIMIT = 500

@@ -56,13 +56,24 @@ def as_utc(value: datetime | str) -> datetime:
 
 
 def redact_uri(uri: str) -> str:
-    """The URI with any password replaced, for logs."""
+    """The URI with its password and any password-like options replaced, for logs."""
     scheme, sep, rest = uri.partition("://")
-    userinfo, at, hostpart = rest.rpartition("@")
-    if not sep or not at:
+    if not sep:
         return uri
-    user = userinfo.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{hostpart}"
+    location, question, query = rest.partition("?")
+    userinfo, at, hosts = location.rpartition("@")
+    user, colon, _ = userinfo.partition(":")
+    if at and colon:
+        location = f"{user}:***@{hosts}"
+    if question:
+        query = "&".join(_redact_option(option) for option in query.split("&"))
+    return f"{scheme}://{location}{question}{query}"
+
+
+def _redact_option(option: str) -> str:
+    name, equals, _ = option.partition("=")
+    secret = "password" in name.lower() or name.lower() == "authmechanismproperties"
+    return f"{name}=***" if secret and equals else option
 
 
 def open_database(settings: Any) -> tuple[Any, Database]:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -86,25 +86,42 @@ def wire_uri(wire_server: WireServer) -> str:
     return os.environ.get("MONGO_URI") or wire_server.uri
 
 
-def start_crawl(env: dict[str, str], *args: str, **settings: str) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "feeds", *args]
-    base = {
-        "AUTOTHROTTLE_ENABLED": "False",
-        "DOWNLOAD_DELAY": "0",
-        "NEWSCRAWL_EXTRACT_WORKERS": "1",
-    }
-    for name, value in {**base, **settings}.items():
-        cmd += ["-s", f"{name}={value}"]
-    return subprocess.Popen(
-        cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+class Crawl:
+    """A ``scrapy crawl feeds`` process; its log goes to a file, so a busy crawl never blocks
+    on a full pipe while the test watches the store."""
+
+    def __init__(self, env: dict[str, str], *args: str, **settings: str) -> None:
+        cmd = [sys.executable, "-m", "scrapy", "crawl", "feeds", *args]
+        base = {"AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0",
+                "NEWSCRAWL_EXTRACT_WORKERS": "1"}  # fmt: skip
+        for name, value in {**base, **settings}.items():
+            cmd += ["-s", f"{name}={value}"]
+        self.log_file = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in wait()
+        self.proc = subprocess.Popen(
+            cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=self.log_file, text=True
+        )
+
+    def wait(self) -> tuple[int, str]:
+        returncode = self.proc.wait(timeout=240)
+        self.log_file.seek(0)
+        log = self.log_file.read()
+        self.log_file.close()
+        return returncode, log
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
 
 
-def finish(proc: subprocess.Popen) -> str:
-    _, err = proc.communicate(timeout=240)
-    assert proc.returncode == 0, err[-4000:]
-    assert "Traceback" not in err, err[-4000:]
-    return err
+def start_crawl(env: dict[str, str], *args: str, **settings: str) -> Crawl:
+    return Crawl(env, *args, **settings)
+
+
+def finish(crawl: Crawl) -> str:
+    returncode, log = crawl.wait()
+    assert returncode == 0, log[-4000:]
+    assert "Traceback" not in log, log[-4000:]
+    return log
 
 
 def stat(log: str, name: str) -> int:
@@ -154,8 +171,7 @@ def test_three_crawlers_share_one_store_and_take_over_a_killed_ones_leases(
         while db.articles.count_documents({"lease_owner": {"$ne": None}}) < ARTICLES:
             assert time.monotonic() < deadline, "the first crawler never claimed the articles"
             time.sleep(0.2)
-        doomed.send_signal(signal.SIGKILL)
-        doomed.wait()
+        doomed.kill()  # SIGKILL
         claimed_at = time.monotonic()
 
         # while its leases last, nobody else re-checks those articles
@@ -211,12 +227,14 @@ def test_store_outage_mid_crawl_loses_nothing_and_exits_non_zero(site, tmp_path,
     client = pymongo.MongoClient(wire_server.uri)
     deadline = time.monotonic() + 60
     while client.newscrawl_outage.versions.count_documents({"version": 2}) == 0:
-        assert time.monotonic() < deadline and crawl.poll() is None, "no version 2 written"
+        if time.monotonic() > deadline or crawl.proc.poll() is not None:
+            crawl.kill()
+            raise AssertionError("no version 2 written:\n" + crawl.wait()[1][-5000:])
         time.sleep(0.05)
     client.close()
     wire_server.kill()
-    _, err = crawl.communicate(timeout=120)
-    assert crawl.returncode == 2, err[-3000:]
+    returncode, err = crawl.wait()
+    assert returncode == 2, err[-3000:]
     assert "store unreachable after 2 retries" in err
     spooled = list((tmp_path / "local" / "spool").glob("pending-*.jsonl"))
     assert spooled, "nothing was spooled"

@@ -50,6 +50,7 @@ class FeedsSpider(scrapy.Spider):
         self.recheck = recheck
         self.shard, self.shards = parse_shard(shard)
         self.lease_token: str | None = None
+        self.requested: set[str] = set()  # article URLs asked for in this run
         self.only_sources = {s.strip() for s in sources.split(",") if s.strip()}
         self.sources_by_name: dict[str, Source] = {}
 
@@ -134,16 +135,20 @@ class FeedsSpider(scrapy.Spider):
     ) -> scrapy.Request:
         """Request for an article; a tracked one is asked conditionally (ETag/Last-Modified)."""
         tracked = tracked or {}
+        self.requested.add(url)
         headers = {}
         if tracked.get("etag"):
             headers["If-None-Match"] = tracked["etag"]
         if tracked.get("last_modified"):
             headers["If-Modified-Since"] = tracked["last_modified"]
+        # dont_filter: the spider dedupes article URLs itself (``requested``), and Scrapy's
+        # filter would silently drop the second hop of a redirect loop instead of failing it.
         return scrapy.Request(
             url,
             callback=self.parse_article,
             errback=self.article_failed,
             headers=headers,
+            dont_filter=True,
             meta={
                 "source": source.name,
                 "article": url,
@@ -176,7 +181,12 @@ class FeedsSpider(scrapy.Spider):
         urls = [canonical_url(entry.link) for entry in entries]
         followed = list(dict.fromkeys(u for u in urls if u and source.follows(u)))
         known = await thread.call(thread.store.known_urls, followed)
-        new = [u for u in followed if u not in known]
+        new = [u for u in followed if u not in known and u not in self.requested]
+        limit = self.settings.getint("NEWSCRAWL_FEED_NEW_LIMIT")
+        if len(new) > limit:
+            stats.inc_value("newscrawl/feeds/new_deferred", len(new) - limit)
+            logger.warning("feed %s: following %d of %d new articles", feed, limit, len(new))
+            new = new[:limit]
         stats.inc_value("newscrawl/feeds/entries", len(entries))
         stats.inc_value("newscrawl/feeds/skipped_entries", len(entries) - len(followed))
         await thread.call(
@@ -295,21 +305,36 @@ def _header(response: Response, name: bytes) -> str | None:
 
 
 def _reason(failure: Failure) -> str:
-    """Short machine-readable cause: http-500, timeout, dns, blocked-host, ..."""
+    """Short machine-readable cause: http-500, timeout, dns, blocked-host, too-large, ..."""
     if failure.check(HttpError):
         return f"http-{failure.value.response.status}"
     name = type(failure.value).__name__
-    reasons = {
-        "PrivateHostBlocked": "blocked-host",
-        "IgnoreRequest": "ignored",
-        "TimeoutError": "timeout",
-        "DownloadTimeoutError": "timeout",
-        "TCPTimedOutError": "timeout",
-        "DNSLookupError": "dns",
-        "ConnectionRefusedError": "connection-refused",
-        "ResponseNeverReceived": "no-response",
-    }
-    return reasons.get(name, name)
+    if name == "IgnoreRequest":
+        message = str(failure.value)
+        if "redirections" in message:
+            return "too-many-redirects"
+        if "DOWNLOAD_MAXSIZE" in message:
+            return "too-large"
+        if "robots.txt" in message:
+            return "robots-txt"
+        return "ignored"
+    return FAILURE_REASONS.get(name, name)
+
+
+# Exception class names (Twisted's and Scrapy 2.19's) -> reason recorded in ``errors``.
+FAILURE_REASONS = {
+    "PrivateHostBlocked": "blocked-host",
+    "TimeoutError": "timeout",
+    "DownloadTimeoutError": "timeout",
+    "TCPTimedOutError": "timeout",
+    "DNSLookupError": "dns",
+    "CannotResolveHostError": "dns",
+    "ConnectionRefusedError": "connection-refused",
+    "DownloadConnectionRefusedError": "connection-refused",
+    "DownloadCancelledError": "too-large",
+    "ResponseNeverReceived": "no-response",
+    "ResponseFailed": "no-response",
+}
 
 
 def parse_shard(value: str) -> tuple[int, int]:

@@ -1,0 +1,481 @@
+"""Crawl throughput benchmark: newscrawl against a bare Scrapy spider, same machine, same run.
+
+    python -m bench.crawl_speed [--articles 1000] [--runs 3] [--scale 10000] [--short]
+
+A loopback site (``bench.crawl_server``, its own process) serves the corpus pages repeated to
+N article URLs and 50 articles per RSS feed. Each run, in a fresh store:
+
+* ``bare``: ``bench.crawl_probe.BareSpider`` fetches the same feeds and articles and does
+  nothing (the project's settings without pipelines or the run recorder);
+* ``first crawl``: ``scrapy crawl feeds``, every article new;
+* ``unchanged, 304`` / ``unchanged, 200``: ``-a recheck=all`` with nothing changed, the server
+  answering conditional requests, then ignoring them (identical bytes);
+* ``10% edited``: ``-a recheck=all`` with one article in ten edited (``tests.mutations``).
+
+Rates are article responses per second of the crawl's ``elapsed_time_seconds``; ratios are
+taken to ``bare`` of the same run, then the median over runs. Peak memory is the highest
+summed RSS of the crawl process and its children (the extraction pool), sampled every 50 ms.
+Also measured: trafilatura alone and ``extract_article`` on one core over the corpus pages,
+``diff_article`` on every edited pair the crawl stored, and, with ``--scale``, the peak memory
+of a first crawl and a re-check of that many articles. ``--short`` (200 articles, one run,
+no scale point) checks only that every phase ran with the right counts; exit status 1 if not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import trafilatura
+
+from bench.crawl_probe import PER_FEED
+from newscrawl.diff import diff_article
+from newscrawl.extract import extract_article
+from newscrawl.store import Store
+from tests.corpus import CorpusPage, load_pages
+
+REPO = Path(__file__).resolve().parents[1]
+SHORT_ARTICLES = 200
+CRAWL_TIMEOUT = 1800
+FAST = {
+    "AUTOTHROTTLE_ENABLED": "False",
+    "DOWNLOAD_DELAY": "0",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "32",
+    "LOG_LEVEL": "INFO",
+}
+STATS_EXTENSION = "bench.crawl_probe.StatsDump"
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    conditional: bool = True
+    edited: bool = False
+    args: tuple[str, ...] = ("-a", "recheck=all")
+
+
+BARE = Phase("bare", args=())
+FIRST = Phase("first crawl", args=())
+PHASES = (
+    FIRST,
+    Phase("unchanged, 304"),
+    Phase("unchanged, 200", conditional=False),
+    Phase("10% edited", edited=True),
+)
+
+
+@dataclass
+class Result:
+    phase: str
+    stats: dict[str, Any]
+    peak_kb: int
+    server: dict[str, Any]
+    edited: int = 0
+
+    def stat(self, name: str) -> int:
+        return int(self.stats.get(name, 0))
+
+    @property
+    def pages(self) -> int:
+        return self.stat("bench/article_responses")
+
+    @property
+    def seconds(self) -> float:
+        return float(self.stats["elapsed_time_seconds"])
+
+    @property
+    def rate(self) -> float:
+        return self.pages / self.seconds
+
+    @property
+    def server_cpu(self) -> float:
+        return self.server["cpu_seconds"] / self.seconds
+
+
+@dataclass
+class Run:
+    results: dict[str, Result] = field(default_factory=dict)
+    diff_ms: list[tuple[int, float]] = field(default_factory=list)  # (words, ms)
+
+
+# --- the site --------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Site:
+    """The ``bench.crawl_server`` process and its control endpoint."""
+
+    def __init__(self, articles: int) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        cmd = [
+            sys.executable,
+            "-m",
+            "bench.crawl_server",
+            "--port",
+            str(self.port),
+            "--articles",
+            str(articles),
+        ]
+        self.process = subprocess.Popen(cmd, cwd=REPO)
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("benchmark server exited at start")
+            try:
+                self.counters()
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("benchmark server did not start")
+
+    def set_mode(self, phase: Phase, articles: int) -> int:
+        """Switch the site to the phase's mode; returns how many of the articles are edited."""
+        query = f"conditional={int(phase.conditional)}&edited={int(phase.edited)}"
+        request = urllib.request.Request(
+            f"{self.base}/_control?{query}&articles={articles}", method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return int(json.load(response)["edited"])
+
+    def counters(self) -> dict[str, Any]:
+        with urllib.request.urlopen(f"{self.base}/_control", timeout=30) as response:
+            return json.load(response)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+# --- running a crawl ---------------------------------------------------------------------------
+
+
+def tree_rss_kb(pid: int) -> int:
+    """Summed VmRSS of ``pid`` and all its descendants (Linux /proc)."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            children = [
+                child
+                for task in Path(f"/proc/{current}/task").iterdir()
+                for child in (task / "children").read_text().split()
+            ]
+        except OSError:
+            continue
+        total += next(
+            (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0
+        )
+        pending.extend(int(child) for child in children)
+    return total
+
+
+def sample_peak(process: subprocess.Popen, interval: float = 0.05) -> Callable[[], int]:
+    """Start sampling the process tree's RSS; the returned function joins and gives the peak."""
+    peak = [0]
+
+    def sample() -> None:
+        while process.poll() is None:
+            peak[0] = max(peak[0], tree_rss_kb(process.pid))
+            time.sleep(interval)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+
+    def join() -> int:
+        thread.join()
+        return peak[0]
+
+    return join
+
+
+def scrapy_command(
+    command: list[str], settings: dict[str, str], workdir: Path
+) -> tuple[list[str], Path]:
+    stats_file = workdir / "stats.json"
+    merged = {
+        **FAST,
+        **settings,
+        "BENCH_STATS_FILE": str(stats_file),
+        "LOG_FILE": str(workdir / "crawl.log"),
+    }
+    cmd = [sys.executable, "-m", "scrapy", *command]
+    for name, value in merged.items():
+        cmd += ["-s", f"{name}={value}"]
+    return cmd, stats_file
+
+
+def run_crawl(
+    phase: Phase,
+    site: Site,
+    command: list[str],
+    settings: dict[str, str],
+    env: dict[str, str],
+    workdir: Path,
+    articles: int,
+) -> Result:
+    workdir.mkdir(parents=True, exist_ok=True)
+    edited = site.set_mode(phase, articles)
+    cmd, stats_file = scrapy_command(command, settings, workdir)
+    process = subprocess.Popen(
+        cmd,
+        cwd=REPO,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    peak = sample_peak(process)
+    if process.wait(timeout=CRAWL_TIMEOUT) != 0 or not stats_file.exists():
+        log = workdir / "crawl.log"
+        tail = log.read_text()[-3000:] if log.exists() else "(no log)"
+        raise RuntimeError(f"{phase.name}: crawl failed:\n{tail}")
+    stats = json.loads(stats_file.read_text())
+    return Result(phase.name, stats, peak(), site.counters(), edited)
+
+
+def bare_crawl(site: Site, articles: int, workdir: Path) -> Result:
+    command = [
+        "runspider",
+        str(REPO / "bench" / "crawl_probe.py"),
+        "-a",
+        f"base={site.base}",
+        "-a",
+        f"articles={articles}",
+    ]
+    settings = {"ITEM_PIPELINES": "{}", "EXTENSIONS": json.dumps({STATS_EXTENSION: 900})}
+    env = {"NEWSCRAWL_ALLOW_PRIVATE_HOSTS": "True"}
+    return run_crawl(BARE, site, command, settings, env, workdir / "bare", articles)
+
+
+def write_sources(path: Path, site: Site, articles: int) -> Path:
+    feeds = ", ".join(f'"{site.base}/feed/{n}.xml"' for n in range(-(-articles // PER_FEED)))
+    path.write_text(f'[[source]]\nname = "Bench"\nfeeds = [{feeds}]\ndomains = ["127.0.0.1"]\n')
+    return path
+
+
+def newscrawl_env(workdir: Path, sources: Path) -> dict[str, str]:
+    return {
+        "NEWSCRAWL_DATA_DIR": str(workdir / "data"),
+        "MONGO_URI": "",
+        "MONGO_DATABASE": "bench",
+        "NEWSCRAWL_SOURCES": str(sources),
+        "NEWSCRAWL_ALLOW_PRIVATE_HOSTS": "True",
+    }
+
+
+def newscrawl_crawl(
+    phase: Phase, site: Site, articles: int, workdir: Path, env: dict[str, str]
+) -> Result:
+    extensions = {"newscrawl.extensions.RunRecorder": 500, STATS_EXTENSION: 900}
+    settings = {"EXTENSIONS": json.dumps(extensions), "NEWSCRAWL_RECHECK_LIMIT": str(articles)}
+    command = ["crawl", "feeds", *phase.args]
+    slug = phase.name.replace(",", "").replace("%", "").replace(" ", "_")
+    return run_crawl(phase, site, command, settings, env, workdir / slug, articles)
+
+
+# --- one-core baselines and diffs ------------------------------------------------------------
+
+
+def pages_per_second(pages: list[CorpusPage], extract: Callable[[CorpusPage], object]) -> float:
+    start = time.perf_counter()
+    for page in pages:
+        extract(page)
+    return len(pages) / (time.perf_counter() - start)
+
+
+def trafilatura_alone(page: CorpusPage) -> object:
+    return trafilatura.extract(page.html, url=page.url, include_comments=False)
+
+
+def newscrawl_extract(page: CorpusPage) -> object:
+    return extract_article(page.raw, page.url)
+
+
+def diff_timings(data_dir: Path, repeats: int = 3) -> list[tuple[int, float]]:
+    """(words, median ms of ``diff_article``) for every version pair a crawl stored a diff of."""
+    store = Store.from_settings({"NEWSCRAWL_DATA_DIR": str(data_dir), "MONGO_DATABASE": "bench"})
+    try:
+        out = []
+        for diff in store.diffs.find({}, {"url": 1, "version": 1, "from_version": 1}):
+            new = store.versions.find_one({"url": diff["url"], "version": diff["version"]})
+            old = store.versions.find_one({"url": diff["url"], "version": diff["from_version"]})
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                diff_article(old["title"], old["paragraphs"], new["title"], new["paragraphs"])
+                times.append((time.perf_counter() - start) * 1000)
+            out.append((len(" ".join(new["paragraphs"]).split()), statistics.median(times)))
+        return out
+    finally:
+        store.close()
+
+
+# --- runs, checks, report ----------------------------------------------------------------------
+
+
+def one_run(site: Site, articles: int, workdir: Path, phases: Iterable[Phase]) -> Run:
+    run = Run()
+    run.results[BARE.name] = bare_crawl(site, articles, workdir)
+    env = newscrawl_env(workdir, write_sources(workdir / "sources.toml", site, articles))
+    for phase in phases:
+        run.results[phase.name] = newscrawl_crawl(phase, site, articles, workdir, env)
+    if any(phase.edited for phase in phases):
+        run.diff_ms = diff_timings(workdir / "data")
+    return run
+
+
+def problems(run: Run, articles: int) -> list[str]:
+    """What is wrong with a run's counts (not its speed)."""
+    feeds = -(-articles // PER_FEED)
+    expected: list[tuple[str, str, Callable[[int, Result], bool]]] = [
+        ("bare", "bench/article_responses", lambda v, r: v == articles),
+        ("first crawl", "newscrawl/articles/new", lambda v, r: v == articles),
+        ("first crawl", "newscrawl/feeds/polled", lambda v, r: v == feeds),
+        ("unchanged, 304", "newscrawl/articles/not_modified", lambda v, r: v == articles),
+        ("unchanged, 304", "newscrawl/feeds/not_modified", lambda v, r: v == feeds),
+        ("unchanged, 200", "newscrawl/articles/same_bytes", lambda v, r: v == articles),
+        ("10% edited", "newscrawl/articles/not_modified", lambda v, r: v == articles - r.edited),
+        ("10% edited", "newscrawl/articles/changed", lambda v, r: 0.9 * r.edited <= v <= r.edited),
+    ]
+    out = []
+    for phase, stat, ok in expected:
+        result = run.results.get(phase)
+        if result is not None and not ok(result.stat(stat), result):
+            out.append(f"{phase}: {stat} = {result.stat(stat)} ({articles} articles)")
+    for result in run.results.values():
+        if result.stat("log_count/ERROR") or result.pages != articles:
+            out.append(
+                f"{result.phase}: {result.pages} article responses, "
+                f"{result.stat('log_count/ERROR')} errors logged"
+            )
+    if run.results.get("10% edited") and len(run.diff_ms) != run.results["10% edited"].stat(
+        "newscrawl/articles/changed"
+    ):
+        out.append(f"10% edited: {len(run.diff_ms)} diffs stored")
+    return out
+
+
+def median_of(runs: list[Run], value: Callable[[Run], float]) -> float:
+    return statistics.median(value(run) for run in runs)
+
+
+def print_table(runs: list[Run], articles: int) -> None:
+    print(f"\n{articles} articles, {len(runs)} run(s): medians over runs, ratio to same-run bare")
+    print(
+        f"{'phase':16} {'pages/s':>8} {'x bare':>7} {'s':>6} {'peak MB':>8} "
+        f"{'MB fetched':>10} {'server CPU':>10}"
+    )
+    for name in runs[0].results:
+        rate = median_of(runs, lambda r, n=name: r.results[n].rate)
+        ratio = median_of(runs, lambda r, n=name: r.results[n].rate / r.results["bare"].rate)
+        seconds = median_of(runs, lambda r, n=name: r.results[n].seconds)
+        peak = max(r.results[name].peak_kb for r in runs) / 1024
+        fetched = median_of(runs, lambda r, n=name: r.results[n].stat("downloader/response_bytes"))
+        cpu = median_of(runs, lambda r, n=name: r.results[n].server_cpu)
+        print(
+            f"{name:16} {rate:8.1f} {ratio:7.2f} {seconds:6.1f} {peak:8.0f} "
+            f"{fetched / 1e6:10.1f} {cpu:10.0%}"
+        )
+
+
+def print_details(runs: list[Run], traf: list[float], ours: list[float]) -> None:
+    first = median_of(runs, lambda r: r.results["first crawl"].rate)
+    print(
+        f"\ntrafilatura alone, one core: {statistics.median(traf):.1f} pages/s; "
+        f"extract_article, one core: {statistics.median(ours):.1f} pages/s; "
+        f"first crawl / trafilatura: {first / statistics.median(traf):.2f}"
+    )
+    repoll = median_of(
+        runs,
+        lambda r: r.results["unchanged, 304"].stat("bench/feed_bytes")
+        / r.results["first crawl"].stat("bench/feed_bytes"),
+    )
+    print(f"feed re-poll (304) bytes / first poll bytes: {repoll:.2%}")
+    diffs = [d for run in runs for d in run.diff_ms]
+    if diffs:
+        times = [ms for _, ms in diffs]
+        words = sorted(w for w, _ in diffs)
+        print(
+            f"diff_article on {len(diffs)} stored edits ({words[0]}-{words[-1]} words, median "
+            f"{statistics.median(words)}): median {statistics.median(times):.2f} ms, "
+            f"worst {max(times):.2f} ms"
+        )
+
+
+def print_scale(run: Run, articles: int) -> None:
+    print(f"\nscale point, {articles} articles (one run):")
+    for result in run.results.values():
+        print(
+            f"  {result.phase:16} {result.rate:8.1f} pages/s  "
+            f"x bare {result.rate / run.results['bare'].rate:.2f}  "
+            f"peak {result.peak_kb / 1024:.0f} MB  ({result.seconds:.0f} s)"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--scale",
+        type=int,
+        default=10_000,
+        help="articles of the peak-memory scale point (0: skip)",
+    )
+    parser.add_argument(
+        "--short", action="store_true", help=f"CI: {SHORT_ARTICLES} articles, 1 run, no scale point"
+    )
+    args = parser.parse_args(argv)
+    if args.short:
+        args.articles, args.runs, args.scale = SHORT_ARTICLES, 1, 0
+
+    pages = load_pages()
+    print(f"{os.cpu_count()} cores, load average at start {os.getloadavg()[0]:.1f}")
+    site = Site(max(args.articles, args.scale))
+    failures: list[str] = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="crawl-speed-") as tmp:
+            runs, traf, ours = [], [], []
+            for number in range(args.runs):
+                runs.append(one_run(site, args.articles, Path(tmp) / f"run{number}", PHASES))
+                failures += problems(runs[-1], args.articles)
+                traf.append(pages_per_second(pages, trafilatura_alone))
+                ours.append(pages_per_second(pages, newscrawl_extract))
+            print_table(runs, args.articles)
+            print_details(runs, traf, ours)
+            if args.scale:
+                scale = one_run(site, args.scale, Path(tmp) / "scale", PHASES[:2])
+                failures += problems(scale, args.scale)
+                print_scale(scale, args.scale)
+    finally:
+        site.stop()
+    print(f"load average at end {os.getloadavg()[0]:.1f}")
+    for failure in failures:
+        print(f"FAILED: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
