@@ -47,7 +47,9 @@ def page_seeds(limit: int = 12) -> list[bytes]:
 HARNESSES = {"fuzz_feeds.py": feed_seeds, "fuzz_extract.py": page_seeds}
 
 
-def run(harness: str, seeds: list[bytes | str], seconds: int, artifacts: Path) -> tuple[bool, str]:
+def run(
+    harness: str, seeds: list[bytes | str], seconds: int, artifacts: Path, seed: int
+) -> tuple[bool, str]:
     with tempfile.TemporaryDirectory() as work:
         seed_dir, corpus_dir = Path(work, "seeds"), Path(work, "corpus")
         seed_dir.mkdir()
@@ -55,7 +57,7 @@ def run(harness: str, seeds: list[bytes | str], seconds: int, artifacts: Path) -
         for i, seed in enumerate(seeds):
             data = seed.encode("utf-8") if isinstance(seed, str) else seed
             (seed_dir / f"seed-{i}").write_bytes(data)
-        cmd = [sys.executable, str(HERE / harness), f"-max_total_time={seconds}",
+        cmd = [sys.executable, str(HERE / harness), f"-max_total_time={seconds}", f"-seed={seed}",
                "-timeout=20", "-rss_limit_mb=3072", "-max_len=2000000", "-print_final_stats=1",
                f"-artifact_prefix={artifacts}/", str(corpus_dir), str(seed_dir)]  # fmt: skip
         env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -68,11 +70,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=60, help="total, split between harnesses")
     parser.add_argument("--artifacts", type=Path, default=Path(tempfile.gettempdir()))
+    parser.add_argument(
+        "--seed", type=int, default=1, help="libFuzzer's random seed (fixed: CI runs repeat)"
+    )
     args = parser.parse_args()
     each = max(1, args.seconds // len(HARNESSES))
     failed = False
     for harness, seeds in HARNESSES.items():
-        ok, output = run(harness, seeds(), each, args.artifacts)
+        ok, output = run(harness, seeds(), each, args.artifacts, args.seed)
         runs = re.findall(r"stat::number_of_executed_units:\s*(\d+)", output)
         status = "ok" if ok else "CRASH"
         print(f"{harness}: {status}, {runs[-1] if runs else '?'} inputs in {each} s")

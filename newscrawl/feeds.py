@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import fastfeedparser
 import feedparser
@@ -26,17 +27,26 @@ class FeedEntry:
     title: str = ""
 
 
-def _entries(parsed) -> list[FeedEntry]:
+def _text(value: Any) -> str:
+    """A parser's field as a stripped string; parsers hand back odd types on broken input."""
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _entries(parsed: Any) -> list[FeedEntry]:
     entries = []
     for entry in parsed.get("entries") or []:
-        link = entry.get("link") or ""
+        if not isinstance(entry, dict):
+            continue
+        link = _text(entry.get("link"))
         if not link:
             # Atom entries may carry their URL only as a link list or a permalink id.
-            links = [lnk.get("href") for lnk in entry.get("links") or [] if lnk.get("href")]
-            guid = entry.get("id") or ""
-            link = links[0] if links else guid if guid.startswith(("http://", "https://")) else ""
+            links = [_text(lnk.get("href")) for lnk in entry.get("links") or []
+                     if isinstance(lnk, dict)]  # fmt: skip
+            guid = _text(entry.get("id"))
+            permalink = guid if guid.startswith(("http://", "https://")) else ""
+            link = next((href for href in links if href), permalink)
         if link:
-            entries.append(FeedEntry(link=link.strip(), title=(entry.get("title") or "").strip()))
+            entries.append(FeedEntry(link=link, title=_text(entry.get("title"))))
     return entries
 
 

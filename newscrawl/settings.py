@@ -87,3 +87,5 @@ NEWSCRAWL_STORE_RETRIES = 5
 # At most this many new articles are followed per feed per run; the rest wait for a later
 # poll (a hostile or broken feed listing 100k URLs must not flood the crawl).
 NEWSCRAWL_FEED_NEW_LIMIT = 500
+# Due articles are leased this many at a time, as the crawl needs more.
+NEWSCRAWL_CLAIM_BATCH = 200

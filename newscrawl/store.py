@@ -131,6 +131,11 @@ class Store:
     def save_feed_poll(self, url: str, source: str, **fields: Any) -> None:
         self.feeds.update_one({"_id": url}, {"$set": {"source": source, **fields}}, upsert=True)
 
+    def save_feed_validators(self, validators: dict[str, dict[str, str | None]]) -> None:
+        """ETag / Last-Modified per feed URL, sent with the feed's next request."""
+        for url, fields in validators.items():
+            self.feeds.update_one({"_id": url}, {"$set": fields})
+
     # articles --------------------------------------------------------------------------
     def known_urls(self, urls: Iterable[str]) -> set[str]:
         urls = list(urls)

@@ -301,9 +301,15 @@ def test_100k_item_feed_parses_within_a_bounded_time() -> None:
              # found by fuzz/fuzz_feeds.py: feedparser raised UnicodeDecodeError / ValueError
              b'<?xml version="1.0" encoding="utf-8\xcc"?><feed xmlns="http://www.w3.org/2005/Atom">'
              b"<entry><link hr\x01\x00ef='https://ex.com/a'/></entry></feed>",
-             b'<?xml version="1.0" encoding="ut\x00f-8"?><rss version="2.0"><item></rss>'],
+             b'<?xml version="1.0" encoding="ut\x00f-8"?><rss version="2.0"><item></rss>',
+             # found by atheris: feedparser gave an entry's links as strings
+             b'<?xml version="1.0" nk>htpt://\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00license\x00\x00\x00\x00\x00\x00\x00'
+             b'\x00example.invalid/</link><item><title>Story 0</title><links/p'
+             b':>htt/ex.com/a</link></item><item><t\x03\x00\x00\x00\x00\x00\x00\x00ry 1</title><lin'
+             b'k>https://ex.com/b?x=1&amp;amp;y=2</link></item></channel></'
+             b'rss>'],
     ids=["nuls", "100k-open-items", "lone-surrogate", "lying-encoding", "nul-in-rss",
-         "broken-xml-declaration", "nul-in-xml-declaration"],
+         "broken-xml-declaration", "nul-in-xml-declaration", "links-as-strings"],
 )  # fmt: skip
 def test_garbage_feeds_raise_feed_error_or_parse(body: bytes) -> None:
     with contextlib.suppress(FeedError):  # anything else (a crash) fails the test

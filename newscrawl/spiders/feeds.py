@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 HTML_TYPES = (b"text/html", b"application/xhtml+xml")
 GONE = (404, 410)
 RECHECK_MODES = ("due", "all", "none")
+# Failures worth retrying at the next poll of the feed that listed the article.
+TRANSIENT_REASONS = frozenset({"timeout", "dns", "connection-refused", "no-response"})
 
 
 class FeedsSpider(scrapy.Spider):
@@ -49,8 +51,13 @@ class FeedsSpider(scrapy.Spider):
             raise ValueError(f"recheck must be one of {RECHECK_MODES}, got {recheck!r}")
         self.recheck = recheck
         self.shard, self.shards = parse_shard(shard)
-        self.lease_token: str | None = None
+        self.lease_tokens: list[str] = []
         self.requested: set[str] = set()  # article URLs asked for in this run
+        # A feed's ETag/Last-Modified are saved only when the run ends normally and every
+        # new article it listed was fetched: a 304 next time must not hide an article that
+        # a crash, a timeout or the per-feed cap left behind.
+        self.feed_validators: dict[str, dict[str, str | None]] = {}
+        self.incomplete_feeds: set[str] = set()
         self.only_sources = {s.strip() for s in sources.split(",") if s.strip()}
         self.sources_by_name: dict[str, Source] = {}
 
@@ -83,36 +90,54 @@ class FeedsSpider(scrapy.Spider):
                 if in_shard(feed, self.shard, self.shards):
                     state = await thread.call(thread.store.feed_state, feed)
                     yield self._feed_request(feed, source, state)
-        for article in await self._claim_rechecks():
+        async for article in self._claim_rechecks():
             source = self.sources_by_name.get(article.get("source", ""))
             if source is not None:
                 yield self._article_request(article["_id"], source, tracked=article)
 
-    async def _claim_rechecks(self) -> list[dict[str, Any]]:
-        articles: list[dict[str, Any]] = []
-        if self.recheck != "none":
-            thread = self.store
-            self.lease_token, articles = await thread.call(
+    async def _claim_rechecks(self) -> AsyncIterator[dict[str, Any]]:
+        """Lease due articles in batches as the crawl asks for more, so a run holds (and
+        keeps in memory) only what it is about to fetch, and several nodes share the work."""
+        self.crawler.stats.set_value("newscrawl/articles/rechecks", 0)
+        if self.recheck == "none":
+            return
+        thread, settings = self.store, self.settings
+        remaining = settings.getint("NEWSCRAWL_RECHECK_LIMIT")
+        while remaining > 0:
+            token, batch = await thread.call(
                 thread.store.claim_articles,
                 utcnow(),
-                self.settings.getint("NEWSCRAWL_RECHECK_LIMIT"),
-                self.settings.getfloat("NEWSCRAWL_LEASE_SECONDS"),
+                min(settings.getint("NEWSCRAWL_CLAIM_BATCH"), remaining),
+                settings.getfloat("NEWSCRAWL_LEASE_SECONDS"),
                 everything=self.recheck == "all",
             )
-        self.crawler.stats.set_value("newscrawl/articles/rechecks", len(articles))
-        return articles
+            if not batch:
+                return
+            self.lease_tokens.append(token)
+            self.crawler.stats.inc_value("newscrawl/articles/rechecks", len(batch))
+            remaining -= len(batch)
+            for article in batch:
+                yield article
 
     def closed(self, reason: str) -> None:
-        """Give back leased articles this run did not get to (the store closes after this)."""
-        if self.lease_token:
-            thread = self.store
-            try:
-                released = thread.call_sync(thread.store.release_leases, self.lease_token)
-            except ConnectionFailure as exc:
-                logger.warning("could not release leases (%s); they expire by themselves", exc)
-                return
+        """Save complete feeds' validators and give back unchecked leases (runs before the
+        store closes; the store may be down, then leases expire by themselves)."""
+        thread = self.store
+        try:
+            if reason == "finished":
+                complete = {
+                    feed: validators
+                    for feed, validators in self.feed_validators.items()
+                    if feed not in self.incomplete_feeds
+                }
+                thread.call_sync(thread.store.save_feed_validators, complete)
+            released = sum(
+                thread.call_sync(thread.store.release_leases, token) for token in self.lease_tokens
+            )
             if released:
                 logger.info("released %d unchecked article leases (%s)", released, reason)
+        except ConnectionFailure as exc:
+            logger.warning("store unreachable at close (%s): leases expire by themselves", exc)
 
     def _feed_request(self, feed: str, source: Source, state: dict[str, Any]) -> scrapy.Request:
         headers = {}
@@ -131,7 +156,11 @@ class FeedsSpider(scrapy.Spider):
         )
 
     def _article_request(
-        self, url: str, source: Source, tracked: dict[str, Any] | None = None
+        self,
+        url: str,
+        source: Source,
+        tracked: dict[str, Any] | None = None,
+        feed: str | None = None,
     ) -> scrapy.Request:
         """Request for an article; a tracked one is asked conditionally (ETag/Last-Modified)."""
         tracked = tracked or {}
@@ -154,6 +183,7 @@ class FeedsSpider(scrapy.Spider):
                 "article": url,
                 "tracked": bool(tracked),
                 "raw_hash": tracked.get("raw_hash"),
+                "feed": feed,
                 "etag": tracked.get("etag"),
                 "last_modified": tracked.get("last_modified"),
             },
@@ -187,17 +217,20 @@ class FeedsSpider(scrapy.Spider):
             stats.inc_value("newscrawl/feeds/new_deferred", len(new) - limit)
             logger.warning("feed %s: following %d of %d new articles", feed, limit, len(new))
             new = new[:limit]
+            self.incomplete_feeds.add(feed)
         stats.inc_value("newscrawl/feeds/entries", len(entries))
         stats.inc_value("newscrawl/feeds/skipped_entries", len(entries) - len(followed))
         await thread.call(
             thread.store.save_feed_poll, feed, source.name,
-            last_polled=now, last_status=response.status, entries=len(entries),
-            etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"),
-            error=None,
+            last_polled=now, last_status=response.status, entries=len(entries), error=None,
         )  # fmt: skip
+        self.feed_validators[feed] = {
+            "etag": _header(response, b"ETag"),
+            "last_modified": _header(response, b"Last-Modified"),
+        }
         logger.info("feed %s: %d entries, %d new articles", feed, len(entries), len(new))
         for url in new:
-            yield self._article_request(url, source)
+            yield self._article_request(url, source, feed=feed)
 
     async def feed_failed(self, failure: Failure) -> None:
         request = failure.request
@@ -262,10 +295,9 @@ class FeedsSpider(scrapy.Spider):
             response_url=response.url,
             not_modified=True,
             raw_hash=raw_hash or "",
-            etag=_header(response, b"ETag")
-            or response.request.headers.get("If-None-Match", b"").decode("latin-1")
-            or None,
-            last_modified=_header(response, b"Last-Modified"),
+            # a 304 may omit the validators: keep the ones the request was sent with
+            etag=_header(response, b"ETag") or response.meta["etag"],
+            last_modified=_header(response, b"Last-Modified") or response.meta["last_modified"],
         )
 
     async def article_failed(self, failure: Failure) -> None:
@@ -275,7 +307,11 @@ class FeedsSpider(scrapy.Spider):
         if failure.check(HttpError) and failure.value.response.status in GONE:
             await self._article_gone(url, source, failure.value.response.status, tracked)
             return
-        await self._article_error(url, source, _reason(failure), str(failure.value), tracked)
+        reason = _reason(failure)
+        feed = request.meta.get("feed")
+        if feed and (reason in TRANSIENT_REASONS or reason.startswith("http-5")):
+            self.incomplete_feeds.add(feed)  # poll the feed in full next time, to retry
+        await self._article_error(url, source, reason, str(failure.value), tracked)
 
     async def _article_gone(self, url: str, source: Source, status: int, tracked: bool) -> None:
         self.crawler.stats.inc_value("newscrawl/articles/removed")
