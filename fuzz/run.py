@@ -48,7 +48,7 @@ HARNESSES = {"fuzz_feeds.py": feed_seeds, "fuzz_extract.py": page_seeds}
 
 
 def run(
-    harness: str, seeds: list[bytes | str], seconds: int, artifacts: Path, seed: int
+    harness: str, seeds: list[bytes | str], seconds: int, artifacts: Path, random_seed: int
 ) -> tuple[bool, str]:
     with tempfile.TemporaryDirectory() as work:
         seed_dir, corpus_dir = Path(work, "seeds"), Path(work, "corpus")
@@ -57,7 +57,7 @@ def run(
         for i, seed in enumerate(seeds):
             data = seed.encode("utf-8") if isinstance(seed, str) else seed
             (seed_dir / f"seed-{i}").write_bytes(data)
-        cmd = [sys.executable, str(HERE / harness), f"-max_total_time={seconds}", f"-seed={seed}",
+        cmd = [sys.executable, str(HERE / harness), f"-max_total_time={seconds}", f"-seed={random_seed}",
                "-timeout=20", "-rss_limit_mb=3072", "-max_len=2000000", "-print_final_stats=1",
                f"-artifact_prefix={artifacts}/", str(corpus_dir), str(seed_dir)]  # fmt: skip
         env = {**os.environ, "PYTHONPATH": str(REPO)}
