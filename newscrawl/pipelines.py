@@ -211,6 +211,11 @@ class ChangeDetectionPipeline:
         adapter["outcome"] = outcome.kind
         adapter["version"] = outcome.version
         self.crawler.stats.inc_value(f"newscrawl/articles/{outcome.kind}")
+        for warning in outcome.warnings:
+            self.crawler.stats.inc_value(f"newscrawl/health/{warning}")
+            self.crawler.stats.inc_value(f"newscrawl/health/{warning}/{page.source}")
+            logger.warning("extraction health: %s on %s (version %d)", warning, page.url,
+                           outcome.version)  # fmt: skip
         if outcome.kind != UNCHANGED:
             logger.info(
                 "%s: %s (version %d%s)", outcome.kind, page.url, outcome.version,

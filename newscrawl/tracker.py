@@ -18,6 +18,7 @@ from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from newscrawl.diff import diff_article
+from newscrawl.health import extraction_warnings, word_count
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.store import LEASE_FREE, Store, as_utc
 
@@ -73,6 +74,7 @@ class Outcome:
     version: int
     minor: bool = False
     revert_of: int | None = None
+    warnings: tuple[str, ...] = ()  # extraction health, see newscrawl.health
 
 
 class Tracker:
@@ -132,6 +134,7 @@ class Tracker:
         """Insert the next version; None when another process claimed that number first."""
         number = latest["version"] + 1 if latest else 1
         minor = bool(latest) and latest.get("loose_hash") == page.loose_hash
+        warnings = extraction_warnings(page.paragraphs, latest["paragraphs"] if latest else None)
         doc = {
             "url": page.url,
             "version": number,
@@ -147,6 +150,7 @@ class Tracker:
             "previous_hash": latest["content_hash"] if latest else None,
             "minor": minor,
             "revert_of": revert_of,
+            "warnings": warnings,
         }
         try:
             self.store.versions.insert_one(doc)
@@ -155,8 +159,15 @@ class Tracker:
             return None
         if latest:
             self._store_diff(doc, latest)
+        for warning in warnings:
+            self.store.record_error(
+                "extraction", page.url, page.source, warning,
+                f"version {number}: {word_count(page.paragraphs)} words", page.fetched_at,
+            )  # fmt: skip
         kind = NEW if number == 1 else REVERT if revert_of else CHANGED
-        return Outcome(kind=kind, version=number, minor=minor, revert_of=revert_of)
+        return Outcome(
+            kind=kind, version=number, minor=minor, revert_of=revert_of, warnings=tuple(warnings)
+        )
 
     def _store_diff(self, version: dict[str, Any], previous: dict[str, Any]) -> None:
         """Diff of ``version`` against ``previous`` (both version documents), written once."""

@@ -190,3 +190,20 @@ def test_a_version_whose_writer_died_before_its_diff_is_completed_on_the_next_ch
     article = tracker.store.articles.find_one({"_id": URL})
     assert article["versions"] == 2
     assert article["content_hash"] == content_hash("T", ["Second."])
+
+
+def test_a_sudden_drop_in_body_length_is_stored_but_flagged(tracker):
+    long_body = [f"Sentence number {i} of a long article about the news." for i in range(30)]
+    assert tracker.record(page("T", long_body)).warnings == ()
+    outcome = tracker.record(page("T", ["Subscribe to read this article in full today please."]))
+    assert outcome.kind == CHANGED
+    assert outcome.warnings == ("short-body", "body-drop")
+    assert tracker.store.history(URL)[-1]["warnings"] == ["short-body", "body-drop"]
+    reasons = {e["reason"] for e in tracker.store.errors.find({"kind": "extraction"})}
+    assert reasons == {"short-body", "body-drop"}
+
+
+def test_a_normal_edit_raises_no_health_warning(tracker):
+    body = [f"Sentence number {i} of a long article about the news." for i in range(30)]
+    tracker.record(page("T", body))
+    assert tracker.record(page("T", body[:-3])).warnings == ()
