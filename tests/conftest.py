@@ -14,9 +14,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 
 from newscrawl.store import Store
+from newscrawl.web import create_app
 from tests.mockserver import Site
+from tests.tracked import Tracked, tracked_store
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -98,3 +101,23 @@ def crawl(
         return result
 
     return _crawl
+
+
+# A store filled by real crawls with edits (tests/tracked.py), shared by the read-only
+# viewer, feed and command tests: crawled once per session.
+@pytest.fixture(scope="session")
+def tracked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tracked]:
+    with tracked_store(tmp_path_factory.mktemp("tracked")) as filled:
+        yield filled
+
+
+@pytest.fixture(scope="session")
+def store(tracked: Tracked) -> Iterator[Store]:
+    opened = Store.from_settings(tracked.env)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def client(tracked: Tracked) -> FlaskClient:
+    return create_app(tracked.env).test_client()

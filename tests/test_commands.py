@@ -6,26 +6,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import pytest
 
-from newscrawl.store import Store
 from tests.conftest import REPO
-from tests.tracked import PARAGRAPH_PAYLOAD, TITLE_PAYLOAD, Tracked, tracked_store
-
-
-@pytest.fixture(scope="module")
-def tracked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tracked]:
-    with tracked_store(tmp_path_factory.mktemp("commands")) as filled:
-        yield filled
-
-
-@pytest.fixture(scope="module")
-def store(tracked: Tracked) -> Iterator[Store]:
-    opened = Store.from_settings(tracked.env)
-    yield opened
-    opened.close()
+from tests.tracked import PARAGRAPH_PAYLOAD, TITLE_PAYLOAD, Tracked
 
 
 def scrapy(tracked: Tracked, *args: str) -> subprocess.CompletedProcess:

@@ -5,40 +5,19 @@ well-formed XML whatever the text."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import feedparser
 import lxml.html
-import pytest
 from flask.testing import FlaskClient
 from lxml import etree
 
-from newscrawl.store import Store
-from newscrawl.web import create_app, feeds
+from newscrawl.web import feeds
 from newscrawl.web.humanize import iso
-from tests.tracked import PARAGRAPH_PAYLOAD, TITLE_PAYLOAD, Tracked, tracked_store
+from tests.tracked import PARAGRAPH_PAYLOAD, TITLE_PAYLOAD
 
 A = "{http://www.w3.org/2005/Atom}"
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
-
-
-@pytest.fixture(scope="module")
-def tracked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tracked]:
-    with tracked_store(tmp_path_factory.mktemp("feeds")) as filled:
-        yield filled
-
-
-@pytest.fixture(scope="module")
-def store(tracked: Tracked) -> Iterator[Store]:
-    opened = Store.from_settings(tracked.env)
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def client(tracked: Tracked) -> FlaskClient:
-    return create_app(tracked.env).test_client()
 
 
 def fetch(client: FlaskClient, path: str, **params: str) -> bytes:

@@ -24,25 +24,7 @@ from newscrawl.web import create_app
 from newscrawl.web.app import live_href
 from newscrawl.web.humanize import duration_in_words
 from tests.conftest import REPO
-from tests.tracked import PARAGRAPH_PAYLOAD, TITLE_PAYLOAD, Tracked, tracked_store
-
-
-@pytest.fixture(scope="module")
-def tracked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tracked]:
-    with tracked_store(tmp_path_factory.mktemp("web")) as filled:
-        yield filled
-
-
-@pytest.fixture(scope="module")
-def store(tracked: Tracked) -> Iterator[Store]:
-    opened = Store.from_settings(tracked.env)
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def client(tracked: Tracked) -> FlaskClient:
-    return create_app(tracked.env).test_client()
+from tests.tracked import PARAGRAPH_PAYLOAD, TITLE_PAYLOAD, Tracked
 
 
 def get_json(client: FlaskClient, path: str, **params: Any) -> Any:

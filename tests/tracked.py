@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import REPO
 from tests.corpus import CorpusPage, load_pages
 from tests.mockserver import Site, rss
 from tests.mutations import (
@@ -36,6 +35,8 @@ from tests.mutations import (
     _serialize,
     edit_variants,
 )
+
+REPO = Path(__file__).resolve().parents[1]
 
 TITLE_PAYLOAD = '<script>alert("title")</script>'
 PARAGRAPH_PAYLOAD = '"><img src=x onerror=alert("para")>'

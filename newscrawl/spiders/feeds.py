@@ -140,16 +140,11 @@ class FeedsSpider(scrapy.Spider):
             logger.warning("store unreachable at close (%s): leases expire by themselves", exc)
 
     def _feed_request(self, feed: str, source: Source, state: dict[str, Any]) -> scrapy.Request:
-        headers = {}
-        if state.get("etag"):
-            headers["If-None-Match"] = state["etag"]
-        if state.get("last_modified"):
-            headers["If-Modified-Since"] = state["last_modified"]
         return scrapy.Request(
             feed,
             callback=self.parse_feed,
             errback=self.feed_failed,
-            headers=headers,
+            headers=conditional_headers(state),
             dont_filter=True,
             meta={"source": source.name, "feed": feed},
             priority=10,
@@ -165,18 +160,13 @@ class FeedsSpider(scrapy.Spider):
         """Request for an article; a tracked one is asked conditionally (ETag/Last-Modified)."""
         tracked = tracked or {}
         self.requested.add(url)
-        headers = {}
-        if tracked.get("etag"):
-            headers["If-None-Match"] = tracked["etag"]
-        if tracked.get("last_modified"):
-            headers["If-Modified-Since"] = tracked["last_modified"]
         # dont_filter: the spider dedupes article URLs itself (``requested``), and Scrapy's
         # filter would silently drop the second hop of a redirect loop instead of failing it.
         return scrapy.Request(
             url,
             callback=self.parse_article,
             errback=self.article_failed,
-            headers=headers,
+            headers=conditional_headers(tracked),
             dont_filter=True,
             meta={
                 "source": source.name,
@@ -333,6 +323,16 @@ class FeedsSpider(scrapy.Spider):
         await thread.call(
             thread.store.record_error, "article", url, source.name, reason, message, now, retry_at
         )
+
+
+def conditional_headers(validators: dict[str, Any]) -> dict[str, str]:
+    """If-None-Match / If-Modified-Since from a stored ETag / Last-Modified."""
+    headers = {}
+    if validators.get("etag"):
+        headers["If-None-Match"] = validators["etag"]
+    if validators.get("last_modified"):
+        headers["If-Modified-Since"] = validators["last_modified"]
+    return headers
 
 
 def _header(response: Response, name: bytes) -> str | None:
