@@ -13,7 +13,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import lxml.html
@@ -71,6 +71,13 @@ _BOILERPLATE = re.compile(
       | .{0,120}\bsign\ up\b.{0,160}\bnewsletters?\b.{0,160}
       | .{0,80}\bnewsletters?\b.{0,40}\bsign\ up\b.{0,120}
       | (?:follow|like)\ us\ on\b.{0,120}
+      | (?:get|receive)\b.{0,100}\bin\ your\ inbox\b.{0,40}
+      | sign\ up\ (?:for|to)\b.{0,120}
+      | by\ (?:submitting|signing\ up|clicking|registering)\b.{0,200}
+          \b(?:privacy|terms)\b.{0,200}
+      | .{0,80}\b(?:log|sign)\ in\ or\ (?:create\ an\ account|register|sign\ up)\b.{0,100}
+      | .{0,120}\b(?:browser|javascript)\b.{0,60}
+          \b(?:limited\ support|not\ supported|disabled|out\ of\ date)\b.{0,300}
     )$""",
     re.IGNORECASE | re.VERBOSE,
 )
@@ -98,6 +105,8 @@ _BODY_RESCUE_RATIO = 1.5
 _WORDS = re.compile(r"\w+")
 # Ten words or more ending like a sentence: prose, even when mostly linked (headlines do not).
 _SENTENCE = re.compile(r"^(?:\S+\s+){9,}.*[.!?][\"'”’)]?$")
+_ENDS_SENTENCE = re.compile(r"[.!?…][\"'”’)\]]*$")
+_LIST_TAGS = frozenset({"list", "ul", "ol"})
 _HEADING_TAGS = frozenset({"head", "h1", "h2", "h3", "h4", "h5", "h6"})
 # Text blocks in trafilatura XML (p, head, item) and in HTML (body_css, fallback extractors).
 _BLOCK_TAGS = (
@@ -138,17 +147,18 @@ def _extract(html: str | bytes, url: str, overrides: Mapping[str, Any]) -> Artic
         for element in tree.cssselect(selector):
             _remove(element)
     meta = _Metadata.read(tree)
-    title = _title(tree, meta, overrides.get("title_css"))
+    title, headlines = _title(tree, meta, overrides.get("title_css"))
     if not title:
         return None
+    _drop_non_article(tree)
     if overrides.get("body_css"):
-        paragraphs = _filter_blocks(_css_blocks(tree, overrides["body_css"]), title)
+        paragraphs = _filter_blocks(_css_blocks(tree, overrides["body_css"]), headlines)
     else:
-        paragraphs = _filter_blocks(_trafilatura_blocks(tree, url), title)
+        paragraphs = _filter_blocks(_trafilatura_blocks(tree, url), headlines)
         if meta.article_body and _words(meta.article_body) > _BODY_RESCUE_RATIO * _words(
             paragraphs
         ):
-            paragraphs = _filter_blocks(_article_body_blocks(tree, meta.article_body), title)
+            paragraphs = _filter_blocks(_article_body_blocks(tree, meta.article_body), headlines)
         standfirst = _standfirst(tree, meta.description, paragraphs)
         if standfirst:
             paragraphs.insert(0, standfirst)
@@ -189,6 +199,42 @@ def _remove(element: etree._Element) -> None:
         else:
             parent.text = (parent.text or "") + element.tail
     parent.remove(element)
+
+
+# Markup that is never the article's own text, named by conventions shared across sites:
+# social-media embeds (the class names are the platforms' embed codes) and text only screen
+# readers get (CSS frameworks' and WordPress's visually-hidden classes).
+_EMBED_CLASSES = frozenset(
+    {
+        "twitter-tweet",
+        "twitter-video",
+        "instagram-media",
+        "tiktok-embed",
+        "bluesky-embed",
+        "reddit-embed-bq",
+        "text-post-media",
+    }
+)
+_HIDDEN_CLASSES = frozenset(
+    {
+        "sr-only",
+        "visually-hidden",
+        "visuallyhidden",
+        "screen-reader-text",
+        "screenreader-only",
+        "element-invisible",
+    }
+)
+
+
+def _drop_non_article(tree: lxml.html.HtmlElement) -> None:
+    doomed = []
+    for element in tree.iterfind(".//*[@class]"):
+        classes = set(element.get("class", "").split())
+        if classes & _HIDDEN_CLASSES or (element.tag == "blockquote" and classes & _EMBED_CLASSES):
+            doomed.append(element)
+    for element in doomed:
+        _remove(element)
 
 
 def _text(element: etree._Element) -> str:
@@ -290,21 +336,30 @@ def _author_names(value: Any) -> str | None:
 # --- title ---------------------------------------------------------------------------------
 
 
-def _title(tree: lxml.html.HtmlElement, meta: _Metadata, title_css: str | None) -> str:
-    """The headline most of the page's sources agree on (ties: JSON-LD, og:title, h1, <title>)."""
+def _title(
+    tree: lxml.html.HtmlElement, meta: _Metadata, title_css: str | None
+) -> tuple[str, frozenset[str]]:
+    """The headline most of the page's sources agree on (ties: JSON-LD, og:title, h1, <title>),
+    and the loose keys of every headline the page states (none of them is body text)."""
     if title_css:
         for element in tree.cssselect(title_css):
             text = _text(element)
             if text:
-                return text
+                return text, frozenset({loose_key(text)})
     h1 = next((t for t in (_text(e) for e in tree.iterfind(".//h1")) if t), None)
     title_element = tree.find(".//title")
     document_title = _strip_site_suffix(_text(title_element)) if title_element is not None else None
     candidates = [c for c in (meta.headline, meta.og_title, h1, document_title) if c]
     if not candidates:
-        return meta.meta_title or ""
+        title = meta.meta_title or ""
+        return title, frozenset({loose_key(title)})
     votes = Counter(loose_key(c) for c in candidates)
-    return max(candidates, key=lambda c: votes[loose_key(c)])  # max keeps the first of equals
+    title = max(candidates, key=lambda c: votes[loose_key(c)])  # max keeps the first of equals
+    # An outvoted headline is a variant (SEO or social headline), not body text; one that ties
+    # with the title may be the headline readers see: it stays in the body when the
+    # extraction has it, so that its edits still make a version.
+    key = loose_key(title)
+    return title, frozenset(k for k, n in votes.items() if k == key or n < votes[key])
 
 
 def _strip_site_suffix(title: str) -> str:
@@ -320,6 +375,7 @@ class _Block:
     text: str
     link_chars: int
     heading: bool = False
+    fragment_list: bool = False  # an item of a list of fragments (see _body_blocks)
 
 
 def _trafilatura_blocks(tree: lxml.html.HtmlElement, url: str) -> list[_Block]:
@@ -343,8 +399,22 @@ def _body_blocks(element: etree._Element) -> Iterator[_Block]:
             continue
         if child.tag in _BLOCK_TAGS and not _has_block_descendant(child):
             yield _block(child, heading=child.tag in _HEADING_TAGS)
+        elif child.tag in _LIST_TAGS:
+            yield from _list_blocks(list(_body_blocks(child)))
         else:
             yield from _body_blocks(child)
+
+
+def _list_blocks(blocks: list[_Block]) -> list[_Block]:
+    """A list's blocks, flagged when no item is a sentence.
+
+    Lists of fragments (spec sheets, "key facts", ingredient and product lists, link lists)
+    sit beside the story rather than tell it; bullet points written as sentences are kept.
+    """
+    items = [b for b in blocks if not b.heading]
+    if items and not any(_ENDS_SENTENCE.search(b.text) for b in items):
+        return [replace(b, fragment_list=True) for b in blocks]
+    return blocks
 
 
 def _has_block_descendant(element: etree._Element) -> bool:
@@ -402,18 +472,17 @@ def _article_body_blocks(tree: lxml.html.HtmlElement, article_body: str) -> list
     return list(_body_blocks(container)) if container is not None else []
 
 
-def _filter_blocks(blocks: list[_Block], title: str) -> list[str]:
+def _filter_blocks(blocks: list[_Block], headlines: frozenset[str]) -> list[str]:
     """Body text without noise, duplicates, the headline, and headings that head no text.
 
     A heading followed by another heading, by nothing, or by a block dropped as noise heads
     a promo or a widget ("More from this section" over a link list), not a section.
     """
-    title_key = loose_key(title)
     seen: set[str] = set()
     kept: list[_Block] = []
     for block in blocks:
         key = loose_key(block.text)
-        if not key or key in seen or key == title_key:
+        if not key or key in seen or key in headlines:
             continue
         if _is_noise(block):
             if kept and kept[-1].heading:
@@ -430,6 +499,8 @@ def _filter_blocks(blocks: list[_Block], title: str) -> list[str]:
 
 def _is_noise(block: _Block) -> bool:
     text = block.text
+    if block.fragment_list:
+        return True
     if block.link_chars > _LINK_DENSITY_MAX * len(text) and not _SENTENCE.match(text):
         return True  # a linked headline or link list; a long linked *sentence* is body text
     if _BOILERPLATE.match(text):
