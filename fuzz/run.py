@@ -57,8 +57,9 @@ def run(
         for i, seed in enumerate(seeds):
             data = seed.encode("utf-8") if isinstance(seed, str) else seed
             (seed_dir / f"seed-{i}").write_bytes(data)
-        cmd = [sys.executable, str(HERE / harness), f"-max_total_time={seconds}", f"-seed={random_seed}",
-               "-timeout=20", "-rss_limit_mb=3072", "-max_len=2000000", "-print_final_stats=1",
+        cmd = [sys.executable, str(HERE / harness), f"-max_total_time={seconds}",
+               f"-seed={random_seed}", "-timeout=20", "-rss_limit_mb=3072", "-max_len=2000000",
+               "-print_final_stats=1",
                f"-artifact_prefix={artifacts}/", str(corpus_dir), str(seed_dir)]  # fmt: skip
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=env)
