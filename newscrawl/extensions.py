@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from pymongo.errors import ConnectionFailure
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
@@ -38,7 +39,11 @@ class RunRecorder:
             finished=utcnow(),
         )
         thread = crawler_store(self.crawler)
-        await thread.call(save_run, thread.store.db, run)
+        try:
+            await thread.call(save_run, thread.store.db, run)
+        except ConnectionFailure as exc:  # the crawl stopped because the store is down
+            logger.warning("run not recorded, store unreachable: %s", exc)
+            return
         logger.info(
             "run recorded: %s, %d feeds, %d articles checked, %d new, %d new versions, %d errors",
             reason, run["feeds_polled"], run["articles_checked"], run["new_articles"],

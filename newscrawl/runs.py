@@ -47,7 +47,7 @@ def run_record(
         "articles_checked": sum(ours.get(f"articles/{kind}", 0) for kind in CHECKED),
         "new_articles": ours.get(f"articles/{NEW}", 0),
         "new_versions": ours.get(f"articles/{CHANGED}", 0) + ours.get(f"articles/{REVERT}", 0),
-        "errors": errors + ours.get("articles/no_article", 0),
+        "errors": errors,
         "log_errors": stats.get("log_count/ERROR", 0),
         # MongoDB field names may not contain dots.
         "stats": {key.replace(".", "_"): value for key, value in ours.items()},
