@@ -166,22 +166,23 @@ def test_three_crawlers_share_one_store_and_take_over_a_killed_ones_leases(
         # 2. edit every article; a crawler claims them all, then dies mid-crawl
         for i, path in enumerate(paths):
             site.put(path, pages[i % len(pages)][1], delay=30)
-        doomed = start_crawl(env, "-a", "recheck=all", NEWSCRAWL_LEASE_SECONDS="6")
+        doomed = start_crawl(env, "-a", "recheck=all", NEWSCRAWL_LEASE_SECONDS="12")
         deadline = time.monotonic() + 60
         while db.articles.count_documents({"lease_owner": {"$ne": None}}) < ARTICLES:
             assert time.monotonic() < deadline, "the first crawler never claimed the articles"
             time.sleep(0.2)
         doomed.kill()  # SIGKILL
-        claimed_at = time.monotonic()
+        claimed_at = time.monotonic()  # (a little after the claim: the lease ends sooner)
 
         # while its leases last, nobody else re-checks those articles
         for path in paths:
             site.put(path, site.pages[path].body)  # same edited page, no delay
         early = finish(start_crawl(env, "-a", "recheck=all"))
+        assert time.monotonic() - claimed_at < 12, "too slow to test the lease: raise it"
         assert stat(early, "rechecks") == 0
 
         # 3. after the leases expire, two crawlers split the work between them
-        time.sleep(max(0.0, 6.5 - (time.monotonic() - claimed_at)))
+        time.sleep(max(0.0, 12.5 - (time.monotonic() - claimed_at)))
         logs = [finish(p) for p in [start_crawl(env, "-a", "recheck=all") for _ in range(2)]]
         assert sum(stat(log, "rechecks") for log in logs) == ARTICLES
         for path in paths:
