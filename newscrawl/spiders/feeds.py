@@ -28,7 +28,7 @@ from newscrawl.feeds import FeedError, parse_feed
 from newscrawl.items import ArticleItem
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.sources import Source, SourcesError, load_sources
-from newscrawl.store import crawler_store, utcnow
+from newscrawl.store import StoreThread, crawler_store, utcnow
 from newscrawl.urls import canonical_url, on_domains
 
 logger = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ class FeedsSpider(scrapy.Spider):
         return spider
 
     @property
-    def store(self):
+    def store(self) -> StoreThread:
         return crawler_store(self.crawler)
 
     # start --------------------------------------------------------------------------------
