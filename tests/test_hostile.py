@@ -59,6 +59,17 @@ def errors_by_path(store: Any, site: Site) -> dict[str, str]:
     return {e["url"].removeprefix(site.base): e["reason"] for e in store.errors.find()}
 
 
+def assert_accounted_for(store: Any, site: Site, good: str, paths: list[str]) -> dict[str, str]:
+    """The good article is tracked, and every hostile path is tracked or has an error record;
+    returns the error reasons by path."""
+    assert_tracked(store, good)
+    errors = errors_by_path(store, site)
+    tracked = {a["_id"].removeprefix(site.base) for a in store.articles.find()}
+    for path in paths:
+        assert path in errors or path in tracked, path
+    return errors
+
+
 def error_for(store: Any, url: str) -> dict[str, Any]:
     found = list(store.errors.find({"url": url}))
     assert found, f"no error record for {url}: {[e['url'] for e in store.errors.find()]}"
@@ -161,11 +172,7 @@ def test_hostile_pages_get_an_article_error_each_and_the_crawl_goes_on(site, cra
     assert time.monotonic() - started < CRAWL_BOUND
     assert_clean_crawl(result)
     store = open_store()
-    assert_tracked(store, good)
-    errors = errors_by_path(store, site)
-    tracked = {a["_id"].removeprefix(site.base) for a in store.articles.find()}
-    for path in entry_paths:  # every hostile URL is accounted for
-        assert path in errors or path in tracked, path
+    errors = assert_accounted_for(store, site, good, entry_paths)
     for path in ("/gzip-bomb", "/deflate-bomb"):
         assert "DOWNLOAD_MAXSIZE" in error_for(store, site.url(path))["message"]
     for path in ("/too-big", "/endless"):  # cancelled at DOWNLOAD_MAXSIZE
@@ -174,7 +181,7 @@ def test_hostile_pages_get_an_article_error_each_and_the_crawl_goes_on(site, cra
     assert errors["/png"] == errors["/json"] == "not-html"
     assert errors["/binary-as-html"] in ("no-article", "not-html")
     for path in ("/to-file", "/to-data"):  # never followed to another scheme
-        assert path in errors and path not in tracked
+        assert path in errors and store.articles.find_one({"_id": site.url(path)}) is None
     assert "root:" not in result.stderr
     for path in _broken_pages():  # stored text never carries NULs or lone surrogates
         for version in store.history(site.url(path)):
@@ -350,11 +357,7 @@ def test_pathological_pages_neither_crash_nor_stall_the_crawl(site, crawl, open_
     assert time.monotonic() - started < CRAWL_BOUND
     assert_clean_crawl(result)
     store = open_store()
-    assert_tracked(store, good)
-    errors = errors_by_path(store, site)
-    tracked = {a["_id"].removeprefix(site.base) for a in store.articles.find()}
-    for path in paths:
-        assert path in errors or path in tracked, path
+    errors = assert_accounted_for(store, site, good, paths)
     assert errors["/slow-extract"] == "extract-timeout"
 
 
