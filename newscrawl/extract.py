@@ -475,8 +475,9 @@ def _article_body_blocks(tree: lxml.html.HtmlElement, article_body: str) -> list
 def _filter_blocks(blocks: list[_Block], headlines: frozenset[str]) -> list[str]:
     """Body text without noise, duplicates, the headline, and headings that head no text.
 
-    A heading followed by another heading, by nothing, or by a block dropped as noise heads
-    a promo or a widget ("More from this section" over a link list), not a section.
+    A heading followed by another heading, by nothing, or by a block dropped as noise (other
+    than a one-line promo) heads a widget ("More from this section" over a link list), not a
+    section.
     """
     seen: set[str] = set()
     kept: list[_Block] = []
@@ -485,7 +486,8 @@ def _filter_blocks(blocks: list[_Block], headlines: frozenset[str]) -> list[str]
         if not key or key in seen or key in headlines:
             continue
         if _is_noise(block):
-            if kept and kept[-1].heading:
+            # A one-line promo ("Read more: …") inside a section leaves its heading alone.
+            if kept and kept[-1].heading and not _BOILERPLATE.match(block.text):
                 kept.pop()
             continue
         if kept and kept[-1].heading and block.heading:

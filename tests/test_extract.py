@@ -126,3 +126,25 @@ def test_overrides_body_css_title_css_and_drop_css() -> None:
     assert article == Article(
         "Real headline", ["First paragraph of the story.", "Second paragraph of the story."]
     )
+
+
+def test_a_read_more_line_under_a_subheading_does_not_drop_the_subheading() -> None:
+    """A promo line inserted right after a section heading is noise; the heading is not."""
+    body = "".join(
+        f"<p>Paragraph {i} of the story tells readers about events in the city this week.</p>"
+        for i in range(6)
+    )
+    section = (
+        "<h2>What happens next</h2>{promo}"
+        "<p>Officials said the council would meet again next month to decide on the plan.</p>"
+    )
+    page = (
+        "<html><head><title>A story</title></head><body><article><h1>A story</h1>"
+        f"{body}{section}{body.replace('Paragraph', 'Part')}</article></body></html>"
+    )
+    clean = extract_article(page.format(promo=""), "https://news.example/a")
+    promo = '<p>Read more: <a href="/x">Another story entirely</a></p>'
+    noisy = extract_article(page.format(promo=promo), "https://news.example/a")
+    assert clean is not None and noisy is not None
+    assert "What happens next" in clean.paragraphs
+    assert noisy.paragraphs == clean.paragraphs
