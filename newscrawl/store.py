@@ -144,17 +144,26 @@ class Store:
         return {doc["_id"] for doc in self.articles.find({"_id": {"$in": urls}}, {"_id": 1})}
 
     def claim_articles(
-        self, now: datetime, limit: int, lease_seconds: float, everything: bool = False
+        self,
+        now: datetime,
+        limit: int,
+        lease_seconds: float,
+        everything_checked_before: datetime | None = None,
     ) -> tuple[str, list[dict[str, Any]]]:
-        """Lease up to ``limit`` due articles (all tracked ones if ``everything``), most
-        overdue first; returns (lease token, claimed articles).
+        """Lease up to ``limit`` due articles, most overdue first, or, with
+        ``everything_checked_before``, every article not checked since then (``recheck=all``:
+        an article re-checked in this round is not claimed again); returns (lease token,
+        claimed articles).
 
         Each article's lease is set by an update whose filter requires it to be free, so
         of several crawlers claiming at once each article goes to exactly one. A crawler
         that dies keeps its claims only until the lease expires.
         """
         free = {"$or": [{"lease_until": None}, {"lease_until": {"$lte": now}}]}
-        query = free if everything else {"next_check": {"$lte": now}, **free}
+        if everything_checked_before is None:
+            query = {"next_check": {"$lte": now}, **free}
+        else:
+            query = {"last_checked": {"$lt": everything_checked_before}, **free}
         candidates = [
             doc["_id"]
             for doc in self.articles.find(query, {"_id": 1})

@@ -128,7 +128,22 @@ def test_claims_respect_schedule_and_released_leases_are_claimable(tracker):
     assert [a["_id"] for a in claimed] == [f"{URL}0"]
     assert store.release_leases(token) == 1
     assert len(store.claim_articles(T0 + timedelta(minutes=35), 10, 600)[1]) == 1
-    assert len(store.claim_articles(T0, 10, 600, everything=True)[1]) == 1  # the other one
+    everything = store.claim_articles(
+        T0, 10, 600, everything_checked_before=T0 + timedelta(hours=1)
+    )
+    assert [a["_id"] for a in everything[1]] == [f"{URL}1"]  # the other one, not yet due
+
+
+def test_recheck_all_claims_each_article_once_per_round(tracker):
+    for i in range(3):
+        tracker.record(page("T", [f"x{i}"], url=f"{URL}{i}"))
+    store, round_started = tracker.store, T0 + timedelta(hours=1)
+    _, first = store.claim_articles(round_started, 2, 600, everything_checked_before=round_started)
+    for article in first:  # checked in this round: their leases end
+        tracker.record(page("T", [article["_id"][-1:]], url=article["_id"], at=round_started))
+    _, rest = store.claim_articles(round_started, 10, 600, everything_checked_before=round_started)
+    assert {a["_id"] for a in first} | {a["_id"] for a in rest} == {f"{URL}{i}" for i in range(3)}
+    assert len(rest) == 1  # the two already re-checked are not claimed again
 
 
 def test_recording_a_check_ends_the_lease(tracker):

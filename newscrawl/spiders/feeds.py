@@ -103,13 +103,14 @@ class FeedsSpider(scrapy.Spider):
             return
         thread, settings = self.store, self.settings
         remaining = settings.getint("NEWSCRAWL_RECHECK_LIMIT")
+        round_started = utcnow() if self.recheck == "all" else None
         while remaining > 0:
             token, batch = await thread.call(
                 thread.store.claim_articles,
                 utcnow(),
                 min(settings.getint("NEWSCRAWL_CLAIM_BATCH"), remaining),
                 settings.getfloat("NEWSCRAWL_LEASE_SECONDS"),
-                everything=self.recheck == "all",
+                everything_checked_before=round_started,
             )
             if not batch:
                 return
