@@ -11,7 +11,6 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from datetime import timedelta
 from typing import Any, NoReturn
 
 from itemadapter import ItemAdapter
@@ -114,17 +113,9 @@ class ExtractPipeline:
 
     async def _fail(self, adapter: ItemAdapter, reason: str, message: str) -> NoReturn:
         """Record the failure (a tracked article is retried later) and drop the item."""
-        thread, now = crawler_store(self.crawler), adapter["fetched_at"]
-        source = crawler_sources(self.crawler).get(adapter["source"])
-        policy = RevisitPolicy.from_settings(self.crawler.settings)
-        policy = policy.overridden(source.revisit) if source else policy
-        retry_at = now + timedelta(seconds=policy.initial)
-        await thread.call(
-            thread.store.record_error,
-            "article", adapter["url"], adapter["source"], reason, message, now, retry_at,
-        )  # fmt: skip
-        self.crawler.stats.inc_value(f"newscrawl/articles/errors/{reason}")
-        logger.warning("article %s: %s: %s", adapter["url"], reason, message)
+        await self.crawler.spider.record_article_error(
+            adapter["url"], adapter["source"], reason, message, at=adapter["fetched_at"]
+        )
         raise DropItem(f"{reason}: {adapter['url']}")
 
 
@@ -185,9 +176,7 @@ class ChangeDetectionPipeline:
 
     def _record(self, page: Fetched) -> Outcome:
         assert self.tracker is not None
-        source = crawler_sources(self.crawler).get(page.source)
-        policy = self.policy.overridden(source.revisit) if source else self.policy
-        return self.tracker.record(page, policy)
+        return self.tracker.record(page, self.crawler.spider.policy_for(page.source))
 
     async def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import scrapy
@@ -252,11 +252,11 @@ class FeedsSpider(scrapy.Spider):
         content_type = response.headers.get(b"Content-Type", b"text/html").lower()
         if not isinstance(response, TextResponse) or not content_type.startswith(HTML_TYPES):
             message = f"content type {content_type.decode('latin-1')!r} is not HTML"
-            await self._article_error(url, source, "not-html", message, response.meta["tracked"])
+            await self.record_article_error(url, source.name, "not-html", message)
             return
         if not on_domains(response.url, source.domains):
             message = f"redirected off the source's domains to {response.url}"
-            await self._article_error(url, source, "offsite-redirect", message, True)
+            await self.record_article_error(url, source.name, "offsite-redirect", message)
             return
         self.crawler.stats.inc_value("newscrawl/articles/fetched")
         raw_hash = hashlib.sha256(response.body).hexdigest()
@@ -302,7 +302,7 @@ class FeedsSpider(scrapy.Spider):
         feed = request.meta.get("feed")
         if feed and (reason in TRANSIENT_REASONS or reason.startswith("http-5")):
             self.incomplete_feeds.add(feed)  # poll the feed in full next time, to retry
-        await self._article_error(url, source, reason, str(failure.value), tracked)
+        await self.record_article_error(url, source.name, reason, str(failure.value))
 
     async def _article_gone(self, url: str, source: Source, status: int, tracked: bool) -> None:
         self.crawler.stats.inc_value("newscrawl/articles/removed")
@@ -310,19 +310,26 @@ class FeedsSpider(scrapy.Spider):
             logger.info("removed: %s answered %d; history kept", url, status)
             await self.store.call(self.store.store.mark_removed, url, status, utcnow())
         else:
-            await self._article_error(url, source, f"http-{status}", "not found", tracked)
+            await self.record_article_error(url, source.name, f"http-{status}", "not found")
 
-    async def _article_error(
-        self, url: str, source: Source, reason: str, message: str, tracked: bool
+    def policy_for(self, source_name: str) -> RevisitPolicy:
+        """The revisit policy with the source's ``revisit`` table applied."""
+        source = self.sources_by_name.get(source_name)
+        return self.policy.overridden(source.revisit) if source else self.policy
+
+    async def record_article_error(
+        self, url: str, source_name: str, reason: str, message: str, at: datetime | None = None
     ) -> None:
-        logger.warning("article %s (%s) failed: %s: %s", url, source.name, reason, message)
+        """Log, count and store an article failure (also used by the pipelines). A tracked
+        article is retried after its source's initial interval; an untracked one has no
+        schedule to move, which the store's update leaves alone."""
+        logger.warning("article %s (%s) failed: %s: %s", url, source_name, reason, message)
         self.crawler.stats.inc_value(f"newscrawl/articles/errors/{reason}")
-        now = utcnow()
-        policy = self.policy.overridden(source.revisit)
-        retry_at = now + timedelta(seconds=policy.initial) if tracked else None
+        now = at or utcnow()
+        retry_at = now + timedelta(seconds=self.policy_for(source_name).initial)
         thread = self.store
         await thread.call(
-            thread.store.record_error, "article", url, source.name, reason, message, now, retry_at
+            thread.store.record_error, "article", url, source_name, reason, message, now, retry_at
         )
 
 
