@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,10 +17,9 @@ from flask.testing import FlaskClient
 
 from newscrawl.store import Store
 from newscrawl.web import create_app
+from tests.crawling import REPO, crawl_command
 from tests.mockserver import Site
 from tests.tracked import Tracked, tracked_store
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -91,10 +89,7 @@ def crawl(
             "NEWSCRAWL_SOURCES": str(sources),
             "NEWSCRAWL_ALLOW_PRIVATE_HOSTS": "True",
         }
-        cmd = [sys.executable, "-m", "scrapy", "crawl", "feeds", *args]
-        fast = {"AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0", "LOG_LEVEL": "INFO"}
-        for name, value in {**fast, **(settings or {})}.items():
-            cmd += ["-s", f"{name}={value}"]
+        cmd = crawl_command(*args, settings={"LOG_LEVEL": "INFO", **(settings or {})})
         result = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
         if check and (result.returncode != 0 or "Traceback" in result.stderr):
             raise AssertionError(f"crawl failed ({result.returncode}):\n{result.stderr[-6000:]}")

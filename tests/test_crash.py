@@ -7,12 +7,12 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 
 from newscrawl.store import Store
-from tests.conftest import REPO, write_sources
+from tests.conftest import write_sources
 from tests.corpus import load_pages
+from tests.crawling import REPO, crawl_command
 from tests.mockserver import rss
 from tests.mutations import edit_variants
 
@@ -57,12 +57,9 @@ def snapshot(settings: dict[str, str]) -> dict[str, list]:
 
 def run(env: dict[str, str], args: list[str], kill_after: float | None = None) -> int:
     """A crawl; with ``kill_after``, SIGKILL it (and its extraction workers) at that point."""
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "feeds", *args]
-    for name, value in {"AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0", **SLOW}.items():
-        cmd += ["-s", f"{name}={value}"]
     with subprocess.Popen(
-        cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True,
+        crawl_command(*args, settings=SLOW), cwd=REPO, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     ) as proc:  # fmt: skip
         if kill_after is None:
             return proc.wait(timeout=240)

@@ -13,7 +13,6 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,7 +26,8 @@ from scrapy.utils.test import get_crawler
 from newscrawl.extract import extract_article
 from newscrawl.feeds import FeedError, parse_feed
 from newscrawl.middlewares import PrivateHostBlocked, PrivateHostMiddleware
-from tests.conftest import REPO, write_sources
+from tests.conftest import write_sources
+from tests.crawling import REPO, crawl_command
 from tests.hostile_site import (
     MIDDLEWARES_SETTING,
     big_feed,
@@ -386,12 +386,9 @@ def run_crawl_bounded(
     sources = write_sources(tmp_path / "sources.toml", site, list(feeds))
     env = {**os.environ, **store_env, "NEWSCRAWL_SOURCES": str(sources),
            "NEWSCRAWL_ALLOW_PRIVATE_HOSTS": "True"}  # fmt: skip
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "feeds", "-s", "AUTOTHROTTLE_ENABLED=False"]
-    for name, value in settings.items():
-        cmd += ["-s", f"{name}={value}"]
     with subprocess.Popen(
-        cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True,
+        crawl_command(settings=settings), cwd=REPO, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     ) as process:  # fmt: skip
         try:
             process.wait(timeout=bound)

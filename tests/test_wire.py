@@ -11,7 +11,6 @@ import random
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -21,8 +20,9 @@ from pathlib import Path
 import pymongo
 import pytest
 
-from tests.conftest import REPO, write_sources
+from tests.conftest import write_sources
 from tests.corpus import load_pages
+from tests.crawling import REPO, crawl_command
 from tests.mockserver import rss
 from tests.mutations import edit_variants
 
@@ -91,11 +91,7 @@ class Crawl:
     on a full pipe while the test watches the store."""
 
     def __init__(self, env: dict[str, str], *args: str, **settings: str) -> None:
-        cmd = [sys.executable, "-m", "scrapy", "crawl", "feeds", *args]
-        base = {"AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0",
-                "NEWSCRAWL_EXTRACT_WORKERS": "1"}  # fmt: skip
-        for name, value in {**base, **settings}.items():
-            cmd += ["-s", f"{name}={value}"]
+        cmd = crawl_command(*args, settings={"NEWSCRAWL_EXTRACT_WORKERS": "1", **settings})
         self.log_file = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in wait()
         self.proc = subprocess.Popen(
             cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=self.log_file, text=True

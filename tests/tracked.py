@@ -16,7 +16,6 @@ import os
 import random
 import re
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.corpus import CorpusPage, load_pages
+from tests.crawling import REPO, crawl_command
 from tests.mockserver import Site, rss
 from tests.mutations import (
     _WORD,
@@ -35,8 +35,6 @@ from tests.mutations import (
     _serialize,
     edit_variants,
 )
-
-REPO = Path(__file__).resolve().parents[1]
 
 TITLE_PAYLOAD = '<script>alert("title")</script>'
 PARAGRAPH_PAYLOAD = '"><img src=x onerror=alert("para")>'
@@ -114,11 +112,13 @@ def _payload(page: CorpusPage) -> str:
 
 
 def _crawl(env: dict[str, str], *args: str) -> None:
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "feeds", *args]
-    for name, value in {"AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0"}.items():
-        cmd += ["-s", f"{name}={value}"]
     result = subprocess.run(
-        cmd, cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True, timeout=240
+        crawl_command(*args),
+        cwd=REPO,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     if result.returncode != 0 or "Traceback" in result.stderr:
         raise AssertionError(f"crawl failed ({result.returncode}):\n{result.stderr[-6000:]}")
