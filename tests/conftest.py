@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +21,10 @@ from newscrawl.web import create_app
 from tests.crawling import REPO, crawl_command
 from tests.mockserver import Site
 from tests.tracked import Tracked, tracked_store
+
+# Console scripts the tests start (nx-27017, scrapyd, scrapyd-deploy) live beside the
+# interpreter: found even when a virtualenv's python runs pytest without being activated.
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
 @pytest.fixture
