@@ -55,11 +55,11 @@ class PageResult:
     wrong: list[str] = field(default_factory=list)
 
 
-def _hash(html: str | bytes, url: str) -> tuple[str | None, list[str], str]:
+def _hash(html: str | bytes, url: str) -> tuple[str | None, list[str], list[str]]:
     article = extract_article(html, url)
     if article is None:
-        return None, [], ""
-    return content_hash(article.title, article.paragraphs), article.paragraphs, article.title
+        return None, [], []
+    return content_hash(*article.text()), article.paragraphs, article.headlines()
 
 
 def evaluate_page(page: CorpusPage, seed: int = 0) -> PageResult:
@@ -75,7 +75,7 @@ def evaluate_page(page: CorpusPage, seed: int = 0) -> PageResult:
     baseline_f1 = token_f1([baseline], record["paragraphs"])[2]
     result = PageResult(page.name, f1, precision, recall, baseline_f1, title_ok, seconds)
 
-    original = content_hash(article.title, paragraphs) if article else None
+    original = content_hash(*article.text()) if article else None
     rng = random.Random(f"{seed}:{page.name}")
     for name, html in noise_variants(page.html, record, rng):
         result.noise += 1
@@ -83,10 +83,10 @@ def evaluate_page(page: CorpusPage, seed: int = 0) -> PageResult:
             result.phantoms.append(name)
     for name, html, title, expected in edit_variants(page.html, record, rng):
         result.edits += 1
-        digest, got, got_title = _hash(html, url)
+        digest, got, got_headlines = _hash(html, url)
         if digest == original:
             result.missed.append(name)
-        elif not edit_captured(got_title, got, record, title, expected):
+        elif not edit_captured(got_headlines, got, record, title, expected):
             result.wrong.append(name)
     return result
 

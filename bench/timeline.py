@@ -238,7 +238,7 @@ def _score(
 ) -> None:
     if step.kind == "original":
         article = extract_article(step.html.encode("utf-8"), timeline.page.url)
-        offline = content_hash(article.title, article.paragraphs) if article else None
+        offline = content_hash(*article.text()) if article else None
         result.offline_agree += bool(history) and history[0]["content_hash"] == offline
     elif step.kind.startswith("noise:"):
         result.noise += 1
@@ -250,7 +250,7 @@ def _score(
         if not created:
             result.missed.append(label)
         elif not edit_captured(
-            history[-1]["title"],
+            [history[-1]["title"], *history[-1].get("other_headlines", [])],
             history[-1]["paragraphs"],
             step.before,
             step.expected["title"],

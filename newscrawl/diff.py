@@ -8,6 +8,10 @@ A segment is ``[tag, text]`` with tag ``"="``, ``"-"`` or ``"+"``: the ``"="`` a
 texts of a row concatenate to the old paragraph exactly, ``"="`` and ``"+"`` to the new one.
 Insert and delete rows of a paragraph that only moved carry ``"moved": True`` and are left out
 of the ``added``/``removed`` summaries and the word counts.
+
+``title`` holds the headline's segments, None when it did not change; ``other_headlines``
+the changes to the page's other headlines (search, social, structured data), None when there
+are none: one segment list per changed headline, an edited one paired with its old form.
 """
 
 from __future__ import annotations
@@ -409,12 +413,34 @@ def _diff_title(old: str, new: str) -> list[Segment] | None:
     return out.segments()
 
 
+def _diff_other_headlines(old: Sequence[str], new: Sequence[str]) -> list[list[Segment]] | None:
+    """Removed and added headlines, each removed one paired with the most similar added one."""
+    new_keys = {normalize_for_hash(h) for h in new}
+    old_keys = {normalize_for_hash(h) for h in old}
+    removed = [h for h in old if normalize_for_hash(h) not in new_keys]
+    added = [h for h in new if normalize_for_hash(h) not in old_keys]
+    if not (removed or added):
+        return None
+    changes: list[list[Segment]] = []
+    for headline in removed:
+        if added:
+            match = max(added, key=lambda h: fuzz.ratio(headline, h))
+            added.remove(match)
+            changes.append(_diff_title(headline, match) or [])
+        else:
+            changes.append([["-", headline]])
+    changes += [[["+", headline]] for headline in added]
+    return changes
+
+
 def diff_article(
     old_title: str,
     old_paragraphs: list[str],
     new_title: str,
     new_paragraphs: list[str],
     *,
+    old_other_headlines: Sequence[str] = (),
+    new_other_headlines: Sequence[str] = (),
     time_limit: float = 0.5,
 ) -> dict:
     """JSON-ready diff between two versions of an article (see the module docstring).
@@ -432,17 +458,22 @@ def diff_article(
         coarse = True
         rows = _build_rows(old_paragraphs, new_paragraphs, old_keys, new_keys, deadline, True)
     title = _diff_title(old_title, new_title)
-    changed = title is not None or any(r["op"] != "equal" for r in rows.rows)
+    others = _diff_other_headlines(old_other_headlines, new_other_headlines)
+    changed = title is not None or others is not None or any(r["op"] != "equal" for r in rows.rows)
+    same_headlines = loose_key(old_title) == loose_key(new_title) and sorted(
+        map(loose_key, old_other_headlines)
+    ) == sorted(map(loose_key, new_other_headlines))
     added, removed = rows.summary()
     return {
         "title": title,
+        "other_headlines": others,
         "paragraphs": rows.rows,
         "added": added,
         "removed": removed,
         "words_added": _word_count(rows.rows, "+"),
         "words_removed": _word_count(rows.rows, "-"),
         "minor": changed
-        and loose_key(old_title) == loose_key(new_title)
+        and same_headlines
         and _loose_equal(rows.rows, old_paragraphs, new_paragraphs),
         "coarse": coarse,
     }

@@ -8,12 +8,13 @@ promos, "Read more" lines, timestamps, share counts, newsletter boxes, duplicate
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import lxml.html
@@ -33,6 +34,16 @@ class Article:
     byline: str | None = None
     published: str | None = None
     modified: str | None = None
+    # The page's other headlines (search, social, structured data) that differ from ``title``:
+    # part of the text, so that an edit to any headline the publisher shows makes a version.
+    other_headlines: list[str] = field(default_factory=list)
+
+    def headlines(self) -> list[str]:
+        return [self.title, *self.other_headlines]
+
+    def text(self) -> tuple[str, list[str], list[str]]:
+        """What the content hash covers: ``content_hash(*article.text())``."""
+        return self.title, self.paragraphs, self.other_headlines
 
 
 _ARTICLE_TYPES = frozenset(
@@ -147,14 +158,15 @@ def _extract(html: str | bytes, url: str, overrides: Mapping[str, Any]) -> Artic
         for element in tree.cssselect(selector):
             _remove(element)
     meta = _Metadata.read(tree)
-    title, headlines = _title(tree, meta, overrides.get("title_css"))
+    title, other_headlines, headlines = _title(tree, meta, overrides.get("title_css"))
     if not title:
         return None
     _drop_non_article(tree)
     if overrides.get("body_css"):
         paragraphs = _filter_blocks(_css_blocks(tree, overrides["body_css"]), headlines)
     else:
-        paragraphs = _filter_blocks(_trafilatura_blocks(tree, url), headlines)
+        blocks = _with_page_structure(tree, _trafilatura_blocks(tree, url))
+        paragraphs = _filter_blocks(blocks, headlines)
         if meta.article_body and _words(meta.article_body) > _BODY_RESCUE_RATIO * _words(
             paragraphs
         ):
@@ -170,6 +182,7 @@ def _extract(html: str | bytes, url: str, overrides: Mapping[str, Any]) -> Artic
         byline=meta.byline,
         published=meta.published,
         modified=meta.modified,
+        other_headlines=other_headlines,
     )
 
 
@@ -279,7 +292,7 @@ def _meta_tags(tree: lxml.html.HtmlElement) -> dict[str, str]:
     tags: dict[str, str] = {}
     for element in tree.iterfind(".//meta"):
         key = (element.get("property") or element.get("name") or "").strip().lower()
-        value = clean_text(element.get("content") or "")
+        value = clean_text(html.unescape(element.get("content") or ""))
         if key and value and key not in tags:
             tags[key] = value
     return tags
@@ -318,7 +331,7 @@ def _as_text(value: Any) -> str | None:
     if isinstance(value, list):
         value = value[0] if value else None
     if isinstance(value, str | int | float) and not isinstance(value, bool):
-        return clean_text(_TAG.sub(" ", str(value))) or None
+        return clean_text(html.unescape(_TAG.sub(" ", str(value)))) or None
     return None
 
 
@@ -338,28 +351,36 @@ def _author_names(value: Any) -> str | None:
 
 def _title(
     tree: lxml.html.HtmlElement, meta: _Metadata, title_css: str | None
-) -> tuple[str, frozenset[str]]:
-    """The headline most of the page's sources agree on (ties: JSON-LD, og:title, h1, <title>),
-    and the loose keys of every headline the page states (none of them is body text)."""
+) -> tuple[str, list[str], frozenset[str]]:
+    """The headline most of the page's sources agree on, the page's other headlines, and the
+    loose keys of every headline the page states (none of them is body text).
+
+    Ties go to the headline readers see, the ``<h1>``, when another source backs it (alone, it
+    may be a site logo); then to JSON-LD, og:title and ``<title>`` in that order.
+    """
     if title_css:
         for element in tree.cssselect(title_css):
             text = _text(element)
             if text:
-                return text, frozenset({loose_key(text)})
+                return text, [], frozenset({loose_key(text)})
     h1 = next((t for t in (_text(e) for e in tree.iterfind(".//h1")) if t), None)
     title_element = tree.find(".//title")
     document_title = _strip_site_suffix(_text(title_element)) if title_element is not None else None
     candidates = [c for c in (meta.headline, meta.og_title, h1, document_title) if c]
     if not candidates:
         title = meta.meta_title or ""
-        return title, frozenset({loose_key(title)})
+        return title, [], frozenset({loose_key(title)})
     votes = Counter(loose_key(c) for c in candidates)
-    title = max(candidates, key=lambda c: votes[loose_key(c)])  # max keeps the first of equals
+    shown = loose_key(h1) if h1 and votes[loose_key(h1)] > 1 else None
+    # max keeps the first of equals
+    title = max(candidates, key=lambda c: (votes[loose_key(c)], loose_key(c) == shown))
     # An outvoted headline is a variant (SEO or social headline), not body text; one that ties
     # with the title may be the headline readers see: it stays in the body when the
     # extraction has it, so that its edits still make a version.
     key = loose_key(title)
-    return title, frozenset(k for k, n in votes.items() if k == key or n < votes[key])
+    others = list({loose_key(c): c for c in reversed(candidates) if loose_key(c) != key}.values())
+    keys = frozenset(k for k, n in votes.items() if k == key or n < votes[key])
+    return title, others[::-1], keys
 
 
 def _strip_site_suffix(title: str) -> str:
@@ -376,6 +397,7 @@ class _Block:
     link_chars: int
     heading: bool = False
     fragment_list: bool = False  # an item of a list of fragments (see _body_blocks)
+    chrome: bool = False  # a widget's label (see _is_chrome)
 
 
 def _trafilatura_blocks(tree: lxml.html.HtmlElement, url: str) -> list[_Block]:
@@ -424,6 +446,114 @@ def _has_block_descendant(element: etree._Element) -> bool:
 def _block(element: etree._Element, heading: bool = False) -> _Block:
     links = sum(len(clean_text("".join(ref.itertext()))) for ref in element.iter("ref", "a"))
     return _Block(_text(element), links, heading)
+
+
+_SUBHEADING_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
+_CHROME_WORDS = 5
+
+
+def _with_page_structure(tree: lxml.html.HtmlElement, blocks: list[_Block]) -> list[_Block]:
+    """The extraction's blocks with the page's own structure put back where it was lost.
+
+    trafilatura's fallback extractors return every block as a paragraph, and its main
+    extractor keeps or drops a subheading or a link-rich paragraph depending on what
+    surrounds the article: either way the text of an unchanged article changes between
+    fetches. A block whose text is only a subheading or a list item on the page is marked as
+    one (so the heading and list rules of ``_filter_blocks`` apply), and what was dropped
+    right before a kept paragraph is put back (see ``_dropped_before``).
+    """
+    elements: dict[str, list[etree._Element]] = {}
+    for element in tree.iter("p", "li", *_SUBHEADING_TAGS):
+        text = _text(element)
+        if text:
+            elements.setdefault(text, []).append(element)
+    kept = {block.text for block in blocks}
+    structured: list[_Block] = []
+    previous: etree._Element | None = None
+    for block in blocks:
+        found = elements.get(block.text, [])
+        if not found and not block.heading and _is_chrome(block.text):
+            block = replace(block, chrome=True)
+        if found and not block.heading and all(e.tag in _SUBHEADING_TAGS for e in found):
+            block = replace(block, heading=True)
+        elif structured and len(found) == 1 and not block.heading and not structured[-1].heading:
+            structured += _dropped_before(found[0], previous, kept)
+        structured.append(block)
+        previous = found[0] if len(found) == 1 else None
+    return _regroup_lists(structured, elements)
+
+
+def _is_chrome(text: str) -> bool:
+    """A few words, not a sentence, outside any paragraph, heading or list item on the page:
+    a widget's label ("Latest Videos From"), not article text."""
+    return _words(text) <= _CHROME_WORDS and not _ENDS_SENTENCE.search(text)
+
+
+def _dropped_before(
+    element: etree._Element, previous: etree._Element | None, kept: set[str]
+) -> list[_Block]:
+    """What the extraction dropped between a kept paragraph and the kept block before it.
+
+    Walking back over the paragraph's previous siblings: a subheading is put back, and so is
+    a paragraph of prose (a sentence, however many links it has) when the block kept before
+    is a sibling too, so the gap is bounded on both sides. Anything else ends the walk.
+    """
+    bounded = previous is not None and previous.getparent() is element.getparent()
+    restored: list[_Block] = []
+    for sibling in element.itersiblings(preceding=True):
+        if sibling is previous:
+            break
+        text = _text(sibling) if isinstance(sibling.tag, str) else ""
+        if not text:
+            continue
+        if text in kept:
+            break
+        if sibling.tag in _SUBHEADING_TAGS:
+            restored.append(_block(sibling, heading=True))
+        elif bounded and (prose := _prose(sibling)):
+            restored += prose[::-1]
+        else:
+            break
+    return restored[::-1]
+
+
+def _prose(element: etree._Element) -> list[_Block]:
+    """A paragraph of prose, or the prose paragraphs of a quote (a pull quote in a figure)."""
+    if element.tag == "p":
+        paragraphs = [element]
+    elif element.tag in ("blockquote", "figure") and not element.xpath(".//img|.//iframe"):
+        paragraphs = [p for p in element.iter("p") if not _has_block_descendant(p)]
+    else:
+        return []
+    blocks = [_block(p) for p in paragraphs]
+    return blocks if blocks and all(_SENTENCE.match(b.text) for b in blocks) else []
+
+
+def _regroup_lists(blocks: list[_Block], elements: dict[str, list[etree._Element]]) -> list[_Block]:
+    """Runs of blocks that are items of one list on the page, judged as a list."""
+
+    def list_of(block: _Block) -> etree._Element | None:
+        found = elements.get(block.text, [])
+        items = [e if e.tag == "li" else e.getparent() for e in found]
+        parents = {item.getparent() for item in items if item is not None and item.tag == "li"}
+        return parents.pop() if len(found) == 1 and len(parents) == 1 else None
+
+    regrouped: list[_Block] = []
+    run: list[_Block] = []
+    run_list: etree._Element | None = None
+    for block in [*blocks, None]:
+        owner = list_of(block) if block is not None and not block.heading else None
+        if run and (owner is None or owner is not run_list):
+            regrouped += _list_blocks(run) if len(run) > 1 else run
+            run = []
+        if block is None:
+            break
+        if owner is None:
+            regrouped.append(block)
+        else:
+            run.append(block)
+            run_list = owner
+    return regrouped
 
 
 def _css_blocks(tree: lxml.html.HtmlElement, selector: str) -> list[_Block]:
@@ -501,7 +631,7 @@ def _filter_blocks(blocks: list[_Block], headlines: frozenset[str]) -> list[str]
 
 def _is_noise(block: _Block) -> bool:
     text = block.text
-    if block.fragment_list:
+    if block.fragment_list or block.chrome:
         return True
     if block.link_chars > _LINK_DENSITY_MAX * len(text) and not _SENTENCE.match(text):
         return True  # a linked headline or link list; a long linked *sentence* is body text

@@ -27,6 +27,7 @@ class ArticleItem:
     byline: str | None = None
     published: str | None = None
     modified: str | None = None
+    other_headlines: list[str] = field(default_factory=list)  # see newscrawl.extract.Article
     # HashPipeline
     content_hash: str = ""
     loose_hash: str = ""

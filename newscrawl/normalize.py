@@ -60,12 +60,23 @@ def _digest(parts: Iterable[str]) -> str:
     return digest.hexdigest()
 
 
-def content_hash(title: str, paragraphs: Iterable[str]) -> str:
-    """SHA-256 of the normalized title and body paragraphs (empty paragraphs ignored)."""
+# Separates the body from the other headlines in the hashed parts (never in cleaned text).
+_HEADLINES_MARK = "\x1d"
+
+
+def content_hash(title: str, paragraphs: Iterable[str], other_headlines: Iterable[str] = ()) -> str:
+    """SHA-256 of the normalized title, body paragraphs (empty ones ignored) and other headlines.
+
+    A page without other headlines hashes as title and body alone.
+    """
     body = (normalize_for_hash(p) for p in paragraphs)
-    return _digest([normalize_for_hash(title), *(p for p in body if p)])
+    others = [normalize_for_hash(h) for h in other_headlines]
+    marked = [_HEADLINES_MARK, *others] if others else []
+    return _digest([normalize_for_hash(title), *(p for p in body if p), *marked])
 
 
-def loose_hash(title: str, paragraphs: Iterable[str]) -> str:
+def loose_hash(title: str, paragraphs: Iterable[str], other_headlines: Iterable[str] = ()) -> str:
     """Hash that ignores whitespace and punctuation; equal with a different content hash = minor."""
-    return _digest([loose_key(title), loose_key(" ".join(paragraphs))])
+    others = [loose_key(h) for h in other_headlines]
+    marked = [_HEADLINES_MARK, *others] if others else []
+    return _digest([loose_key(title), loose_key(" ".join(paragraphs)), *marked])

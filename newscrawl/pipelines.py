@@ -109,6 +109,7 @@ class ExtractPipeline:
         adapter["byline"] = article.byline
         adapter["published"] = article.published
         adapter["modified"] = article.modified
+        adapter["other_headlines"] = article.other_headlines
         return item
 
     async def _fail(self, adapter: ItemAdapter, reason: str, message: str) -> NoReturn:
@@ -128,6 +129,7 @@ class NormalizePipeline:
             return item
         adapter["title"] = clean_text(adapter["title"])
         adapter["paragraphs"] = [p for p in map(clean_text, adapter["paragraphs"]) if p]
+        adapter["other_headlines"] = [h for h in map(clean_text, adapter["other_headlines"]) if h]
         if not adapter["title"] and not adapter["paragraphs"]:
             raise DropItem(f"empty article at {adapter['url']}")
         return item
@@ -140,8 +142,9 @@ class HashPipeline:
         adapter = ItemAdapter(item)
         if adapter["not_modified"]:
             return item
-        adapter["content_hash"] = content_hash(adapter["title"], adapter["paragraphs"])
-        adapter["loose_hash"] = loose_hash(adapter["title"], adapter["paragraphs"])
+        text = adapter["title"], adapter["paragraphs"], adapter["other_headlines"]
+        adapter["content_hash"] = content_hash(*text)
+        adapter["loose_hash"] = loose_hash(*text)
         return item
 
 
@@ -191,6 +194,7 @@ class ChangeDetectionPipeline:
             byline=adapter["byline"],
             published=adapter["published"],
             modified=adapter["modified"],
+            other_headlines=list(adapter["other_headlines"]),
             response_url=adapter["response_url"],
             raw_hash=adapter["raw_hash"],
             etag=adapter["etag"],

@@ -10,7 +10,7 @@ version number is ever doubled or skipped, and a text stored by another process 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -51,6 +51,7 @@ class Fetched:
     byline: str | None = None
     published: str | None = None
     modified: str | None = None
+    other_headlines: list[str] = field(default_factory=list)
     response_url: str | None = None
     raw_hash: str = ""
     etag: str | None = None
@@ -141,6 +142,7 @@ class Tracker:
             "source": page.source,
             "fetched_at": page.fetched_at,
             "title": page.title,
+            "other_headlines": page.other_headlines,
             "paragraphs": page.paragraphs,
             "byline": page.byline,
             "published": page.published,
@@ -172,7 +174,12 @@ class Tracker:
     def _store_diff(self, version: dict[str, Any], previous: dict[str, Any]) -> None:
         """Diff of ``version`` against ``previous`` (both version documents), written once."""
         diff = diff_article(
-            previous["title"], previous["paragraphs"], version["title"], version["paragraphs"]
+            previous["title"],
+            previous["paragraphs"],
+            version["title"],
+            version["paragraphs"],
+            old_other_headlines=previous.get("other_headlines") or [],
+            new_other_headlines=version.get("other_headlines") or [],
         )
         doc = {
             "url": version["url"],

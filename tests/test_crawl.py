@@ -140,13 +140,14 @@ def test_each_real_edit_makes_exactly_one_version_with_its_diff(site, crawl, ope
             assert [v["version"] for v in history] == list(range(1, len(history) + 1))
             latest = history[-1]
             _, title, paragraphs = edits[i][kind]
+            headlines = [latest["title"], *latest["other_headlines"]]
             assert edit_captured(
-                latest["title"], latest["paragraphs"], PAGES[i].record, title, paragraphs
+                headlines, latest["paragraphs"], PAGES[i].record, title, paragraphs
             ), f"{kind} not captured on article {i}"
             diff = store.diffs.find_one({"url": urls[i], "version": latest["version"]})
             assert diff["from_version"] == latest["version"] - 1
             if kind == "headline_changed":
-                assert diff["title"] is not None
+                assert diff["title"] or diff["other_headlines"]
             else:
                 assert diff["added"] or diff["removed"]
         for i in set(range(len(PAGES))) - set(edited):

@@ -24,7 +24,7 @@ def _ids(pages: list[CorpusPage]) -> list[str]:
 
 
 def _hash(article: Article | None) -> str | None:
-    return content_hash(article.title, article.paragraphs) if article else None
+    return content_hash(*article.text()) if article else None
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def test_edits_change_hash(page: CorpusPage, extracted: dict[str, Article | None
         if _hash(article) == original or not (
             article
             and edit_captured(
-                article.title, article.paragraphs, page.record, title, paragraphs
+                article.headlines(), article.paragraphs, page.record, title, paragraphs
             )  # fmt: skip
         ):
             failures.append(name)

@@ -146,6 +146,8 @@ HOSTILE_PAGES: dict[str, dict[str, Any]] = {
     "/json": {"body": b'{"title": "not a page"}', "content_type": "application/json"},
     "/binary-as-html": {"body": os.urandom(64 * 1024)},
 }
+
+
 # Pages that still hold the good article, served with broken or lying charsets and
 # injected NUL bytes / lone surrogates: each is tracked, or gets an error record.
 def _broken_pages() -> dict[str, dict[str, Any]]:

@@ -35,8 +35,10 @@ def closed_port() -> int:
 def test_credentials_never_appear_in_crawl_or_export_output(site: Site, tmp_path: Path) -> None:
     site.put("/feed.xml", rss("x", [site.url("/a.html")]))
     # a closed port: every command fails to reach the store and says so (fast: 1.5 s timeout)
-    uri = (f"mongodb://newscrawl:{PASSWORD}@127.0.0.1:{closed_port()}/"
-           "?authSource=admin&serverSelectionTimeoutMS=1500")
+    uri = (
+        f"mongodb://newscrawl:{PASSWORD}@127.0.0.1:{closed_port()}/"
+        "?authSource=admin&serverSelectionTimeoutMS=1500"
+    )
     sources = write_sources(tmp_path / "s.toml", site, ["/feed.xml"])
     env = {**os.environ, "MONGO_URI": uri, "MONGO_DATABASE": "leaktest",
            "NEWSCRAWL_ALLOW_PRIVATE_HOSTS": "True", "NEWSCRAWL_SOURCES": str(sources)}  # fmt: skip
@@ -46,8 +48,12 @@ def test_credentials_never_appear_in_crawl_or_export_output(site: Site, tmp_path
     }
     runs = {
         name: subprocess.Popen(
-            [sys.executable, "-m", "scrapy", *args], cwd=REPO, env=env, text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            [sys.executable, "-m", "scrapy", *args],
+            cwd=REPO,
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )  # fmt: skip
         for name, args in commands.items()
     }

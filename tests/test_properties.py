@@ -139,8 +139,7 @@ def test_hash_is_invariant_under_whitespace_changes(texts: list[str], data: st.D
     title, *paragraphs = texts
     spaces = st.sampled_from([" ", "  ", "\n", "\t", " \u00a0"])
     padded = [
-        data.draw(spaces) + " ".join(t.split()).replace(" ", data.draw(spaces)) + " "
-        for t in texts
+        data.draw(spaces) + " ".join(t.split()).replace(" ", data.draw(spaces)) + " " for t in texts
     ]
     assert content_hash(padded[0], padded[1:]) == content_hash(title, paragraphs)
 

@@ -54,6 +54,8 @@ def render(comparison: queries.Comparison, color: bool) -> str:
     ]
     if diff.get("title"):
         lines += ["", "Headline:", "  " + _inline(diff["title"], paint)]
+    for headline in diff.get("other_headlines") or ():
+        lines += ["", "Other headline:", "  " + _inline(headline, paint)]
     unchanged = 0
     for row in diff["paragraphs"]:
         if row["op"] == "equal":
@@ -63,7 +65,11 @@ def render(comparison: queries.Comparison, color: bool) -> str:
             lines += ["", f"  ... {unchanged} unchanged paragraph{'s' * (unchanged > 1)} ..."]
             unchanged = 0
         lines += ["", _row_heading(row), "  " + _inline(row["segments"], paint)]
-    if not diff.get("title") and all(r["op"] == "equal" for r in diff["paragraphs"]):
+    if (
+        not diff.get("title")
+        and not diff.get("other_headlines")
+        and all(r["op"] == "equal" for r in diff["paragraphs"])
+    ):
         lines += ["", "No text changed."]
     return "\n".join(lines) + "\n"
 

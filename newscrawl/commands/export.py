@@ -39,6 +39,7 @@ def _version_record(version: dict[str, Any], diff: dict[str, Any] | None) -> dic
         "version": version["version"],
         "fetched_at": _iso(version["fetched_at"]),
         "title": version["title"],
+        "other_headlines": version.get("other_headlines", []),
         "text": "\n\n".join(version["paragraphs"]),
         "content_hash": version["content_hash"],
         "minor": version.get("minor", False),

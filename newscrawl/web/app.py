@@ -20,7 +20,12 @@ from werkzeug.exceptions import HTTPException
 from newscrawl.store import Store, open_database, utcnow
 from newscrawl.web import feeds, queries
 from newscrawl.web.humanize import iso, later, stamp
-from newscrawl.web.sidebyside import changed_rows, headline_row, paragraph_rows
+from newscrawl.web.sidebyside import (
+    changed_rows,
+    headline_row,
+    other_headline_rows,
+    paragraph_rows,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -314,6 +319,7 @@ def _comparison(c: queries.Comparison, latest: int) -> dict[str, Any]:
         "words_removed": c.diff.get("words_removed", 0),
         "stored": c.stored,
         "headline": headline_row(c.diff, c.old["title"], c.new["title"]).as_json(),
+        "other_headlines": [r.as_json() for r in other_headline_rows(c.diff)],
         "rows": [
             r.as_json() for r in paragraph_rows(c.diff, c.old["paragraphs"], c.new["paragraphs"])
         ],  # fmt: skip

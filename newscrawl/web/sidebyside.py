@@ -36,6 +36,16 @@ def headline_row(diff: dict[str, Any], old_title: str, new_title: str) -> Row:
     return Row("replace", _side(segments, "+"), _side(segments, "-"))
 
 
+def other_headline_rows(diff: dict[str, Any]) -> list[Row]:
+    """Each changed search/social headline as a row: an edit, a removal or an addition."""
+    rows = []
+    for segments in diff.get("other_headlines") or ():
+        old, new = _side(segments, "+"), _side(segments, "-")
+        op = "replace" if old and new else "delete" if old else "insert"
+        rows.append(Row(op, old or None, new or None))
+    return rows
+
+
 def paragraph_rows(
     diff: dict[str, Any], old_paragraphs: list[str], new_paragraphs: list[str]
 ) -> list[Row]:
