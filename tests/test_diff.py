@@ -223,3 +223,30 @@ def test_identical_inputs_give_empty_change_set(title, paragraphs) -> None:
     assert set(ops(diff)) <= {"equal"}
     assert diff["added"] == diff["removed"] == []
     assert not diff["minor"]
+
+
+def test_other_headline_edits_are_paired_and_marked_word_by_word() -> None:
+    diff = diff_article(
+        "Council delays vote", BODY, "Council delays vote", BODY,
+        old_other_headlines=["Council delays vote after funding row", "Vote delayed"],
+        new_other_headlines=["Council delays vote after giveaway row", "Housing vote delayed",
+                             "A third headline"],
+    )  # fmt: skip
+    assert diff["title"] is None
+    edited, reworded, added = diff["other_headlines"]
+    assert edited == [
+        ["=", "Council delays vote after "], ["-", "funding"], ["+", "giveaway"], ["=", " row"]
+    ]  # fmt: skip
+    assert "".join(t for tag, t in reworded if tag != "+") == "Vote delayed"
+    assert "".join(t for tag, t in reworded if tag != "-") == "Housing vote delayed"
+    assert added == [["+", "A third headline"]]
+    assert not diff["minor"]
+
+
+def test_unchanged_or_punctuation_only_other_headlines() -> None:
+    same = diff_article("T", BODY, "T", BODY, old_other_headlines=["A b"],
+                        new_other_headlines=["A b"])  # fmt: skip
+    assert same["other_headlines"] is None
+    minor = diff_article("T", BODY, "T", BODY, old_other_headlines=["A b"],
+                         new_other_headlines=["A, b."])  # fmt: skip
+    assert minor["other_headlines"] is not None and minor["minor"]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import random
 
+import lxml.html
 import pytest
 
+from newscrawl import extract
 from newscrawl.extract import Article, extract_article
 from newscrawl.normalize import content_hash, normalize_for_hash
 from tests.corpus import CorpusPage, load_pages, token_f1
@@ -148,3 +150,97 @@ def test_a_read_more_line_under_a_subheading_does_not_drop_the_subheading() -> N
     assert clean is not None and noisy is not None
     assert "What happens next" in clean.paragraphs
     assert noisy.paragraphs == clean.paragraphs
+
+
+def _page_tree(body: str) -> lxml.html.HtmlElement:
+    return lxml.html.document_fromstring(f"<html><body><article>{body}</article></body></html>")
+
+
+PROSE_A = "The council met on Tuesday evening to discuss the housing proposal in full."
+PROSE_B = "Residents have until the end of the month to respond to the consultation."
+LINKED = (
+    'Critics <a href="/a">called the plan</a> <a href="/b">"a giveaway to developers"</a> and'
+    ' <a href="/c">asked for a review</a> of the figures.'
+)
+
+
+def test_page_structure_puts_back_what_the_extractor_dropped_between_kept_paragraphs() -> None:
+    """A subheading, a link-rich paragraph of prose and a pull quote between two kept
+    paragraphs come back, in page order; an image figure and a link list do not."""
+    tree = _page_tree(
+        f"<p>{PROSE_A}</p><figure><img src='x.jpg'><figcaption>A photo.</figcaption></figure>"
+        f"<h2>What happens next</h2><p>{LINKED}</p>"
+        "<figure><blockquote><p>We will listen to every single resident before we decide.</p>"
+        f"</blockquote></figure><p>{PROSE_B}</p>"
+        '<ul><li><a href="/d">Another story</a></li><li><a href="/e">And another</a></li></ul>'
+    )
+    kept = [extract._Block(PROSE_A, 0), extract._Block(PROSE_B, 0)]
+    restored = extract._with_page_structure(tree, kept)
+    assert [(b.text, b.heading) for b in restored] == [
+        (PROSE_A, False),
+        ("What happens next", True),
+        (extract._text(tree.find(".//article/p[2]")), False),
+        ("We will listen to every single resident before we decide.", False),
+        (PROSE_B, False),
+    ]
+
+
+def test_page_structure_does_not_cross_into_another_container() -> None:
+    """Without a kept paragraph on both sides in one parent, only a subheading comes back."""
+    tree = _page_tree(
+        f"<div><p>{PROSE_A}</p></div><div><h2>Next</h2><p>{LINKED}</p><p>{PROSE_B}</p></div>"
+    )
+    kept = [extract._Block(PROSE_A, 0), extract._Block(PROSE_B, 0)]
+    assert [b.text for b in extract._with_page_structure(tree, kept)] == [PROSE_A, PROSE_B]
+
+
+def test_flattened_blocks_get_their_heading_and_list_structure_back() -> None:
+    """trafilatura's fallbacks return every block as a paragraph: a heading over a list of
+    fragments is then dropped like the list, and a widget label outside any paragraph is
+    noise, whatever surrounds them."""
+    html = (
+        "<html><head><title>A story</title></head><body><article><h1>A story</h1>"
+        f"<p>{PROSE_A}</p><p>{PROSE_B}</p><h2>Keep reading</h2>"
+        "<ul><li>Access the most recent journalism</li><li>Explore the latest features</li></ul>"
+        "<div><span>Latest Videos From</span></div></article></body></html>"
+    )
+    tree = lxml.html.document_fromstring(html)
+    flat = [
+        extract._Block(text, 0)
+        for text in (PROSE_A, PROSE_B, "Keep reading", "Access the most recent journalism",
+                     "Explore the latest features", "Latest Videos From")
+    ]  # fmt: skip
+    blocks = extract._with_page_structure(tree, flat)
+    assert extract._filter_blocks(blocks, frozenset()) == [PROSE_A, PROSE_B]
+
+
+def _headline_page(og: str, h1: str = "Council delays vote", jsonld: str | None = None) -> str:
+    data = f'<script type="application/ld+json">{{"@type": "NewsArticle", "headline": "{jsonld}"}}'
+    return (
+        f'<html><head><title>{h1} | Example News</title><meta property="og:title" content="{og}">'
+        f"{data + '</script>' if jsonld else ''}</head><body><article><h1>{h1}</h1>"
+        f"<p>{PROSE_A}</p><p>{PROSE_B}</p></article></body></html>"
+    )
+
+
+def test_other_headlines_are_kept_and_their_edits_change_the_hash() -> None:
+    social = "Council delays vote on housing plan after &#039;giveaway&#039; row"
+    article = extract_article(_headline_page(social), "https://news.example/a")
+    assert article is not None
+    assert article.title == "Council delays vote"
+    assert article.other_headlines == ["Council delays vote on housing plan after 'giveaway' row"]
+    edited = extract_article(
+        _headline_page(social.replace("row", "fury")), "https://news.example/a"
+    )
+    assert edited is not None and edited.title == article.title
+    assert content_hash(*edited.text()) != content_hash(*article.text())
+
+
+def test_a_tie_between_headlines_goes_to_the_h1_when_another_source_backs_it() -> None:
+    """Two sources for the shown headline, two for the search one: readers see the h1."""
+    page = _headline_page("Council delays vote", jsonld="Council vote on housing delayed")
+    page = page.replace("Council delays vote | Example News", "Council vote on housing delayed")
+    article = extract_article(page, "https://news.example/a")
+    assert article is not None
+    assert article.title == "Council delays vote"
+    assert article.other_headlines == ["Council vote on housing delayed"]

@@ -32,3 +32,15 @@ def test_empty_paragraphs_do_not_count():
 def test_loose_hash_ignores_punctuation_and_whitespace_only():
     assert loose_hash("T", ["Hello, world."]) == loose_hash("T", ["Hello world"])
     assert loose_hash("T", ["Hello world"]) != loose_hash("T", ["Hello there world"])
+
+
+def test_other_headlines_are_hashed_and_their_absence_keeps_the_plain_hash():
+    plain = content_hash("Title", ["Body."])
+    assert content_hash("Title", ["Body."], []) == plain
+    social = content_hash("Title", ["Body."], ["Social headline"])
+    assert social != plain
+    assert content_hash("Title", ["Body."], ["Social headline, edited"]) != social
+    assert content_hash("Title", ["Body.", "Social headline"]) != social  # not a paragraph
+    assert loose_hash("Title", ["Body."], ["Social headline!"]) == loose_hash(
+        "Title", ["Body."], ["Social headline"]
+    )

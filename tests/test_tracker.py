@@ -222,3 +222,25 @@ def test_a_normal_edit_raises_no_health_warning(tracker):
     body = [f"Sentence number {i} of a long article about the news." for i in range(30)]
     tracker.record(page("T", body))
     assert tracker.record(page("T", body[:-3])).warnings == ()
+
+
+def test_an_edit_of_another_headline_alone_is_a_new_version(tracker):
+    def fetched(social: str, at: datetime) -> Fetched:
+        text = ("Title", ["Body text."], [social])
+        return Fetched(
+            url=URL, source="Example", fetched_at=at, title="Title", paragraphs=["Body text."],
+            other_headlines=[social], content_hash=content_hash(*text),
+            loose_hash=loose_hash(*text),
+        )  # fmt: skip
+
+    tracker.record(fetched("Social headline about the funding row", T0))
+    outcome = tracker.record(
+        fetched("Social headline about the giveaway row", T0 + timedelta(hours=1))
+    )
+    assert (outcome.kind, outcome.version, outcome.minor) == (CHANGED, 2, False)
+    assert tracker.store.history(URL)[-1]["other_headlines"] == [
+        "Social headline about the giveaway row"
+    ]
+    diff = tracker.store.diffs.find_one({"url": URL, "version": 2})
+    assert diff["title"] is None and diff["paragraphs"] == [{"op": "equal", "old": 0, "new": 0}]
+    assert ["+", "giveaway"] in diff["other_headlines"][0]

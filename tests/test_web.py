@@ -24,6 +24,7 @@ from newscrawl.web import create_app
 from newscrawl.web.app import live_href
 from newscrawl.web.humanize import duration_in_words
 from tests.conftest import REPO
+from tests.mockserver import rss
 from tests.tracked import PARAGRAPH_PAYLOAD, TITLE_PAYLOAD, Tracked
 
 
@@ -377,3 +378,46 @@ def test_diff_page_in_headless_chromium_shows_both_versions_and_marked_changes(
     assert png.startswith(b"\x89PNG") and len(png) > 20_000
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
     assert (width, height) == (1280, 1000)
+
+
+SOCIAL_PAGE = (
+    "<html><head><title>Council delays vote | Example News</title>"
+    '<meta property="og:title" content="Council delays vote on housing plan after {word} row">'
+    "</head><body><article><h1>Council delays vote</h1>"
+    "<p>The council met on Tuesday evening to discuss the housing proposal in full.</p>"
+    "<p>Residents have until the end of the month to respond to the consultation.</p>"
+    "<p>A final decision on the plan is now expected at the meeting in the spring.</p>"
+    "</article></body></html>"
+)
+
+
+def test_an_edit_of_the_social_headline_alone_is_a_change_every_reader_shows(
+    site, crawl, store_env
+) -> None:
+    """The og:title is edited, the shown headline and body are not: a crawl stores version 2,
+    and the diff page, the feed of changes and ``scrapy diff`` show the headline edit."""
+    site.put("/news/a.html", SOCIAL_PAGE.format(word="funding"))
+    site.put("/feed.xml", rss("Local", [site.url("/news/a.html")]))
+    crawl()
+    site.put("/news/a.html", SOCIAL_PAGE.format(word="giveaway"))
+    crawl("-a", "recheck=all")
+    url = site.url("/news/a.html")
+    client = create_app(store_env).test_client()
+    data = get_json(client, "/diff.json", url=url)
+    assert (data["from"]["version"], data["to"]["version"]) == (1, 2)
+    assert data["headline"]["op"] == "equal"
+    assert [row["op"] for row in data["other_headlines"]] == ["replace"]
+    assert ["-", "funding"] in data["other_headlines"][0]["old"]
+    assert ["+", "giveaway"] in data["other_headlines"][0]["new"]
+    page = lxml.html.fromstring(get_html(client, "/diff", url=url))
+    row = page.cssselect("tr.other-headline")[0]
+    assert [e.text_content() for e in row.cssselect("del, ins")] == ["funding", "giveaway"]
+    feed = client.get("/article.atom", query_string={"url": url}).get_data(as_text=True)
+    assert "Other headline:" in feed and "giveaway" in feed
+    env = {**os.environ, **store_env}
+    result = subprocess.run(
+        [sys.executable, "-m", "scrapy", "diff", url], cwd=REPO, env=env,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Other headline:" in result.stdout and "giveaway" in result.stdout
