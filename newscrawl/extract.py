@@ -20,6 +20,7 @@ from typing import Any
 import lxml.html
 import trafilatura
 from lxml import etree
+from rapidfuzz import fuzz
 from w3lib.encoding import html_to_unicode
 
 from newscrawl.normalize import clean_text, loose_key
@@ -450,6 +451,8 @@ def _block(element: etree._Element, heading: bool = False) -> _Block:
 
 _SUBHEADING_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
 _CHROME_WORDS = 5
+# Minimum fuzz.ratio between a page element and the meta description to be its standfirst.
+_STANDFIRST_SIMILARITY = 90
 
 
 def _with_page_structure(tree: lxml.html.HtmlElement, blocks: list[_Block]) -> list[_Block]:
@@ -564,17 +567,24 @@ def _css_blocks(tree: lxml.html.HtmlElement, selector: str) -> list[_Block]:
 def _standfirst(tree: lxml.html.HtmlElement, description: str | None, paragraphs: list[str]) -> str:
     """The summary shown on the page above the body, when the extraction missed it.
 
-    The meta description counts only when the page displays it verbatim in one element.
+    The meta description counts only when the page displays it in one element, verbatim or
+    nearly: a publisher editing the standfirst on the page often leaves the meta tag alone,
+    and the page's wording is the one readers see. The element is found by the description's
+    first or last words, so an edit at either end still finds it.
     """
     if not description or not paragraphs:
         return ""
     key = loose_key(description)
     if len(key) < 40 or key in loose_key(" ".join(paragraphs[:3])):
         return ""
-    for text in tree.xpath("//body//text()[contains(., $prefix)]", prefix=description[:24]):
-        element = text.getparent()
-        if element.tag not in ("script", "style") and loose_key(element.text_content()) == key:
-            return _text(element)
+    for end in (description[:24], description[-24:]):
+        for text in tree.xpath("//body//text()[contains(., $end)]", end=end):
+            element = text.getparent()
+            if element.tag in ("script", "style"):
+                continue
+            found = loose_key(element.text_content())
+            if found == key or fuzz.ratio(found, key) >= _STANDFIRST_SIMILARITY:
+                return _text(element)
     return ""
 
 

@@ -244,3 +244,20 @@ def test_a_tie_between_headlines_goes_to_the_h1_when_another_source_backs_it() -
     assert article is not None
     assert article.title == "Council delays vote"
     assert article.other_headlines == ["Council vote on housing delayed"]
+
+
+def test_a_standfirst_edited_on_the_page_but_not_in_the_meta_tag_shows_the_page_wording() -> None:
+    """The standfirst sits in the page header, outside the extracted body; only its first
+    word is edited on the page, the meta description keeps the old wording."""
+    description = "Violence erupted in the city centre after a march met counter-protesters."
+    html = (
+        f'<html><head><title>A story</title><meta name="description" content="{description}">'
+        '</head><body><header><h1>A story</h1><p class="standfirst">{}</p></header>'
+        f"<article><p>{PROSE_A * 3}</p><p>{PROSE_B * 3}</p></article></body></html>"
+    )
+    url = "https://news.example/a"
+    original = extract_article(html.replace("{}", description), url)
+    edited_text = description.replace("Violence", "Fighting")
+    edited = extract_article(html.replace("{}", edited_text), url)
+    assert original is not None and original.paragraphs[0] == description
+    assert edited is not None and edited.paragraphs[0] == edited_text
