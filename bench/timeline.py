@@ -1,6 +1,6 @@
 """Crawl-based mutation timeline: the real spider, the real pipelines, the real store.
 
-    python -m bench.timeline [--corpus DIR] [--subset] [--limit N] [--check]
+    python -m bench.timeline [--corpus DIR] [--subset] [--limit N] [--check] [--seed 0]
 
 Every corpus page is served by a loopback site (``tests.mockserver.Site``) under its own path
 and listed in one RSS feed; ``scrapy crawl feeds`` (a subprocess, AutoThrottle off) crawls all
@@ -284,12 +284,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="only the first N pages")
     parser.add_argument("--noise-rounds", type=int, default=NOISE_ROUNDS)
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--seed", type=int, default=0, help="mutation seed")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
     pages = load_pages(args.corpus or corpus_dir())[: args.limit]
     if args.subset:
         pages = subset(pages)
-    result = run_timeline(pages, args.noise_rounds, verbose=args.verbose)
+    result = run_timeline(pages, args.noise_rounds, args.seed, verbose=args.verbose)
     report(result)
     return 1 if args.check and failed(result) else 0
 

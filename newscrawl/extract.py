@@ -497,35 +497,64 @@ def _dropped_before(
 ) -> list[_Block]:
     """What the extraction dropped between a kept paragraph and the kept block before it.
 
-    Walking back over the paragraph's previous siblings: a subheading is put back, and so is
-    a paragraph of prose (a sentence, however many links it has) when the block kept before
-    is a sibling too, so the gap is bounded on both sides. Anything else ends the walk.
+    Walking back from the paragraph over what lies between the two in the page: a subheading
+    right before the paragraph is put back, and so is prose (a paragraph of sentences however
+    many links it has, a pull quote, a wrapper holding only such paragraphs). The walk ends at
+    anything else, and without a kept block before it only the subheading can come back.
     """
-    bounded = previous is not None and previous.getparent() is element.getparent()
+    gap = _gap(element, previous)
+    bounded = gap is not None
     restored: list[_Block] = []
-    for sibling in element.itersiblings(preceding=True):
-        if sibling is previous:
-            break
-        text = _text(sibling) if isinstance(sibling.tag, str) else ""
+    for node in gap if gap is not None else element.itersiblings(preceding=True):
+        text = _text(node) if isinstance(node.tag, str) else ""
         if not text:
             continue
         if text in kept:
             break
-        if sibling.tag in _SUBHEADING_TAGS:
-            restored.append(_block(sibling, heading=True))
-        elif bounded and (prose := _prose(sibling)):
+        if node.tag in _SUBHEADING_TAGS and node.getparent() is element.getparent():
+            restored.append(_block(node, heading=True))
+        elif bounded and (prose := _prose(node)):
             restored += prose[::-1]
         else:
             break
     return restored[::-1]
 
 
+def _gap(element: etree._Element, previous: etree._Element | None) -> list[etree._Element] | None:
+    """The subtrees between ``previous`` and ``element`` in page order, nearest to ``element``
+    first; None when ``previous`` does not come before ``element``."""
+    if previous is None:
+        return None
+    before = {previous, *previous.iterancestors()}
+    gap: list[etree._Element] = []
+    node = element
+    while node.getparent() is not None and node not in before:
+        for sibling in node.itersiblings(preceding=True):
+            if sibling in before:
+                after_previous: list[etree._Element] = []
+                inner = previous
+                while inner is not sibling:
+                    after_previous[:0] = inner.itersiblings()
+                    inner = inner.getparent()
+                return gap + after_previous[::-1]
+            gap.append(sibling)
+        node = node.getparent()
+    return None
+
+
 def _prose(element: etree._Element) -> list[_Block]:
-    """A paragraph of prose, or the prose paragraphs of a quote (a pull quote in a figure)."""
+    """A paragraph of prose, or the prose paragraphs of a quote (a pull quote in a figure) or
+    of a wrapper that holds nothing else."""
     if element.tag == "p":
         paragraphs = [element]
-    elif element.tag in ("blockquote", "figure") and not element.xpath(".//img|.//iframe"):
+    elif element.tag in ("blockquote", "figure", "div", "section"):
+        if element.xpath(".//img|.//iframe|.//form|.//ul|.//ol|.//aside|.//nav|.//h2|.//h3"):
+            return []
+        if element.tag != "figure" and element.xpath(".//figure"):
+            return []
         paragraphs = [p for p in element.iter("p") if not _has_block_descendant(p)]
+        if element.tag in ("div", "section") and _text(element) != " ".join(map(_text, paragraphs)):
+            return []  # a wrapper with text outside its paragraphs: not only prose
     else:
         return []
     blocks = [_block(p) for p in paragraphs]

@@ -185,13 +185,20 @@ def test_page_structure_puts_back_what_the_extractor_dropped_between_kept_paragr
     ]
 
 
-def test_page_structure_does_not_cross_into_another_container() -> None:
-    """Without a kept paragraph on both sides in one parent, only a subheading comes back."""
+def test_page_structure_crosses_paragraph_wrappers_but_stops_at_anything_else() -> None:
+    """Each paragraph in its own wrapper, as some CMSs write them: a dropped one comes back
+    across the wrappers; prose beyond a promo box does not."""
+    dropped = "It was the third such meeting this year, and the longest one by far."
     tree = _page_tree(
-        f"<div><p>{PROSE_A}</p></div><div><h2>Next</h2><p>{LINKED}</p><p>{PROSE_B}</p></div>"
+        f"<div class='teaser'><div><p>{PROSE_A}</p></div><div><p>{LINKED}</p></div></div>"
+        f"<div><p>{PROSE_B}</p></div><div><p>{dropped}</p></div>"
+        "<div class='promo'><h3>Most read</h3><ul><li><a href='/x'>Another story</a></li></ul>"
+        f"</div><div><p>{PROSE_A.replace('Tuesday', 'Friday')}</p></div>"
     )
-    kept = [extract._Block(PROSE_A, 0), extract._Block(PROSE_B, 0)]
-    assert [b.text for b in extract._with_page_structure(tree, kept)] == [PROSE_A, PROSE_B]
+    kept = [PROSE_A, PROSE_B, PROSE_A.replace("Tuesday", "Friday")]
+    restored = extract._with_page_structure(tree, [extract._Block(t, 0) for t in kept])
+    linked = extract._text(tree.find(".//div[@class='teaser']/div[2]/p"))
+    assert [b.text for b in restored] == [kept[0], linked, kept[1], kept[2]]
 
 
 def test_flattened_blocks_get_their_heading_and_list_structure_back() -> None:
