@@ -451,6 +451,7 @@ def _block(element: etree._Element, heading: bool = False) -> _Block:
 
 _SUBHEADING_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
 _CHROME_WORDS = 5
+_INVISIBLE = frozenset({"script", "style", "noscript", "template"})
 # Minimum fuzz.ratio between a page element and the meta description to be its standfirst.
 _STANDFIRST_SIMILARITY = 90
 
@@ -479,10 +480,16 @@ def _with_page_structure(tree: lxml.html.HtmlElement, blocks: list[_Block]) -> l
             block = replace(block, chrome=True)
         if found and not block.heading and all(e.tag in _SUBHEADING_TAGS for e in found):
             block = replace(block, heading=True)
-        elif structured and len(found) == 1 and not block.heading and not structured[-1].heading:
+        elif (
+            structured
+            and len(found) == 1
+            and not (block.heading or structured[-1].heading or _is_noise(block))
+        ):
             structured += _dropped_before(found[0], previous, kept)
         structured.append(block)
-        previous = found[0] if len(found) == 1 else None
+        if found and not _is_noise(block):  # a sign-up line does not bound the next gap
+            # the same text in several places: where the block was is unknown
+            previous = found[0] if len(found) == 1 else None
     return _regroup_lists(structured, elements)
 
 
@@ -499,14 +506,15 @@ def _dropped_before(
 
     Walking back from the paragraph over what lies between the two in the page: a subheading
     right before the paragraph is put back, and so is prose (a paragraph of sentences however
-    many links it has, a pull quote, a wrapper holding only such paragraphs). The walk ends at
-    anything else, and without a kept block before it only the subheading can come back.
+    many links it has, a pull quote, a wrapper holding only such paragraphs); a one-line promo
+    and a box holding a form are stepped over. The walk ends at anything else, and without a
+    kept block before it only the subheading can come back.
     """
     gap = _gap(element, previous)
     bounded = gap is not None
     restored: list[_Block] = []
     for node in gap if gap is not None else element.itersiblings(preceding=True):
-        text = _text(node) if isinstance(node.tag, str) else ""
+        text = _text(node) if isinstance(node.tag, str) and node.tag not in _INVISIBLE else ""
         if not text:
             continue
         if text in kept:
@@ -515,8 +523,10 @@ def _dropped_before(
             restored.append(_block(node, heading=True))
         elif bounded and (prose := _prose(node)):
             restored += prose[::-1]
-        else:
-            break
+        elif node.tag == "form" or node.find(".//form") is not None:
+            continue  # a sign-up or search box is never article text, nor does it end the gap
+        elif node.tag != "p" or not _is_noise(_block(node)):
+            break  # a one-line promo ("Read more: …") does not end the gap either
     return restored[::-1]
 
 
@@ -558,7 +568,14 @@ def _prose(element: etree._Element) -> list[_Block]:
     else:
         return []
     blocks = [_block(p) for p in paragraphs]
-    return blocks if blocks and all(_SENTENCE.match(b.text) for b in blocks) else []
+    return blocks if blocks and all(map(_is_prose, blocks)) else []
+
+
+def _is_prose(block: _Block) -> bool:
+    """Written as sentences: a long one however linked, or a short one without links."""
+    if _SENTENCE.match(block.text):
+        return True
+    return not block.link_chars and bool(_ENDS_SENTENCE.search(block.text))
 
 
 def _regroup_lists(blocks: list[_Block], elements: dict[str, list[etree._Element]]) -> list[_Block]:
