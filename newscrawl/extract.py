@@ -480,12 +480,9 @@ def _with_page_structure(tree: lxml.html.HtmlElement, blocks: list[_Block]) -> l
             block = replace(block, chrome=True)
         if found and not block.heading and all(e.tag in _SUBHEADING_TAGS for e in found):
             block = replace(block, heading=True)
-        elif (
-            structured
-            and len(found) == 1
-            and not (block.heading or structured[-1].heading or _is_noise(block))
-        ):
-            structured += _dropped_before(found[0], previous, kept)
+        if structured and len(found) == 1 and not _is_noise(block):
+            headings = not (block.heading or structured[-1].heading)
+            structured += _dropped_before(found[0], previous, kept, headings)
         structured.append(block)
         if found and not _is_noise(block):  # a sign-up line does not bound the next gap
             # the same text in several places: where the block was is unknown
@@ -500,7 +497,7 @@ def _is_chrome(text: str) -> bool:
 
 
 def _dropped_before(
-    element: etree._Element, previous: etree._Element | None, kept: set[str]
+    element: etree._Element, previous: etree._Element | None, kept: set[str], headings: bool
 ) -> list[_Block]:
     """What the extraction dropped between a kept paragraph and the kept block before it.
 
@@ -508,7 +505,8 @@ def _dropped_before(
     right before the paragraph is put back, and so is prose (a paragraph of sentences however
     many links it has, a pull quote, a wrapper holding only such paragraphs); a one-line promo
     and a box holding a form are stepped over. The walk ends at anything else, and without a
-    kept block before it only the subheading can come back.
+    kept block before it only the subheading can come back. ``headings`` is False next to a
+    kept heading: a heading never comes back beside another.
     """
     gap = _gap(element, previous)
     bounded = gap is not None
@@ -519,7 +517,7 @@ def _dropped_before(
             continue
         if text in kept:
             break
-        if node.tag in _SUBHEADING_TAGS and node.getparent() is element.getparent():
+        if headings and node.tag in _SUBHEADING_TAGS and node.getparent() is element.getparent():
             restored.append(_block(node, heading=True))
         elif bounded and (prose := _prose(node)):
             restored += prose[::-1]
