@@ -19,6 +19,7 @@ from pymongo.errors import DuplicateKeyError
 
 from newscrawl.diff import diff_article
 from newscrawl.health import extraction_warnings, word_count
+from newscrawl.normalize import content_hash
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.store import LEASE_FREE, Store, as_utc
 
@@ -88,7 +89,11 @@ class Tracker:
         policy = policy or self.policy
         article = self.store.articles.find_one({"_id": page.url})
         not_modified = not page.content_hash
-        if article and (not_modified or article.get("content_hash") == page.content_hash):
+        if article and (
+            not_modified
+            or article.get("content_hash") == page.content_hash
+            or self._hashed_without_other_headlines(page, article)
+        ):
             return self._unchanged(page, article, policy, int(article.get("versions", 0)))
         if not_modified:  # an article deleted from the store meanwhile: nothing to update
             return Outcome(kind=UNCHANGED, version=0)
@@ -108,6 +113,23 @@ class Tracker:
         raise RuntimeError(f"could not claim a version number for {page.url}")
 
     # decisions --------------------------------------------------------------------------
+    def _hashed_without_other_headlines(self, page: Fetched, article: dict[str, Any]) -> bool:
+        """The stored text predates hashing other headlines and equals this one without them.
+
+        Versions stored before other headlines were part of the text have no
+        ``other_headlines`` field and a hash of title and body only: the first check after an
+        upgrade must not store a version for every article with a search or social headline.
+        The article then takes the new hash, so only this one check compares the old way.
+        """
+        if not page.other_headlines:
+            return False
+        if article.get("content_hash") != content_hash(page.title, page.paragraphs):
+            return False
+        latest = self.store.versions.find_one(
+            {"url": page.url}, {"other_headlines": 1}, sort=[("version", DESCENDING)]
+        )
+        return latest is not None and "other_headlines" not in latest
+
     def _earlier_version(self, page: Fetched) -> int | None:
         earlier = self.store.versions.find_one(
             {"url": page.url, "content_hash": page.content_hash}, sort=[("version", 1)]
@@ -178,8 +200,9 @@ class Tracker:
             previous["paragraphs"],
             version["title"],
             version["paragraphs"],
-            old_other_headlines=previous.get("other_headlines") or [],
-            new_other_headlines=version.get("other_headlines") or [],
+            # a version stored before other headlines were kept: no claim about them
+            old_other_headlines=previous.get("other_headlines", version.get("other_headlines")),
+            new_other_headlines=version.get("other_headlines", []),
         )
         doc = {
             "url": version["url"],

@@ -244,3 +244,28 @@ def test_an_edit_of_another_headline_alone_is_a_new_version(tracker):
     diff = tracker.store.diffs.find_one({"url": URL, "version": 2})
     assert diff["title"] is None and diff["paragraphs"] == [{"op": "equal", "old": 0, "new": 0}]
     assert ["+", "giveaway"] in diff["other_headlines"][0]
+
+
+def test_the_first_check_after_other_headlines_were_hashed_is_not_a_version(tracker):
+    """A version stored by an earlier release (title and body hashed, no other_headlines)
+    against the same page fetched now, with its social headline: unchanged. An edit after
+    that is a version whose diff makes no claim about the unknown old headlines."""
+    legacy = page("Title", ["Body text."])
+    tracker.record(legacy)
+    tracker.store.versions.update_one({"url": URL}, {"$unset": {"other_headlines": ""}})
+
+    def fetched(body: str, at: datetime) -> Fetched:
+        text = ("Title", [body], ["Social headline"])
+        return Fetched(
+            url=URL, source="Example", fetched_at=at, title="Title", paragraphs=[body],
+            other_headlines=["Social headline"], content_hash=content_hash(*text),
+            loose_hash=loose_hash(*text),
+        )  # fmt: skip
+
+    now = fetched("Body text.", T0 + timedelta(hours=1))
+    assert tracker.record(now).kind == UNCHANGED
+    assert tracker.store.articles.find_one({"_id": URL})["content_hash"] == now.content_hash
+    edited = tracker.record(fetched("Body text, edited.", T0 + timedelta(hours=2)))
+    assert (edited.kind, edited.version) == (CHANGED, 2)
+    diff = tracker.store.diffs.find_one({"url": URL, "version": 2})
+    assert diff["other_headlines"] is None and diff["paragraphs"][0]["op"] == "replace"
