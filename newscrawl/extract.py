@@ -83,6 +83,8 @@ _BOILERPLATE = re.compile(
       | .{0,120}\bsign\ up\b.{0,160}\bnewsletters?\b.{0,160}
       | .{0,80}\bnewsletters?\b.{0,40}\bsign\ up\b.{0,120}
       | (?:follow|like)\ us\ on\b.{0,120}
+      | .{0,80}\b(?:let\ us\ know|share\ your\ (?:thoughts|views|opinions?))\b.{0,100}
+          \bcomments?\b.{0,40}
       | (?:get|receive)\b.{0,100}\bin\ your\ inbox\b.{0,40}
       | sign\ up\ (?:for|to)\b.{0,120}
       | by\ (?:submitting|signing\ up|clicking|registering)\b.{0,200}
@@ -552,7 +554,7 @@ def _gap(element: etree._Element, previous: etree._Element | None) -> list[etree
 
 def _prose(element: etree._Element) -> list[_Block]:
     """A paragraph of prose, or the prose paragraphs of a quote (a pull quote in a figure) or
-    of a wrapper that holds nothing else."""
+    of a wrapper that holds nothing else (but one-line promos, which are left out)."""
     if element.tag == "p":
         paragraphs = [element]
     elif element.tag in ("blockquote", "figure", "div", "section"):
@@ -561,11 +563,14 @@ def _prose(element: etree._Element) -> list[_Block]:
         if element.tag != "figure" and element.xpath(".//figure"):
             return []
         paragraphs = [p for p in element.iter("p") if not _has_block_descendant(p)]
-        if element.tag in ("div", "section") and _text(element) != " ".join(map(_text, paragraphs)):
+        inside = "".join(loose_key(p.text_content()) for p in paragraphs)
+        if element.tag in ("div", "section") and loose_key(element.text_content()) != inside:
             return []  # a wrapper with text outside its paragraphs: not only prose
     else:
         return []
     blocks = [_block(p) for p in paragraphs]
+    if element.tag != "p":
+        blocks = [b for b in blocks if not _is_noise(b)]
     return blocks if blocks and all(map(_is_prose, blocks)) else []
 
 

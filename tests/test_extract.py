@@ -268,3 +268,34 @@ def test_a_standfirst_edited_on_the_page_but_not_in_the_meta_tag_shows_the_page_
     edited = extract_article(html.replace("{}", edited_text), url)
     assert original is not None and original.paragraphs[0] == description
     assert edited is not None and edited.paragraphs[0] == edited_text
+
+
+def test_a_dropped_paragraph_in_a_wrapper_with_a_promo_line_comes_back() -> None:
+    """A promo line inserted into a paragraph's own wrapper (no whitespace between the two
+    elements) does not hide the paragraph from the gap restore."""
+    dropped = "It was the third such meeting this year, and the longest one by far."
+    promo = '<p>Read more: <a href="/x">Another story entirely</a></p>'
+    tree = _page_tree(
+        f"<div><p>{PROSE_A}</p></div><div><p>{dropped}</p>{promo}</div><div><p>{PROSE_B}</p></div>"
+    )
+    kept = [extract._Block(PROSE_A, 0), extract._Block(PROSE_B, 0)]
+    restored = extract._with_page_structure(tree, kept)
+    assert [b.text for b in restored] == [PROSE_A, dropped, PROSE_B]
+
+
+@pytest.mark.parametrize(
+    ("line", "furniture"),
+    [
+        ("What about you? Share your thoughts on the new search box in the comments below.", True),
+        ("Let us know what you think in the comments.", True),
+        ("Read more: Council approves new housing plan", True),
+        ("Updated 12 minutes ago", True),
+        (
+            "He said the comments were unfair and would share his views with the council later.",
+            False,
+        ),
+        ("Residents have until the end of the month to respond to the consultation.", False),
+    ],
+)
+def test_page_furniture_lines_are_noise_and_prose_is_not(line: str, furniture: bool) -> None:
+    assert extract._is_noise(extract._Block(line, 0)) is furniture
