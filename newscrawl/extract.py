@@ -8,13 +8,13 @@ promos, "Read more" lines, timestamps, share counts, newsletter boxes, duplicate
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from html import unescape
 from typing import Any
 
 import lxml.html
@@ -67,6 +67,7 @@ _ARTICLE_TYPES = frozenset(
 )
 # Characters lxml refuses or that only come from broken input.
 _INVALID_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_HEADLINE_WORD = re.compile(r"\w{4,}")
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+")
 
 # Lines that are page furniture, not article text (matched on the whole paragraph).
@@ -83,8 +84,8 @@ _BOILERPLATE = re.compile(
       | .{0,120}\bsign\ up\b.{0,160}\bnewsletters?\b.{0,160}
       | .{0,80}\bnewsletters?\b.{0,40}\bsign\ up\b.{0,120}
       | (?:follow|like)\ us\ on\b.{0,120}
-      | .{0,80}\b(?:let\ us\ know|share\ your\ (?:thoughts|views|opinions?))\b.{0,100}
-          \bcomments?\b.{0,40}
+      | (?:[^.!?]{0,40}[?!]\s+)?(?:let\ us\ know|share\ your\ (?:thoughts|views|opinions?))
+          \b.{0,100}\b(?:in|below)\b.{0,20}\bcomments?\b.{0,40}
       | (?:get|receive)\b.{0,100}\bin\ your\ inbox\b.{0,40}
       | sign\ up\ (?:for|to)\b.{0,120}
       | by\ (?:submitting|signing\ up|clicking|registering)\b.{0,200}
@@ -112,13 +113,15 @@ _TIMESTAMP_TOKEN = re.compile(
 )
 _HAS_DIGIT = re.compile(r"\d")
 _TAG = re.compile(r"<[^>]*>")
+_ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 _LINK_DENSITY_MAX = 0.6
+# Links over this share of a paragraph: a linked headline (a promo), not restored as prose.
+_ONE_LINK = 0.9
 # Structured articleBody this many times longer than the extraction: the extractor missed text.
 _BODY_RESCUE_RATIO = 1.5
 _WORDS = re.compile(r"\w+")
-# Ten words or more ending like a sentence: prose, even when mostly linked (headlines do not).
-_SENTENCE = re.compile(r"^(?:\S+\s+){9,}.*[.!?][\"'”’)]?$")
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)]?$")
 _ENDS_SENTENCE = re.compile(r"[.!?…][\"'”’)\]]*$")
 _LIST_TAGS = frozenset({"list", "ul", "ol"})
 _HEADING_TAGS = frozenset({"head", "h1", "h2", "h3", "h4", "h5", "h6"})
@@ -220,6 +223,7 @@ def _remove(element: etree._Element) -> None:
 # Markup that is never the article's own text, named by conventions shared across sites:
 # social-media embeds (the class names are the platforms' embed codes) and text only screen
 # readers get (CSS frameworks' and WordPress's visually-hidden classes).
+_INVISIBLE = ("script", "style", "template")
 _EMBED_CLASSES = frozenset(
     {
         "twitter-tweet",
@@ -244,7 +248,8 @@ _HIDDEN_CLASSES = frozenset(
 
 
 def _drop_non_article(tree: lxml.html.HtmlElement) -> None:
-    doomed = []
+    """Remove scripts and styles (their text is code), hidden text and social embeds."""
+    doomed = list(tree.iter(*_INVISIBLE))
     for element in tree.iterfind(".//*[@class]"):
         classes = set(element.get("class", "").split())
         if classes & _HIDDEN_CLASSES or (element.tag == "blockquote" and classes & _EMBED_CLASSES):
@@ -295,7 +300,7 @@ def _meta_tags(tree: lxml.html.HtmlElement) -> dict[str, str]:
     tags: dict[str, str] = {}
     for element in tree.iterfind(".//meta"):
         key = (element.get("property") or element.get("name") or "").strip().lower()
-        value = clean_text(html.unescape(element.get("content") or ""))
+        value = clean_text(_unescape_twice_escaped(element.get("content") or ""))
         if key and value and key not in tags:
             tags[key] = value
     return tags
@@ -334,8 +339,14 @@ def _as_text(value: Any) -> str | None:
     if isinstance(value, list):
         value = value[0] if value else None
     if isinstance(value, str | int | float) and not isinstance(value, bool):
-        return clean_text(html.unescape(_TAG.sub(" ", str(value)))) or None
+        return clean_text(_unescape_twice_escaped(_TAG.sub(" ", str(value)))) or None
     return None
+
+
+def _unescape_twice_escaped(text: str) -> str:
+    """Entities left in text the parser already decoded (``&#039;`` from a CMS escaping
+    twice); only complete ones, ending in ``;``, so "AT&T" or "&copy" in prose stay."""
+    return _ENTITY.sub(lambda match: unescape(match.group()), text)
 
 
 def _author_names(value: Any) -> str | None:
@@ -355,12 +366,9 @@ def _author_names(value: Any) -> str | None:
 def _title(
     tree: lxml.html.HtmlElement, meta: _Metadata, title_css: str | None
 ) -> tuple[str, list[str], frozenset[str]]:
-    """The headline most of the page's sources agree on, the page's other headlines, and the
-    loose keys of every headline the page states (none of them is body text).
-
-    Ties go to the headline readers see, the ``<h1>``, when another source backs it (alone, it
-    may be a site logo); then to JSON-LD, og:title and ``<title>`` in that order.
-    """
+    """The headline most of the page's sources agree on (ties: JSON-LD, og:title, h1,
+    <title>), the page's other headlines (see ``_other_headlines``), and the loose keys of
+    every headline the page states (none of them is body text)."""
     if title_css:
         for element in tree.cssselect(title_css):
             text = _text(element)
@@ -374,16 +382,35 @@ def _title(
         title = meta.meta_title or ""
         return title, [], frozenset({loose_key(title)})
     votes = Counter(loose_key(c) for c in candidates)
-    shown = loose_key(h1) if h1 and votes[loose_key(h1)] > 1 else None
-    # max keeps the first of equals
-    title = max(candidates, key=lambda c: (votes[loose_key(c)], loose_key(c) == shown))
+    title = max(candidates, key=lambda c: votes[loose_key(c)])  # max keeps the first of equals
     # An outvoted headline is a variant (SEO or social headline), not body text; one that ties
     # with the title may be the headline readers see: it stays in the body when the
-    # extraction has it, so that its edits still make a version.
+    # extraction has it.
     key = loose_key(title)
-    others = list({loose_key(c): c for c in reversed(candidates) if loose_key(c) != key}.values())
     keys = frozenset(k for k, n in votes.items() if k == key or n < votes[key])
-    return title, others[::-1], keys
+    return title, _other_headlines(title, candidates), keys
+
+
+def _other_headlines(title: str, candidates: list[str]) -> list[str]:
+    """The page's other wordings of its headline, first seen first.
+
+    Left out: a wording only in case or punctuation different from one already kept; one
+    contained in the title or containing it (a headline piece cut at a separator, an
+    og:title with the site name added), whose edits the title shows; and one sharing no word
+    with the title (a login dialog's ``<h1>``), which is not a headline of this article.
+    """
+    title_key = loose_key(title).lower()
+    title_words = set(_HEADLINE_WORD.findall(title.lower()))
+    seen, others = {title_key}, []
+    for candidate in candidates:
+        key = loose_key(candidate).lower()
+        if key in seen or key in title_key or title_key in key:
+            continue
+        if title_words.isdisjoint(_HEADLINE_WORD.findall(candidate.lower())):
+            continue
+        seen.add(key)
+        others.append(candidate)
+    return others
 
 
 def _strip_site_suffix(title: str) -> str:
@@ -453,7 +480,6 @@ def _block(element: etree._Element, heading: bool = False) -> _Block:
 
 _SUBHEADING_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
 _CHROME_WORDS = 5
-_INVISIBLE = frozenset({"script", "style", "noscript", "template"})
 # Minimum fuzz.ratio between a page element and the meta description to be its standfirst.
 _STANDFIRST_SIMILARITY = 90
 
@@ -514,7 +540,7 @@ def _dropped_before(
     bounded = gap is not None
     restored: list[_Block] = []
     for node in gap if gap is not None else element.itersiblings(preceding=True):
-        text = _text(node) if isinstance(node.tag, str) and node.tag not in _INVISIBLE else ""
+        text = _text(node) if isinstance(node.tag, str) and node.tag != "noscript" else ""
         if not text:
             continue
         if text in kept:
@@ -544,7 +570,7 @@ def _gap(element: etree._Element, previous: etree._Element | None) -> list[etree
                 after_previous: list[etree._Element] = []
                 inner = previous
                 while inner is not sibling:
-                    after_previous[:0] = inner.itersiblings()
+                    after_previous.extend(inner.itersiblings())
                     inner = inner.getparent()
                 return gap + after_previous[::-1]
             gap.append(sibling)
@@ -558,7 +584,11 @@ def _prose(element: etree._Element) -> list[_Block]:
     if element.tag == "p":
         paragraphs = [element]
     elif element.tag in ("blockquote", "figure", "div", "section"):
-        if element.xpath(".//img|.//iframe|.//form|.//ul|.//ol|.//aside|.//nav|.//h2|.//h3"):
+        if "embed" in (element.get("class") or ""):
+            return []  # an embedded post or a site-wide notice styled as a quote
+        if element.xpath(".//img|.//iframe|.//form|.//ul|.//ol|.//aside|.//nav") or any(
+            True for _ in element.iter(*_SUBHEADING_TAGS)
+        ):
             return []
         if element.tag != "figure" and element.xpath(".//figure"):
             return []
@@ -576,7 +606,7 @@ def _prose(element: etree._Element) -> list[_Block]:
 
 def _is_prose(block: _Block) -> bool:
     """Written as sentences: a long one however linked, or a short one without links."""
-    if _SENTENCE.match(block.text):
+    if _is_sentence(block.text) and block.link_chars < _ONE_LINK * len(block.text):
         return True
     return not block.link_chars and bool(_ENDS_SENTENCE.search(block.text))
 
@@ -586,9 +616,10 @@ def _regroup_lists(blocks: list[_Block], elements: dict[str, list[etree._Element
 
     def list_of(block: _Block) -> etree._Element | None:
         found = elements.get(block.text, [])
-        items = [e if e.tag == "li" else e.getparent() for e in found]
-        parents = {item.getparent() for item in items if item is not None and item.tag == "li"}
-        return parents.pop() if len(found) == 1 and len(parents) == 1 else None
+        if len(found) != 1:
+            return None
+        item = found[0] if found[0].tag == "li" else found[0].getparent()
+        return item.getparent() if item is not None and item.tag == "li" else None
 
     regrouped: list[_Block] = []
     run: list[_Block] = []
@@ -629,11 +660,12 @@ def _standfirst(tree: lxml.html.HtmlElement, description: str | None, paragraphs
     for end in (description[:24], description[-24:]):
         for text in tree.xpath("//body//text()[contains(., $end)]", end=end):
             element = text.getparent()
-            if element.tag in ("script", "style"):
-                continue
             found = loose_key(element.text_content())
-            if found == key or fuzz.ratio(found, key) >= _STANDFIRST_SIMILARITY:
-                return _text(element)
+            if found != key and fuzz.ratio(found, key) < _STANDFIRST_SIMILARITY:
+                continue
+            if found in loose_key(" ".join(paragraphs[:3])):
+                return ""  # the page's wording is in the body already
+            return _text(element)
     return ""
 
 
@@ -692,11 +724,18 @@ def _is_noise(block: _Block) -> bool:
     text = block.text
     if block.fragment_list or block.chrome:
         return True
-    if block.link_chars > _LINK_DENSITY_MAX * len(text) and not _SENTENCE.match(text):
+    if block.link_chars > _LINK_DENSITY_MAX * len(text) and not _is_sentence(text):
         return True  # a linked headline or link list; a long linked *sentence* is body text
     if _BOILERPLATE.match(text):
         return True
     return len(text) < 80 and bool(_HAS_DIGIT.search(text)) and _is_timestamp(text)
+
+
+def _is_sentence(text: str) -> bool:
+    """Ten words or more ending like a sentence: prose, even when mostly linked (headlines
+    do not end so). Counted, not matched with one regular expression, which backtracks
+    quadratically on a long text without an end."""
+    return bool(_SENTENCE_END.search(text)) and len(text.split(maxsplit=10)) > 9
 
 
 def _is_timestamp(text: str) -> bool:

@@ -231,11 +231,11 @@ def _headline_page(og: str, h1: str = "Council delays vote", jsonld: str | None 
 
 
 def test_other_headlines_are_kept_and_their_edits_change_the_hash() -> None:
-    social = "Council delays vote on housing plan after &#039;giveaway&#039; row"
+    social = "Councillors put off housing vote after &#039;giveaway&#039; row"
     article = extract_article(_headline_page(social), "https://news.example/a")
     assert article is not None
     assert article.title == "Council delays vote"
-    assert article.other_headlines == ["Council delays vote on housing plan after 'giveaway' row"]
+    assert article.other_headlines == ["Councillors put off housing vote after 'giveaway' row"]
     edited = extract_article(
         _headline_page(social.replace("row", "fury")), "https://news.example/a"
     )
@@ -243,14 +243,21 @@ def test_other_headlines_are_kept_and_their_edits_change_the_hash() -> None:
     assert content_hash(*edited.text()) != content_hash(*article.text())
 
 
-def test_a_tie_between_headlines_goes_to_the_h1_when_another_source_backs_it() -> None:
-    """Two sources for the shown headline, two for the search one: readers see the h1."""
-    page = _headline_page("Council delays vote", jsonld="Council vote on housing delayed")
-    page = page.replace("Council delays vote | Example News", "Council vote on housing delayed")
-    article = extract_article(page, "https://news.example/a")
-    assert article is not None
-    assert article.title == "Council delays vote"
-    assert article.other_headlines == ["Council vote on housing delayed"]
+def test_other_headlines_leave_out_pieces_site_names_case_variants_and_strangers() -> None:
+    """Kept: a real other wording. Left out: the title cut at a separator or with the site
+    name added, a case-only variant, and an h1 sharing no word with the headline."""
+    title = "Council delays vote on housing plan"
+    candidates = [
+        title,
+        "Council delays vote on housing plan after giveaway row",  # contains the title
+        "housing plan",  # a piece of it
+        "Councillors put off the housing decision",
+        "COUNCILLORS PUT OFF THE HOUSING DECISION",
+        "Log In",
+    ]
+    assert extract._other_headlines(title, candidates) == [
+        "Councillors put off the housing decision"
+    ]
 
 
 def test_a_standfirst_edited_on_the_page_but_not_in_the_meta_tag_shows_the_page_wording() -> None:
@@ -295,7 +302,69 @@ def test_a_dropped_paragraph_in_a_wrapper_with_a_promo_line_comes_back() -> None
             False,
         ),
         ("Residents have until the end of the month to respond to the consultation.", False),
+        (
+            'The council said people should "let us know" what they think, in comments online.',
+            False,
+        ),
+        ("Police urged witnesses to let us know, a spokesman said in comments to the BBC.", False),
     ],
 )
 def test_page_furniture_lines_are_noise_and_prose_is_not(line: str, furniture: bool) -> None:
     assert extract._is_noise(extract._Block(line, 0)) is furniture
+
+
+def test_the_gap_is_walked_in_page_order_when_the_previous_paragraph_is_nested_deeper() -> None:
+    """Dropped prose right before the kept paragraph comes back even when a share widget
+    sits further up, next to the kept paragraph before (two levels down)."""
+    dropped = "It was the third such meeting this year, and the longest one by far."
+    tree = _page_tree(
+        f"<div><div><p>{PROSE_A}</p><div class='share'>Share this</div></div>"
+        f"<p>{dropped}</p></div><p>{PROSE_B}</p>"
+    )
+    kept = [extract._Block(PROSE_A, 0), extract._Block(PROSE_B, 0)]
+    assert [b.text for b in extract._with_page_structure(tree, kept)] == [
+        PROSE_A, dropped, PROSE_B
+    ]  # fmt: skip
+
+
+def _restored_between(between: str) -> list[str]:
+    html = (
+        "<html><head><title>A story</title></head><body><article><h1>A story</h1>"
+        f"<p>{PROSE_A}</p>{between}<p>{PROSE_B}</p></article></body></html>"
+    )
+    tree = extract._parse(html)
+    assert tree is not None
+    extract._drop_non_article(tree)
+    kept = [extract._Block(PROSE_A, 0), extract._Block(PROSE_B, 0)]
+    return [b.text for b in extract._with_page_structure(tree, kept)]
+
+
+def test_a_rotating_linked_promo_between_paragraphs_is_not_restored() -> None:
+    """A related-story link written as a question is a promo, not prose."""
+    promo = (
+        "<div class='related-inline'><p><a href='/x'>Why are so many young people leaving the"
+        " country for good this year?</a></p></div>"
+    )
+    assert _restored_between(promo) == [PROSE_A, PROSE_B]
+
+
+def test_a_dropped_paragraph_comes_back_without_the_ad_script_inside_it() -> None:
+    scripted = (
+        "<p>It was the third such meeting this year, and by far the longest one."
+        " <script>window.ads.push({id: 123456789});</script></p>"
+    )
+    dropped = "It was the third such meeting this year, and by far the longest one."
+    assert _restored_between(scripted) == [PROSE_A, dropped, PROSE_B]
+
+
+def test_a_standfirst_kept_by_the_extractor_and_edited_on_the_page_appears_once() -> None:
+    description = "Violence erupted in the city centre after a march met counter-protesters."
+    edited = description.replace("Violence", "Fighting")
+    html = (
+        f'<html><head><title>A story</title><meta name="description" content="{description}">'
+        f"</head><body><article><h1>A story</h1><p>{edited}</p><p>{PROSE_A * 3}</p>"
+        f"<p>{PROSE_B * 3}</p></article></body></html>"
+    )
+    article = extract_article(html, "https://news.example/a")
+    assert article is not None
+    assert [p for p in article.paragraphs if "erupted" in p] == [edited]

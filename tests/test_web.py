@@ -382,7 +382,7 @@ def test_diff_page_in_headless_chromium_shows_both_versions_and_marked_changes(
 
 SOCIAL_PAGE = (
     "<html><head><title>Council delays vote | Example News</title>"
-    '<meta property="og:title" content="Council delays vote on housing plan after {word} row">'
+    '<meta property="og:title" content="Councillors put off housing vote after {word} row">'
     "</head><body><article><h1>Council delays vote</h1>"
     "<p>The council met on Tuesday evening to discuss the housing proposal in full.</p>"
     "<p>Residents have until the end of the month to respond to the consultation.</p>"
