@@ -414,7 +414,8 @@ def _diff_title(old: str, new: str) -> list[Segment] | None:
 
 
 def _diff_other_headlines(old: Sequence[str], new: Sequence[str]) -> list[list[Segment]] | None:
-    """Removed and added headlines, each removed one paired with the most similar added one."""
+    """Removed and added headlines, each removed one paired with the most similar added one
+    when they are alike enough to be one edited headline."""
     new_keys = {normalize_for_hash(h) for h in new}
     old_keys = {normalize_for_hash(h) for h in old}
     removed = [h for h in old if normalize_for_hash(h) not in new_keys]
@@ -423,8 +424,8 @@ def _diff_other_headlines(old: Sequence[str], new: Sequence[str]) -> list[list[S
         return None
     changes: list[list[Segment]] = []
     for headline in removed:
-        if added:
-            match = max(added, key=lambda h: fuzz.ratio(headline, h))
+        match = max(added, key=lambda h: fuzz.ratio(headline, h), default=None)
+        if match is not None and fuzz.ratio(headline, match) >= PAIR_THRESHOLD:
             added.remove(match)
             changes.append(_diff_title(headline, match) or [])
         else:
@@ -477,6 +478,27 @@ def diff_article(
         and _loose_equal(rows.rows, old_paragraphs, new_paragraphs),
         "coarse": coarse,
     }
+
+
+def diff_versions(old: dict, new: dict) -> dict:
+    """``diff_article`` of two stored version documents.
+
+    A version stored before other headlines were kept has no ``other_headlines``: the diff
+    then makes no claim about them (the new version's are taken as the old ones too).
+    """
+    return diff_article(
+        old["title"],
+        old["paragraphs"],
+        new["title"],
+        new["paragraphs"],
+        old_other_headlines=old.get("other_headlines", new.get("other_headlines", [])),
+        new_other_headlines=new.get("other_headlines", []),
+    )
+
+
+def headlines_changed(diff: dict) -> bool:
+    """Whether a stored diff changes the headline or another wording of it."""
+    return bool(diff.get("title") or diff.get("other_headlines"))
 
 
 def _side(segments: list[Segment], skip: str) -> str:

@@ -28,6 +28,7 @@ class ArticleItem:
     published: str | None = None
     modified: str | None = None
     other_headlines: list[str] = field(default_factory=list)  # see newscrawl.extract.Article
+    extractor: int = 0  # newscrawl.extract.EXTRACTOR_VERSION
     # HashPipeline
     content_hash: str = ""
     loose_hash: str = ""

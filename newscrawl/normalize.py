@@ -65,18 +65,19 @@ _HEADLINES_MARK = "\x1d"
 
 
 def content_hash(title: str, paragraphs: Iterable[str], other_headlines: Iterable[str] = ()) -> str:
-    """SHA-256 of the normalized title, body paragraphs (empty ones ignored) and other headlines.
+    """SHA-256 of the normalized title, body paragraphs (empty ones ignored) and other headlines
+    (in any order).
 
     A page without other headlines hashes as title and body alone.
     """
     body = (normalize_for_hash(p) for p in paragraphs)
-    others = [normalize_for_hash(h) for h in other_headlines]
+    others = sorted(normalize_for_hash(h) for h in other_headlines)  # which source: no edit
     marked = [_HEADLINES_MARK, *others] if others else []
     return _digest([normalize_for_hash(title), *(p for p in body if p), *marked])
 
 
 def loose_hash(title: str, paragraphs: Iterable[str], other_headlines: Iterable[str] = ()) -> str:
     """Hash that ignores whitespace and punctuation; equal with a different content hash = minor."""
-    others = [loose_key(h) for h in other_headlines]
+    others = sorted(loose_key(h) for h in other_headlines)
     marked = [_HEADLINES_MARK, *others] if others else []
     return _digest([loose_key(title), loose_key(" ".join(paragraphs)), *marked])

@@ -20,7 +20,7 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.defer import Deferred
 
-from newscrawl.extract import extract_article
+from newscrawl.extract import EXTRACTOR_VERSION, extract_article
 from newscrawl.normalize import clean_text, content_hash, loose_hash
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.sources import Source
@@ -110,6 +110,7 @@ class ExtractPipeline:
         adapter["published"] = article.published
         adapter["modified"] = article.modified
         adapter["other_headlines"] = article.other_headlines
+        adapter["extractor"] = EXTRACTOR_VERSION
         return item
 
     async def _fail(self, adapter: ItemAdapter, reason: str, message: str) -> NoReturn:
@@ -195,6 +196,7 @@ class ChangeDetectionPipeline:
             published=adapter["published"],
             modified=adapter["modified"],
             other_headlines=list(adapter["other_headlines"]),
+            extractor=adapter["extractor"],
             response_url=adapter["response_url"],
             raw_hash=adapter["raw_hash"],
             etag=adapter["etag"],

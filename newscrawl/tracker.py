@@ -17,9 +17,8 @@ from typing import Any
 from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from newscrawl.diff import diff_article
+from newscrawl.diff import diff_versions
 from newscrawl.health import extraction_warnings, word_count
-from newscrawl.normalize import content_hash
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.store import LEASE_FREE, Store, as_utc
 
@@ -32,6 +31,10 @@ CHANGED = "changed"  # a new version stored
 REVERT = "revert"  # a new version whose text equals an earlier version's
 UNCHANGED = "unchanged"  # same text as the latest version
 FLIP_FLOP = "flip-flop"  # a back-and-forth between two versions already recorded
+# The first check of an article by a newer extractor: its text becomes the new baseline
+# without a version, so an upgrade that extracts some pages differently makes no versions.
+# An edit published since the previous check is folded into the baseline (logged).
+REBASELINE = "rebaseline"
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class Fetched:
     published: str | None = None
     modified: str | None = None
     other_headlines: list[str] = field(default_factory=list)
+    extractor: int = 1  # newscrawl.extract.EXTRACTOR_VERSION that produced the text
     response_url: str | None = None
     raw_hash: str = ""
     etag: str | None = None
@@ -89,12 +93,12 @@ class Tracker:
         policy = policy or self.policy
         article = self.store.articles.find_one({"_id": page.url})
         not_modified = not page.content_hash
-        if article and (
-            not_modified
-            or article.get("content_hash") == page.content_hash
-            or self._hashed_without_other_headlines(page, article)
-        ):
+        if article and (not_modified or article.get("content_hash") == page.content_hash):
             return self._unchanged(page, article, policy, int(article.get("versions", 0)))
+        if article and int(article.get("extractor", 1)) < page.extractor:
+            return self._unchanged(
+                page, article, policy, int(article.get("versions", 0)), rebaseline=True
+            )
         if not_modified:  # an article deleted from the store meanwhile: nothing to update
             return Outcome(kind=UNCHANGED, version=0)
         for _ in range(MAX_CLAIM_ATTEMPTS):
@@ -113,23 +117,6 @@ class Tracker:
         raise RuntimeError(f"could not claim a version number for {page.url}")
 
     # decisions --------------------------------------------------------------------------
-    def _hashed_without_other_headlines(self, page: Fetched, article: dict[str, Any]) -> bool:
-        """The stored text predates hashing other headlines and equals this one without them.
-
-        Versions stored before other headlines were part of the text have no
-        ``other_headlines`` field and a hash of title and body only: the first check after an
-        upgrade must not store a version for every article with a search or social headline.
-        The article then takes the new hash, so only this one check compares the old way.
-        """
-        if not page.other_headlines:
-            return False
-        if article.get("content_hash") != content_hash(page.title, page.paragraphs):
-            return False
-        latest = self.store.versions.find_one(
-            {"url": page.url}, {"other_headlines": 1}, sort=[("version", DESCENDING)]
-        )
-        return latest is not None and "other_headlines" not in latest
-
     def _earlier_version(self, page: Fetched) -> int | None:
         earlier = self.store.versions.find_one(
             {"url": page.url, "content_hash": page.content_hash}, sort=[("version", 1)]
@@ -195,15 +182,7 @@ class Tracker:
 
     def _store_diff(self, version: dict[str, Any], previous: dict[str, Any]) -> None:
         """Diff of ``version`` against ``previous`` (both version documents), written once."""
-        diff = diff_article(
-            previous["title"],
-            previous["paragraphs"],
-            version["title"],
-            version["paragraphs"],
-            # a version stored before other headlines were kept: no claim about them
-            old_other_headlines=previous.get("other_headlines", version.get("other_headlines")),
-            new_other_headlines=version.get("other_headlines", []),
-        )
+        diff = diff_versions(previous, version)
         doc = {
             "url": version["url"],
             "source": version["source"],
@@ -251,6 +230,7 @@ class Tracker:
                 "title": page.title,
                 "content_hash": page.content_hash,
                 "status": "active",
+                "extractor": page.extractor,
                 "last_changed": page.fetched_at,
                 "interval": interval,
                 "next_check": next_check,
@@ -271,8 +251,10 @@ class Tracker:
         policy: RevisitPolicy,
         version: int,
         flip_flop: bool = False,
+        rebaseline: bool = False,
     ) -> Outcome:
-        """Only the schedule moves on; a flip-flop (a toggle already recorded) is counted."""
+        """Only the schedule moves on; a flip-flop (a toggle already recorded) is counted, a
+        rebaseline takes the text's hash and extractor version."""
         last_changed = as_utc(article.get("last_changed") or page.fetched_at)
         interval, next_check = policy.after_unchanged(
             page.fetched_at, float(article.get("interval") or policy.initial), last_changed
@@ -288,5 +270,8 @@ class Tracker:
         }
         if flip_flop:
             update["$inc"] = {"flip_flops": 1}
+        if rebaseline:
+            update["$set"]["extractor"] = page.extractor
         self.store.articles.update_one({"_id": page.url}, update)
-        return Outcome(kind=FLIP_FLOP if flip_flop else UNCHANGED, version=version)
+        kind = FLIP_FLOP if flip_flop else REBASELINE if rebaseline else UNCHANGED
+        return Outcome(kind=kind, version=version)

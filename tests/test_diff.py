@@ -250,3 +250,11 @@ def test_unchanged_or_punctuation_only_other_headlines() -> None:
     minor = diff_article("T", BODY, "T", BODY, old_other_headlines=["A b"],
                          new_other_headlines=["A, b."])  # fmt: skip
     assert minor["other_headlines"] is not None and minor["minor"]
+
+
+def test_unrelated_other_headlines_are_a_removal_and_an_addition() -> None:
+    diff = diff_article(
+        "T", BODY, "T", BODY,
+        old_other_headlines=["Council delays vote"], new_other_headlines=["Storm hits coast"],
+    )  # fmt: skip
+    assert diff["other_headlines"] == [[["-", "Council delays vote"]], [["+", "Storm hits coast"]]]

@@ -44,3 +44,7 @@ def test_other_headlines_are_hashed_and_their_absence_keeps_the_plain_hash():
     assert loose_hash("Title", ["Body."], ["Social headline!"]) == loose_hash(
         "Title", ["Body."], ["Social headline"]
     )
+
+
+def test_other_headlines_hash_the_same_in_any_order():
+    assert content_hash("T", ["B."], ["One", "Two"]) == content_hash("T", ["B."], ["Two", "One"])

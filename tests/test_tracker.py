@@ -10,7 +10,16 @@ import pytest
 from newscrawl.normalize import content_hash, loose_hash
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.store import Store
-from newscrawl.tracker import CHANGED, FLIP_FLOP, NEW, REVERT, UNCHANGED, Fetched, Tracker
+from newscrawl.tracker import (
+    CHANGED,
+    FLIP_FLOP,
+    NEW,
+    REBASELINE,
+    REVERT,
+    UNCHANGED,
+    Fetched,
+    Tracker,
+)
 
 T0 = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
 URL = "https://news.example/a"
@@ -246,26 +255,30 @@ def test_an_edit_of_another_headline_alone_is_a_new_version(tracker):
     assert ["+", "giveaway"] in diff["other_headlines"][0]
 
 
-def test_the_first_check_after_other_headlines_were_hashed_is_not_a_version(tracker):
-    """A version stored by an earlier release (title and body hashed, no other_headlines)
-    against the same page fetched now, with its social headline: unchanged. An edit after
-    that is a version whose diff makes no claim about the unknown old headlines."""
-    legacy = page("Title", ["Body text."])
-    tracker.record(legacy)
+def test_the_first_check_by_a_newer_extractor_is_a_rebaseline_not_a_version(tracker):
+    """An article stored by an earlier extractor (no ``extractor`` field) fetched now with a
+    different extraction of the same page: the new text becomes the baseline without a
+    version; an edit after that is a version as usual."""
+    tracker.record(page("Title", ["Body text."]))
+    tracker.store.articles.update_one({"_id": URL}, {"$unset": {"extractor": ""}})
     tracker.store.versions.update_one({"url": URL}, {"$unset": {"other_headlines": ""}})
 
     def fetched(body: str, at: datetime) -> Fetched:
         text = ("Title", [body], ["Social headline"])
         return Fetched(
             url=URL, source="Example", fetched_at=at, title="Title", paragraphs=[body],
-            other_headlines=["Social headline"], content_hash=content_hash(*text),
+            other_headlines=["Social headline"], extractor=2, content_hash=content_hash(*text),
             loose_hash=loose_hash(*text),
         )  # fmt: skip
 
     now = fetched("Body text.", T0 + timedelta(hours=1))
-    assert tracker.record(now).kind == UNCHANGED
-    assert tracker.store.articles.find_one({"_id": URL})["content_hash"] == now.content_hash
-    edited = tracker.record(fetched("Body text, edited.", T0 + timedelta(hours=2)))
+    assert tracker.record(now).kind == REBASELINE
+    article = tracker.store.articles.find_one({"_id": URL})
+    assert (article["content_hash"], article["extractor"], article["versions"]) == (
+        now.content_hash, 2, 1
+    )  # fmt: skip
+    assert tracker.record(fetched("Body text.", T0 + timedelta(hours=2))).kind == UNCHANGED
+    edited = tracker.record(fetched("Body text, edited.", T0 + timedelta(hours=3)))
     assert (edited.kind, edited.version) == (CHANGED, 2)
     diff = tracker.store.diffs.find_one({"url": URL, "version": 2})
     assert diff["other_headlines"] is None and diff["paragraphs"][0]["op"] == "replace"

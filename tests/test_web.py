@@ -421,3 +421,10 @@ def test_an_edit_of_the_social_headline_alone_is_a_change_every_reader_shows(
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "Other headline:" in result.stdout and "giveaway" in result.stdout
+    versions = get_json(client, "/article.json", url=url)["versions"]
+    assert [v["headline_changed"] for v in versions] == [False, True]
+    # A body edit next: versions 1 and 3 are compared on the fly, other headline included.
+    site.put("/news/a.html", SOCIAL_PAGE.format(word="giveaway").replace("Tuesday", "Monday"))
+    crawl("-a", "recheck=all")
+    skipped = get_json(client, "/diff.json", url=url, **{"from": 1, "to": 3})
+    assert [row["op"] for row in skipped["other_headlines"]] == ["replace"]

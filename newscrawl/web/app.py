@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, abort, jsonify, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
+from newscrawl.diff import headlines_changed
 from newscrawl.store import Store, open_database, utcnow
 from newscrawl.web import feeds, queries
 from newscrawl.web.humanize import iso, later, stamp
@@ -261,7 +262,7 @@ def _change(change: dict[str, Any]) -> dict[str, Any]:
         "url": change["url"],
         "source": change.get("source"),
         "headline": change["headline"],
-        "headline_changed": bool(change.get("title")),
+        "headline_changed": headlines_changed(change),
         "version": change["version"],
         "from_version": change["from_version"],
         "fetched_at": iso(change["fetched_at"]),

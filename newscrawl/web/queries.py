@@ -13,7 +13,7 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 
-from newscrawl.diff import diff_article
+from newscrawl.diff import diff_versions, headlines_changed
 from newscrawl.store import Store
 from newscrawl.urls import canonical_url
 
@@ -128,7 +128,8 @@ def version_list(store: Store, url: str) -> list[dict[str, Any]]:
     diffs = {
         d["version"]: d
         for d in store.diffs.find(
-            {"url": url}, {"version": 1, "words_added": 1, "words_removed": 1, "title": 1}
+            {"url": url},
+            {"version": 1, "words_added": 1, "words_removed": 1, "title": 1, "other_headlines": 1},
         )
     }
     versions = list(store.versions.find({"url": url}, _VERSION_FIELDS).sort("version", ASCENDING))
@@ -136,7 +137,7 @@ def version_list(store: Store, url: str) -> list[dict[str, Any]]:
         diff = diffs.get(version["version"])
         version["words_added"] = diff["words_added"] if diff else None
         version["words_removed"] = diff["words_removed"] if diff else None
-        version["headline_changed"] = bool(diff and diff.get("title"))
+        version["headline_changed"] = bool(diff and headlines_changed(diff))
     return versions
 
 
@@ -153,10 +154,7 @@ def compare(store: Store, article: dict[str, Any], old: int, new: int) -> Compar
         diff = store.diffs.find_one({"url": url, "version": new})
     stored = diff is not None
     if diff is None:
-        diff = diff_article(
-            old_version["title"], old_version["paragraphs"],
-            new_version["title"], new_version["paragraphs"],
-        )  # fmt: skip
+        diff = diff_versions(old_version, new_version)
     return Comparison(article, old_version, new_version, diff, stored)
 
 
