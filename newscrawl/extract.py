@@ -513,11 +513,12 @@ def _with_page_structure(tree: lxml.html.HtmlElement, blocks: list[_Block]) -> l
             block = replace(block, chrome=True)
         if found and not block.heading and all(e.tag in _SUBHEADING_TAGS for e in found):
             block = replace(block, heading=True)
-        if structured and len(found) == 1 and not _is_noise(block):
+        noise = _is_noise(block)
+        if structured and len(found) == 1 and not noise:
             headings = not (block.heading or structured[-1].heading)
             structured += _dropped_before(found[0], previous, kept, headings)
         structured.append(block)
-        if found and not _is_noise(block):  # a sign-up line does not bound the next gap
+        if found and not noise:  # a sign-up line does not bound the next gap
             # the same text in several places: where the block was is unknown
             previous = found[0] if len(found) == 1 else None
     return _regroup_lists(structured, elements)
@@ -534,12 +535,12 @@ def _dropped_before(
 ) -> list[_Block]:
     """What the extraction dropped between a kept paragraph and the kept block before it.
 
-    Walking back from the paragraph over what lies between the two in the page: a subheading
-    right before the paragraph is put back, and so is prose (a paragraph of sentences however
-    many links it has, a pull quote, a wrapper holding only such paragraphs); a one-line promo
-    and a box holding a form are stepped over. The walk ends at anything else, and without a
-    kept block before it only the subheading can come back. ``headings`` is False next to a
-    kept heading: a heading never comes back beside another.
+    Walking back from the paragraph over what lies between the two in the page, nearest
+    first: a subheading beside the paragraph (a sibling) is put back when ``headings`` allows
+    it (not next to a kept heading), and so is prose (a paragraph of sentences, not one link;
+    a pull quote; a wrapper holding only such paragraphs); a one-line promo and a box holding
+    a form are stepped over. The walk ends at anything else, and without a kept block before
+    the paragraph only subheadings can come back.
     """
     gap = _gap(element, previous)
     bounded = gap is not None
