@@ -182,7 +182,7 @@ def _extract(html: str | bytes, url: str, overrides: Mapping[str, Any]) -> Artic
             paragraphs
         ):
             paragraphs = _filter_blocks(_article_body_blocks(tree, meta.article_body), headlines)
-        standfirst = _standfirst(tree, meta.description, paragraphs)
+        standfirst = _standfirst(tree, meta.description, paragraphs) or _strapline(tree, paragraphs)
         if standfirst:
             paragraphs.insert(0, standfirst)
     if not paragraphs:
@@ -672,6 +672,35 @@ def _standfirst(tree: lxml.html.HtmlElement, description: str | None, paragraphs
             if found in loose_key(" ".join(paragraphs[:3])):
                 return ""  # the page's wording is in the body already
             return _text(element)
+    return ""
+
+
+# Class names publishers give the summary line under the headline.
+_STRAPLINE_CLASSES = frozenset(
+    {"standfirst", "strapline", "dek", "deck", "subheadline", "sub-headline", "subtitle"}
+)
+
+
+def _strapline(tree: lxml.html.HtmlElement, paragraphs: list[str]) -> str:
+    """The summary line under the headline, found by the class names publishers give it,
+    between the ``<h1>`` and the body's first paragraph, when the extraction missed it and
+    the meta description is not it."""
+    h1 = next((e for e in tree.iterfind(".//body//h1") if _text(e)), None)
+    if h1 is None or not paragraphs:
+        return ""
+    body = loose_key(" ".join(paragraphs[:3]))
+    first = paragraphs[0]
+    for element in h1.itersiblings():
+        for node in element.iter():
+            if not isinstance(node.tag, str):
+                continue
+            if node.tag == "p" and _text(node) == first:
+                return ""  # the body starts: a summary comes before it
+            classes = set((node.get("class") or "").lower().split())
+            if node.tag in ("p", "div", "h2", "span") and classes & _STRAPLINE_CLASSES:
+                text = _text(node)
+                if _words(text) >= 4 and loose_key(text) not in body:
+                    return text
     return ""
 
 
