@@ -372,15 +372,15 @@ def test_a_standfirst_kept_by_the_extractor_and_edited_on_the_page_appears_once(
 
 def test_the_summary_line_under_the_headline_is_found_by_its_class() -> None:
     """A strapline between the h1 and the body (not the meta description) is article text,
-    so its edits make a version; a newsletter blurb with the same class further down is not."""
-    html = (
-        "<html><head><title>A story</title></head><body><article><header><h1>A story</h1>"
-        "<p class='strapline'>A big shift, but with some wiggle room</p></header>"
-        f"<div class='body'><p>{PROSE_A * 3}</p><p>{PROSE_B * 3}</p>"
+    so its edits make a version; a newsletter blurb with such a class after the body's start
+    is not."""
+    tree = _page_tree(
+        "<header><h1>A story</h1><div class='byline'><a href='/news'>News</a>"
+        "<p class='strapline'>A big shift, but with some wiggle room</p></div></header>"
+        f"<div class='body'><p>{PROSE_A}</p><p>{PROSE_B}</p>"
         "<div class='newsletter'><p class='dek'>Get the latest updates and more politics</p>"
-        "</div></div></article></body></html>"
+        "</div></div>"
     )
-    article = extract_article(html, "https://news.example/a")
-    assert article is not None
-    assert article.paragraphs[0] == "A big shift, but with some wiggle room"
-    assert not any("latest updates" in p for p in article.paragraphs)
+    assert extract._strapline(tree, [PROSE_A, PROSE_B]) == "A big shift, but with some wiggle room"
+    tree.find(".//p[@class='strapline']").set("class", "byline-text")
+    assert extract._strapline(tree, [PROSE_A, PROSE_B]) == ""
