@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -46,6 +45,7 @@ from newscrawl.diff import diff_article
 from newscrawl.extract import extract_article
 from newscrawl.store import Store
 from tests.corpus import CorpusPage, load_pages
+from tests.mockserver import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 SHORT_ARTICLES = 200
@@ -112,12 +112,6 @@ class Run:
 
 
 # --- the site --------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Site:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -153,6 +154,13 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             pass
 
     return Handler
+
+
+def free_port() -> int:
+    """A loopback port free now (the OS picks it; nothing listens on it once this returns)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def rss(title: str, links: list[str]) -> str:

@@ -21,17 +21,11 @@ import pytest
 from newscrawl import enqueue
 from tests.conftest import REPO, write_sources
 from tests.corpus import load_pages
-from tests.mockserver import rss
+from tests.mockserver import free_port, rss
 
 PAGES = load_pages()[::9][:2]
 SECRET = "s3cret-Pa55word"
 FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30) -> None:

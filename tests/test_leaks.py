@@ -12,7 +12,6 @@ without credentials) is tested in ``tests/test_web.py``:
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -21,22 +20,16 @@ import pytest
 
 from newscrawl.store import redact_uri
 from tests.conftest import REPO, write_sources
-from tests.mockserver import Site, rss
+from tests.mockserver import Site, free_port, rss
 
 PASSWORD = "s3cret-Pa55"
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_credentials_never_appear_in_crawl_or_export_output(site: Site, tmp_path: Path) -> None:
     site.put("/feed.xml", rss("x", [site.url("/a.html")]))
     # a closed port: every command fails to reach the store and says so (fast: 1.5 s timeout)
     uri = (
-        f"mongodb://newscrawl:{PASSWORD}@127.0.0.1:{closed_port()}/"
+        f"mongodb://newscrawl:{PASSWORD}@127.0.0.1:{free_port()}/"
         "?authSource=admin&serverSelectionTimeoutMS=1500"
     )
     sources = write_sources(tmp_path / "s.toml", site, ["/feed.xml"])

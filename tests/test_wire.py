@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -25,16 +24,10 @@ from newscrawl.normalize import content_hash
 from tests.conftest import write_sources
 from tests.corpus import CorpusPage, load_pages
 from tests.crawling import REPO, crawl_command
-from tests.mockserver import rss
+from tests.mockserver import free_port, rss
 from tests.mutations import edit_variants
 
 ARTICLES = 24
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class WireServer:
