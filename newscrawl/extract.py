@@ -660,8 +660,8 @@ def _standfirst(tree: lxml.html.HtmlElement, description: str | None, paragraphs
     """
     if not description or not paragraphs:
         return ""
-    key = loose_key(description)
-    if len(key) < 40 or key in loose_key(" ".join(paragraphs[:3])):
+    key, body = loose_key(description), loose_key(" ".join(paragraphs[:3]))
+    if len(key) < 40 or key in body:
         return ""
     for end in (description[:24], description[-24:]):
         for text in tree.xpath("//body//text()[contains(., $end)]", end=end):
@@ -669,7 +669,7 @@ def _standfirst(tree: lxml.html.HtmlElement, description: str | None, paragraphs
             found = loose_key(element.text_content())
             if found != key and fuzz.ratio(found, key) < _STANDFIRST_SIMILARITY:
                 continue
-            if found in loose_key(" ".join(paragraphs[:3])):
+            if found in body:
                 return ""  # the page's wording is in the body already
             return _text(element)
     return ""

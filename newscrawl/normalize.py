@@ -71,13 +71,18 @@ def content_hash(title: str, paragraphs: Iterable[str], other_headlines: Iterabl
     A page without other headlines hashes as title and body alone.
     """
     body = (normalize_for_hash(p) for p in paragraphs)
-    others = sorted(normalize_for_hash(h) for h in other_headlines)  # which source: no edit
-    marked = [_HEADLINES_MARK, *others] if others else []
-    return _digest([normalize_for_hash(title), *(p for p in body if p), *marked])
+    others = _headlines_part(map(normalize_for_hash, other_headlines))
+    return _digest([normalize_for_hash(title), *(p for p in body if p), *others])
 
 
 def loose_hash(title: str, paragraphs: Iterable[str], other_headlines: Iterable[str] = ()) -> str:
     """Hash that ignores whitespace and punctuation; equal with a different content hash = minor."""
-    others = sorted(loose_key(h) for h in other_headlines)
-    marked = [_HEADLINES_MARK, *others] if others else []
-    return _digest([loose_key(title), loose_key(" ".join(paragraphs)), *marked])
+    others = _headlines_part(map(loose_key, other_headlines))
+    return _digest([loose_key(title), loose_key(" ".join(paragraphs)), *others])
+
+
+def _headlines_part(keys: Iterable[str]) -> list[str]:
+    """The other headlines' hashed parts: marked off from the body, in any order (which
+    source states which wording is no edit); none at all when there are none."""
+    others = sorted(keys)
+    return [_HEADLINES_MARK, *others] if others else []

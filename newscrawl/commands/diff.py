@@ -13,6 +13,7 @@ from typing import Any
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from newscrawl.diff import headlines_changed
 from newscrawl.store import Store
 from newscrawl.web import queries
 from newscrawl.web.humanize import later, stamp
@@ -65,11 +66,7 @@ def render(comparison: queries.Comparison, color: bool) -> str:
             lines += ["", f"  ... {unchanged} unchanged paragraph{'s' * (unchanged > 1)} ..."]
             unchanged = 0
         lines += ["", _row_heading(row), "  " + _inline(row["segments"], paint)]
-    if (
-        not diff.get("title")
-        and not diff.get("other_headlines")
-        and all(r["op"] == "equal" for r in diff["paragraphs"])
-    ):
+    if not headlines_changed(diff) and all(r["op"] == "equal" for r in diff["paragraphs"]):
         lines += ["", "No text changed."]
     return "\n".join(lines) + "\n"
 
