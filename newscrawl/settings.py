@@ -1,7 +1,8 @@
 """Scrapy settings for newscrawl.
 
-Every newscrawl-specific setting can also come from the environment (``MONGO_URI``,
-``NEWSCRAWL_SOURCES``, ...): crawl servers configure the tracker without editing files.
+Every newscrawl setting (``MONGO_*``, ``NEWSCRAWL_*``) can also come from the environment, by
+its own name: crawl servers configure the tracker without editing files. ``-s NAME=VALUE``
+still wins over the environment.
 """
 
 import os
@@ -45,19 +46,15 @@ EXTENSIONS = {
 }
 
 # Storage: a real MongoDB when MONGO_URI is set, else the embedded on-disk store.
-MONGO_URI = os.environ.get("MONGO_URI", "")
-MONGO_DATABASE = os.environ.get("MONGO_DATABASE", "newscrawl")
-NEWSCRAWL_DATA_DIR = os.environ.get("NEWSCRAWL_DATA_DIR", ".newscrawl")
+MONGO_URI = ""
+MONGO_DATABASE = "newscrawl"
+NEWSCRAWL_DATA_DIR = ".newscrawl"
 
 # Which publishers to follow (TOML); empty means the sources.toml shipped in the package.
-NEWSCRAWL_SOURCES = os.environ.get("NEWSCRAWL_SOURCES", "")
+NEWSCRAWL_SOURCES = ""
 
 # Refuse loopback, private, link-local and reserved addresses unless explicitly allowed.
-NEWSCRAWL_ALLOW_PRIVATE_HOSTS = os.environ.get("NEWSCRAWL_ALLOW_PRIVATE_HOSTS", "").lower() in {
-    "1",
-    "true",
-    "yes",
-}
+NEWSCRAWL_ALLOW_PRIVATE_HOSTS = False
 
 # Revisit schedule (NewsSniffer's): first re-check after 30 min, x1.2 per unchanged check,
 # capped at one day, dropped after 40 days without a change. A change resets the interval.
@@ -81,11 +78,28 @@ NEWSCRAWL_EXTRACT_WORKERS = os.cpu_count() or 1
 NEWSCRAWL_EXTRACT_TIMEOUT = 60
 
 # A store write is retried this many times (0.5 s, 1 s, 2 s, ... backoff) before the page is
-# spooled to disk (NEWSCRAWL_SPOOL_DIR, default <NEWSCRAWL_DATA_DIR>/spool) and the crawl stops.
+# spooled to disk and the crawl stops.
 NEWSCRAWL_STORE_RETRIES = 5
+# Where spooled pages are kept; empty means <NEWSCRAWL_DATA_DIR>/spool.
+NEWSCRAWL_SPOOL_DIR = ""
 
 # At most this many new articles are followed per feed per run; the rest wait for a later
 # poll (a hostile or broken feed listing 100k URLs must not flood the crawl).
 NEWSCRAWL_FEED_NEW_LIMIT = 500
 # Due articles are leased this many at a time, as the crawl needs more.
 NEWSCRAWL_CLAIM_BATCH = 200
+
+
+def _from_environment(names: dict) -> None:
+    """Override the newscrawl settings above with same-named environment variables. Scrapy's
+    ``getint``/``getfloat`` convert the strings; booleans also accept yes/no and on/off."""
+    for name, default in list(names.items()):
+        if not name.startswith(("MONGO_", "NEWSCRAWL_")) or name not in os.environ:
+            continue
+        value = os.environ[name].strip()
+        if isinstance(default, bool):
+            value = value.lower() in {"1", "true", "yes", "on"}
+        names[name] = value
+
+
+_from_environment(globals())
