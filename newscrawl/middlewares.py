@@ -10,8 +10,10 @@ import socket
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import CannotResolveHostError, IgnoreRequest
+from twisted.internet.error import DNSLookupError
 
+from newscrawl.netguard import environment_proxies, is_public_address, proxy_for
 from newscrawl.urls import host_of
 
 logger = logging.getLogger(__name__)
@@ -19,13 +21,6 @@ logger = logging.getLogger(__name__)
 
 class PrivateHostBlocked(IgnoreRequest):
     """The request's host resolves to an address the crawler must not reach."""
-
-
-def is_public_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
 
 
 async def resolve(host: str) -> list[str]:
@@ -41,15 +36,20 @@ class PrivateHostMiddleware:
     """Every request, redirects included, must resolve only to public addresses.
 
     Disabled by ``NEWSCRAWL_ALLOW_PRIVATE_HOSTS`` (tests, intranets). A host that does not
-    resolve is left to the downloader, which reports the DNS error as usual.
+    resolve is left to the downloader, which reports the DNS error as usual, unless the
+    request goes through a proxy: the proxy resolves it, maybe to an intranet host, so it
+    is refused. The downloader's own lookups go through ``netguard.GuardedResolver``, whose
+    refusals this middleware reports as ``PrivateHostBlocked`` too.
     """
 
-    def __init__(self, allow_private: bool) -> None:
+    def __init__(self, allow_private: bool, proxies: dict[str, str] | None = None) -> None:
         self.allow_private = allow_private
+        self.proxies = proxies or {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PrivateHostMiddleware:
-        return cls(crawler.settings.getbool("NEWSCRAWL_ALLOW_PRIVATE_HOSTS"))
+        proxies = environment_proxies() if crawler.settings.getbool("HTTPPROXY_ENABLED") else {}
+        return cls(crawler.settings.getbool("NEWSCRAWL_ALLOW_PRIVATE_HOSTS"), proxies)
 
     async def process_request(self, request: Request) -> None:
         if self.allow_private:
@@ -58,6 +58,13 @@ class PrivateHostMiddleware:
         try:
             addresses = await resolve(host)
         except OSError:
+            proxy = proxy_for(request, self.proxies)
+            if proxy:
+                raise PrivateHostBlocked(
+                    f"refusing {request.url}: {host} does not resolve here and would be "
+                    f"resolved by proxy {host_of(proxy)}, maybe to an internal host "
+                    "(set NEWSCRAWL_ALLOW_PRIVATE_HOSTS=True to allow)"
+                ) from None
             return
         blocked = [a for a in addresses if not is_public_address(a)]
         if blocked:
@@ -65,3 +72,15 @@ class PrivateHostMiddleware:
                 f"refusing {request.url}: {host} resolves to non-public address {blocked[0]} "
                 "(set NEWSCRAWL_ALLOW_PRIVATE_HOSTS=True to allow)"
             )
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        """A lookup the downloader's resolver refused fails as a DNS error; say why."""
+        if self.allow_private or not isinstance(
+            exception, (DNSLookupError, CannotResolveHostError)
+        ):
+            return
+        from twisted.internet import reactor
+
+        refused = getattr(reactor.resolver, "refused", {}).get(host_of(request.url))
+        if refused:
+            raise PrivateHostBlocked(f"refusing {request.url}: {refused}") from exception
