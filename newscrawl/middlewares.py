@@ -81,6 +81,9 @@ class PrivateHostMiddleware:
             return
         from twisted.internet import reactor
 
-        refused = getattr(reactor.resolver, "refused", {}).get(host_of(request.url))
-        if refused:
-            raise PrivateHostBlocked(f"refusing {request.url}: {refused}") from exception
+        refusals = getattr(reactor.resolver, "refused", {})
+        # the resolver saw the proxy's name, if any, else the URL's
+        for url in (request.meta.get("proxy"), request.url):
+            refused = refusals.get(host_of(url)) if url else None
+            if refused:
+                raise PrivateHostBlocked(f"refusing {request.url}: {refused}") from exception

@@ -242,7 +242,9 @@ def blocks(url: str, allow_private: bool = False) -> bool:
     "url", ["http://169.254.169.254/latest/meta-data/", "http://[::1]/", "http://10.0.0.1/",
             "http://127.0.0.1:8080/", "http://localhost/", "http://[fd00:ec2::254]/",
             "http://192.168.0.1/", "http://100.64.0.1/", "http://0.0.0.0/",
-            "http://[::ffff:169.254.169.254]/", "https://localhost./admin"],
+            "http://[::ffff:169.254.169.254]/", "https://localhost./admin",
+            "http://[::127.0.0.1]/", "http://[64:ff9b::a9fe:a9fe]/", "http://[2002:7f00:1::]/",
+            "http://[fec0::1]/", "http://2130706433/"],
 )  # fmt: skip
 def test_requests_to_internal_addresses_are_blocked_unless_allowed(url: str) -> None:
     assert blocks(url)
