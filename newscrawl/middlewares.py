@@ -13,7 +13,12 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CannotResolveHostError, IgnoreRequest
 from twisted.internet.error import DNSLookupError
 
-from newscrawl.netguard import environment_proxies, is_public_address, proxy_for
+from newscrawl.netguard import (
+    environment_proxies,
+    is_public_address,
+    proxy_for,
+    unguarded_connections,
+)
 from newscrawl.urls import host_of
 
 logger = logging.getLogger(__name__)
@@ -48,8 +53,17 @@ class PrivateHostMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PrivateHostMiddleware:
-        proxies = environment_proxies() if crawler.settings.getbool("HTTPPROXY_ENABLED") else {}
-        return cls(crawler.settings.getbool("NEWSCRAWL_ALLOW_PRIVATE_HOSTS"), proxies)
+        settings = crawler.settings
+        allow_private = settings.getbool("NEWSCRAWL_ALLOW_PRIVATE_HOSTS")
+        unguarded = None if allow_private else unguarded_connections(settings)
+        if unguarded:
+            logger.warning(
+                "DNS rebinding is not guarded against: %s; a host may answer this middleware "
+                "with a public address and the downloader with an internal one",
+                unguarded,
+            )
+        proxies = environment_proxies() if settings.getbool("HTTPPROXY_ENABLED") else {}
+        return cls(allow_private, proxies)
 
     async def process_request(self, request: Request) -> None:
         if self.allow_private:

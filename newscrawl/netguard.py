@@ -15,8 +15,11 @@ from urllib.parse import urlsplit
 from urllib.request import getproxies, proxy_bypass
 
 from scrapy import Request
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.resolver import CachingThreadedResolver
+from scrapy.settings import BaseSettings
 from scrapy.utils.datatypes import LocalCache
+from scrapy.utils.misc import load_object
 from twisted.internet.error import DNSLookupError
 
 from newscrawl.urls import host_of
@@ -109,3 +112,22 @@ class GuardedResolver(CachingThreadedResolver):
         logger.warning(message)
         self.refused[name.lower().rstrip(".")] = message
         raise DNSLookupError(message)
+
+
+def unguarded_connections(settings: BaseSettings) -> str | None:
+    """Why the downloader could connect to an address ``GuardedResolver`` never saw (no
+    Twisted reactor, another ``TWISTED_DNS_RESOLVER``, or an http(s) handler resolving by
+    itself, as Scrapy's aiohttp and httpx ones do), or None."""
+    if not settings.getbool("TWISTED_REACTOR_ENABLED"):
+        return "TWISTED_REACTOR_ENABLED is False, so no Twisted resolver is used"
+    if not issubclass(load_object(settings["TWISTED_DNS_RESOLVER"]), GuardedResolver):
+        return f"TWISTED_DNS_RESOLVER is {settings['TWISTED_DNS_RESOLVER']}"
+    handlers = settings.getwithbase("DOWNLOAD_HANDLERS")
+    for scheme in ("http", "https"):
+        handler = handlers.get(scheme)
+        cls = load_object(handler) if isinstance(handler, str) else handler
+        if cls is None or issubclass(cls, HTTP11DownloadHandler):
+            continue
+        if cls.__module__ != "scrapy.core.downloader.handlers.http2":  # Twisted's too
+            return f"the {scheme} download handler {cls.__name__} resolves hosts by itself"
+    return None

@@ -15,13 +15,17 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from scrapy import Request
+from scrapy.core.downloader.handlers.base import BaseDownloadHandler
+from scrapy.settings import Settings
 
 from newscrawl.middlewares import PrivateHostBlocked, PrivateHostMiddleware
+from newscrawl.netguard import unguarded_connections
 from tests.corpus import load_pages
 from tests.hostile_site import good_page, public_site_settings
 from tests.mockserver import Site, rss
@@ -213,3 +217,42 @@ def test_without_a_proxy_unresolvable_names_are_left_to_the_downloader(
 ):
     assert not refused(request_, proxies)
     assert unknown_names == ["intranet.invalid"]
+
+
+# a downloader that would bypass the guarded resolver is reported at start -----------------
+class SelfResolvingHandler(BaseDownloadHandler):
+    """Stands in for a handler resolving hosts itself (Scrapy's aiohttp and httpx ones)."""
+
+    async def download_request(self, request: Request) -> Any:
+        raise NotImplementedError
+
+
+def project_settings(**overrides: Any) -> Settings:
+    settings = Settings()
+    settings.setmodule("newscrawl.settings", priority="project")
+    settings.update(overrides)
+    return settings
+
+
+@pytest.mark.parametrize(
+    "overrides, named",
+    [({"TWISTED_DNS_RESOLVER": "scrapy.resolver.CachingThreadedResolver"},
+      "TWISTED_DNS_RESOLVER is scrapy.resolver.CachingThreadedResolver"),
+     ({"TWISTED_REACTOR_ENABLED": False}, "TWISTED_REACTOR_ENABLED is False"),
+     ({"DOWNLOAD_HANDLERS": {"https": "tests.test_netguard.SelfResolvingHandler"}},
+      "the https download handler SelfResolvingHandler")],
+)  # fmt: skip
+def test_a_downloader_that_bypasses_the_guarded_resolver_is_warned_about(overrides, named, caplog):
+    crawler = SimpleNamespace(settings=project_settings(**overrides))
+    PrivateHostMiddleware.from_crawler(crawler)
+    assert f"DNS rebinding is not guarded against: {named}" in caplog.text
+    caplog.clear()
+    crawler.settings.set("NEWSCRAWL_ALLOW_PRIVATE_HOSTS", True)
+    PrivateHostMiddleware.from_crawler(crawler)
+    assert "DNS rebinding" not in caplog.text
+
+
+def test_the_project_settings_guard_every_connection(caplog):
+    assert unguarded_connections(project_settings()) is None
+    PrivateHostMiddleware.from_crawler(SimpleNamespace(settings=project_settings()))
+    assert "DNS rebinding" not in caplog.text
