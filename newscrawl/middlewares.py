@@ -11,6 +11,7 @@ import socket
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CannotResolveHostError, IgnoreRequest
+from scrapy.utils.reactor import is_reactor_installed
 from twisted.internet.error import DNSLookupError
 
 from newscrawl.netguard import (
@@ -44,7 +45,7 @@ class PrivateHostMiddleware:
     resolve is left to the downloader, which reports the DNS error as usual, unless the
     request goes through a proxy: the proxy resolves it, maybe to an intranet host, so it
     is refused. The downloader's own lookups go through ``netguard.GuardedResolver``, whose
-    refusals this middleware reports as ``PrivateHostBlocked`` too.
+    refusals ``RefusedLookupMiddleware`` reports as ``PrivateHostBlocked`` too.
     """
 
     def __init__(self, allow_private: bool, proxies: dict[str, str] | None = None) -> None:
@@ -87,11 +88,24 @@ class PrivateHostMiddleware:
                 "(set NEWSCRAWL_ALLOW_PRIVATE_HOSTS=True to allow)"
             )
 
+
+class RefusedLookupMiddleware:
+    """Reports a lookup ``netguard.GuardedResolver`` refused (a DNS error to the downloader)
+    as ``PrivateHostBlocked``, ahead of ``RetryMiddleware``, which would retry it."""
+
+    def __init__(self, allow_private: bool) -> None:
+        self.allow_private = allow_private
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RefusedLookupMiddleware:
+        return cls(crawler.settings.getbool("NEWSCRAWL_ALLOW_PRIVATE_HOSTS"))
+
     def process_exception(self, request: Request, exception: Exception) -> None:
-        """A lookup the downloader's resolver refused fails as a DNS error; say why."""
         if self.allow_private or not isinstance(
             exception, (DNSLookupError, CannotResolveHostError)
         ):
+            return
+        if not is_reactor_installed():  # reactorless: no GuardedResolver (warned at start)
             return
         from twisted.internet import reactor
 

@@ -34,6 +34,7 @@ HTTPERROR_ALLOWED_CODES = [304, 404, 410]
 TWISTED_DNS_RESOLVER = "newscrawl.netguard.GuardedResolver"
 DOWNLOADER_MIDDLEWARES = {
     "newscrawl.middlewares.PrivateHostMiddleware": 50,
+    "newscrawl.middlewares.RefusedLookupMiddleware": 600,  # before RetryMiddleware's 550
 }
 ITEM_PIPELINES = {
     "newscrawl.pipelines.ExtractPipeline": 100,

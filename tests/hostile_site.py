@@ -26,7 +26,8 @@ from tests.corpus import CorpusPage, load_pages
 
 MIDDLEWARES_SETTING = (
     '{"newscrawl.middlewares.PrivateHostMiddleware": null, '
-    '"tests.hostile_site.PublicSiteMiddleware": 50}'
+    '"tests.hostile_site.PublicSiteMiddleware": 50, '
+    '"newscrawl.middlewares.RefusedLookupMiddleware": 600}'
 )
 
 
@@ -42,13 +43,13 @@ def public_site_settings(base: str) -> dict[str, str]:
 
 
 class PublicSiteMiddleware(PrivateHostMiddleware):
-    def __init__(self, public_origin: str) -> None:
-        super().__init__(allow_private=False)
-        self.public_origin = public_origin
+    public_origin = ""
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> PublicSiteMiddleware:
-        return cls(crawler.settings.get("NEWSCRAWL_TEST_PUBLIC_ORIGIN", ""))
+    def from_crawler(cls, crawler: Crawler) -> PrivateHostMiddleware:
+        middleware = super().from_crawler(crawler)
+        middleware.public_origin = crawler.settings.get("NEWSCRAWL_TEST_PUBLIC_ORIGIN", "")
+        return middleware
 
     async def process_request(self, request: Request) -> None:
         if urlsplit(request.url).netloc == self.public_origin:
