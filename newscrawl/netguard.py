@@ -93,7 +93,8 @@ class GuardedResolver(CachingThreadedResolver):
     def from_crawler(cls, crawler: Any, reactor: Any) -> GuardedResolver:
         resolver = super().from_crawler(crawler, reactor)
         resolver.allow_private = crawler.settings.getbool("NEWSCRAWL_ALLOW_PRIVATE_HOSTS")
-        resolver.exempt = frozenset(host_of(url) for url in environment_proxies().values())
+        if crawler.settings.getbool("HTTPPROXY_ENABLED"):
+            resolver.exempt = frozenset(host_of(url) for url in environment_proxies().values())
         return resolver
 
     def getHostByName(self, name: str, timeout: Any = ()) -> Any:  # noqa: N802 - Twisted's
