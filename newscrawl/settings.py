@@ -31,8 +31,11 @@ TELNETCONSOLE_ENABLED = False
 # Error responses reach the spider so 404/410 can mark an article removed.
 HTTPERROR_ALLOWED_CODES = [304, 404, 410]
 
+# The downloader resolves hosts with a resolver refusing internal answers (DNS rebinding).
+TWISTED_DNS_RESOLVER = "newscrawl.netguard.GuardedResolver"
 DOWNLOADER_MIDDLEWARES = {
     "newscrawl.middlewares.PrivateHostMiddleware": 50,
+    "newscrawl.middlewares.RefusedLookupMiddleware": 600,  # before RetryMiddleware's 550
 }
 ITEM_PIPELINES = {
     "newscrawl.pipelines.ExtractPipeline": 100,

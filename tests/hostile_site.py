@@ -4,7 +4,8 @@ middleware that lets a crawl treat the loopback test site as if it were on the i
 ``PublicSiteMiddleware`` is the real ``PrivateHostMiddleware`` with one exception: requests
 to the origin in ``NEWSCRAWL_TEST_PUBLIC_ORIGIN`` (the test site) pass. Everything else,
 redirect targets included, gets the real check, so a crawl can show that a redirect from a
-"public" page to loopback, private or metadata addresses is refused.
+"public" page to loopback, private or metadata addresses is refused. ``PublicSiteResolver``
+is the real ``GuardedResolver`` with the same exception (the site's host, by name).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import gzip
 import zlib
 from functools import cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy import Request
@@ -19,27 +21,49 @@ from scrapy.crawler import Crawler
 
 from newscrawl.extract import extract_article
 from newscrawl.middlewares import PrivateHostMiddleware
+from newscrawl.netguard import GuardedResolver
 from tests.corpus import CorpusPage, load_pages
 
 MIDDLEWARES_SETTING = (
     '{"newscrawl.middlewares.PrivateHostMiddleware": null, '
-    '"tests.hostile_site.PublicSiteMiddleware": 50}'
+    '"tests.hostile_site.PublicSiteMiddleware": 50, '
+    '"newscrawl.middlewares.RefusedLookupMiddleware": 600}'
 )
 
 
+def public_site_settings(base: str) -> dict[str, str]:
+    """Crawl settings with the real guard on, the site at ``base`` standing in for a public
+    host (in the middleware and in the downloader's resolver)."""
+    return {
+        "NEWSCRAWL_ALLOW_PRIVATE_HOSTS": "False",
+        "NEWSCRAWL_TEST_PUBLIC_ORIGIN": base.removeprefix("http://"),
+        "DOWNLOADER_MIDDLEWARES": MIDDLEWARES_SETTING,
+        "TWISTED_DNS_RESOLVER": "tests.hostile_site.PublicSiteResolver",
+    }
+
+
 class PublicSiteMiddleware(PrivateHostMiddleware):
-    def __init__(self, public_origin: str) -> None:
-        super().__init__(allow_private=False)
-        self.public_origin = public_origin
+    public_origin = ""
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> PublicSiteMiddleware:
-        return cls(crawler.settings.get("NEWSCRAWL_TEST_PUBLIC_ORIGIN", ""))
+    def from_crawler(cls, crawler: Crawler) -> PrivateHostMiddleware:
+        middleware = super().from_crawler(crawler)
+        middleware.public_origin = crawler.settings.get("NEWSCRAWL_TEST_PUBLIC_ORIGIN", "")
+        return middleware
 
     async def process_request(self, request: Request) -> None:
         if urlsplit(request.url).netloc == self.public_origin:
             return
         await super().process_request(request)
+
+
+class PublicSiteResolver(GuardedResolver):
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, reactor: Any) -> GuardedResolver:
+        resolver = super().from_crawler(crawler, reactor)
+        origin = crawler.settings.get("NEWSCRAWL_TEST_PUBLIC_ORIGIN", "")
+        resolver.exempt |= {origin.rsplit(":", 1)[0]}
+        return resolver
 
 
 @cache

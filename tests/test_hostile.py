@@ -29,7 +29,6 @@ from newscrawl.middlewares import PrivateHostBlocked, PrivateHostMiddleware
 from tests.conftest import write_sources
 from tests.crawling import REPO, crawl_command
 from tests.hostile_site import (
-    MIDDLEWARES_SETTING,
     big_feed,
     billion_laughs,
     deeply_nested_page,
@@ -37,6 +36,7 @@ from tests.hostile_site import (
     external_entity_feed,
     good_page,
     gzip_bomb,
+    public_site_settings,
     redos_page,
     single_line_page,
     slow_extraction_page,
@@ -242,7 +242,9 @@ def blocks(url: str, allow_private: bool = False) -> bool:
     "url", ["http://169.254.169.254/latest/meta-data/", "http://[::1]/", "http://10.0.0.1/",
             "http://127.0.0.1:8080/", "http://localhost/", "http://[fd00:ec2::254]/",
             "http://192.168.0.1/", "http://100.64.0.1/", "http://0.0.0.0/",
-            "http://[::ffff:169.254.169.254]/", "https://localhost./admin"],
+            "http://[::ffff:169.254.169.254]/", "https://localhost./admin",
+            "http://[::127.0.0.1]/", "http://[64:ff9b::a9fe:a9fe]/", "http://[2002:7f00:1::]/",
+            "http://[fec0::1]/", "http://2130706433/"],
 )  # fmt: skip
 def test_requests_to_internal_addresses_are_blocked_unless_allowed(url: str) -> None:
     assert blocks(url)
@@ -270,11 +272,7 @@ def test_redirects_to_internal_addresses_are_blocked_in_a_crawl(site, crawl, ope
     site.put("/redirects.xml", rss("r", [site.url(p) for p in targets]))
     site.put("/feed-to-metadata.xml", b"", status=301,
              headers={"Location": "http://169.254.169.254/feed.xml"})  # fmt: skip
-    settings = hostile_settings(
-        NEWSCRAWL_ALLOW_PRIVATE_HOSTS="False",
-        NEWSCRAWL_TEST_PUBLIC_ORIGIN=site.base.removeprefix("http://"),
-        DOWNLOADER_MIDDLEWARES=MIDDLEWARES_SETTING,
-    )
+    settings = hostile_settings(**public_site_settings(site.base))
     result = crawl(
         feeds=("/feed.xml", "/redirects.xml", "/feed-to-metadata.xml"), settings=settings
     )
