@@ -14,17 +14,18 @@ import threading
 import time
 from pathlib import Path
 
+import pymongo
 import pytest
 
 from newscrawl.normalize import content_hash, loose_hash
 from newscrawl.spool import Spool
-from newscrawl.store import utcnow
+from newscrawl.store import transient_error, utcnow
 from newscrawl.tracker import Fetched
 from tests.conftest import REPO
 from tests.corpus import load_pages
 from tests.mockserver import rss
 
-pytestmark = pytest.mark.skipif(
+embedded_only = pytest.mark.skipif(
     bool(os.environ.get("MONGO_URI")), reason="acts on the embedded store's SQLite files"
 )
 
@@ -78,6 +79,7 @@ def serve_one(site) -> str:
     return site.url("/news/0.html")
 
 
+@embedded_only
 def test_a_write_lock_held_15s_mid_crawl_is_waited_for_and_the_article_stored(
     site, crawl, store_env, open_store
 ):
@@ -97,6 +99,7 @@ def test_a_write_lock_held_15s_mid_crawl_is_waited_for_and_the_article_stored(
     assert store.feed_state(site.url("/feed.xml")).get("etag")
 
 
+@embedded_only
 def test_a_lock_held_past_the_busy_timeout_spools_the_page_exits_2_and_keeps_the_feed_unsaved(
     site, crawl, store_env, open_store
 ):
@@ -135,6 +138,7 @@ def test_a_lock_held_past_the_busy_timeout_spools_the_page_exits_2_and_keeps_the
     assert Spool(Path(store_env["NEWSCRAWL_DATA_DIR"]) / "spool").summary()["pending_pages"] == 0
 
 
+@embedded_only
 def test_a_page_the_store_refuses_is_set_aside_recorded_once_and_the_run_exits_2(
     site, crawl, store_env, open_store
 ):
@@ -254,3 +258,58 @@ def test_a_spool_write_that_fails_half_way_leaves_no_partial_line(tmp_path):
     written: list[Fetched] = []
     assert spool.replay(written.append) == (1, 0)
     assert [page.url for page in written] == ["http://127.0.0.1/a"]
+
+
+@embedded_only
+def test_a_spooled_page_the_store_refuses_is_set_aside_and_the_rest_replayed(
+    site, crawl, store_env, open_store
+):
+    site.put("/feed.xml", rss("Local", []))
+    open_store()
+    with sqlite3.connect(collection_file(store_env, "versions")) as db:
+        db.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON documents "
+            "WHEN instr(NEW.doc, CAST('http://127.0.0.1/refused' AS BLOB)) > 0 "
+            "BEGIN SELECT RAISE(ABORT, 'document refused by validation'); END"
+        )
+    spool = Spool(Path(store_env["NEWSCRAWL_DATA_DIR"]) / "spool")
+    for url in ("http://127.0.0.1/refused", "http://127.0.0.1/kept"):
+        spool.add(_page(url, f"The page at {url}."))
+
+    result = crawl(check=False)
+    assert result.returncode == 2, result.stderr[-4000:]
+    assert (stat(result, "spool/replayed"), stat(result, "store/rejected")) == (2, 1)
+    store = open_store()
+    assert [v["version"] for v in store.history("http://127.0.0.1/kept")] == [1]
+    (error,) = store.errors.find({"url": "http://127.0.0.1/refused"})
+    assert error["reason"] == "store-rejected"
+    summary = spool.summary()
+    assert (summary["pending_pages"], summary["quarantined"]) == (0, 1)
+    # the refused page is not replayed again: the next crawl passes
+    crawl()
+
+
+@pytest.mark.parametrize(
+    ("error", "transient"),
+    [
+        (pymongo.errors.AutoReconnect("connection reset"), True),
+        (pymongo.errors.ServerSelectionTimeoutError("no servers"), True),
+        (sqlite3.OperationalError("database is locked"), True),
+        (pymongo.errors.OperationFailure("not primary", code=10107), True),
+        (pymongo.errors.ExecutionTimeout("time limit", code=50), True),
+        (pymongo.errors.WTimeoutError("waiting for replication", code=64), True),
+        (
+            pymongo.errors.OperationFailure(
+                "stepped down", code=1, details={"errorLabels": ["RetryableWriteError"]}
+            ),
+            True,
+        ),
+        (pymongo.errors.DocumentTooLarge("BSON document too large"), False),
+        (pymongo.errors.WriteError("Document failed validation", code=121), False),
+        (pymongo.errors.OperationFailure("bad value", code=2), False),
+        (sqlite3.IntegrityError("CHECK constraint failed"), False),
+        (TypeError("a bug"), False),
+    ],
+)
+def test_only_errors_a_later_try_may_get_past_count_as_transient(error, transient):
+    assert transient_error(error) is transient
