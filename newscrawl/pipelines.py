@@ -314,12 +314,13 @@ class ChangeDetectionPipeline:
             )  # fmt: skip
         else:
             self.crawler.stats.inc_value("newscrawl/spool/written")
-        if not self.store_down:
+        if not self.store_down:  # this page's own tries failed: it is the first to give up
+            assert failure is not None
             self.store_down = True
             logger.error(
                 "store unavailable after %d retries (%s): stopping the crawl; pending pages "
                 "are kept in %s and written by the next run",
-                self.retries, describe(failure) if failure else "gave up", self.spool.directory,
+                self.retries, describe(failure), self.spool.directory,
             )  # fmt: skip
             # Not awaited: closing waits for in-flight items, this one included.
             self._closing = deferred_from_coro(
