@@ -139,9 +139,8 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if args:
             raise UsageError("status takes no arguments")
-        store = Store.from_settings(self.settings)
+        store, spool = Store.from_settings(self.settings), Spool.from_settings(self.settings)
         try:
-            spool = Spool.from_settings(self.settings)
             report = status_report(store, opts.runs, opts.max_age, spool)
         finally:
             store.close()
