@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from pymongo.errors import ConnectionFailure
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
 from newscrawl.runs import run_record, save_run
-from newscrawl.store import crawler_store, utcnow
+from newscrawl.store import crawler_store, transient_error, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +40,11 @@ class RunRecorder:
         thread = crawler_store(self.crawler)
         try:
             await thread.call(save_run, thread.store.db, run)
-        except ConnectionFailure as exc:  # the crawl stopped because the store is down
-            logger.warning("run not recorded, store unreachable: %s", exc)
+        except Exception as exc:
+            if not transient_error(exc):
+                raise
+            # the crawl stopped because the store is down
+            logger.warning("run not recorded, store unavailable: %s", exc)
             return
         logger.info(
             "run recorded: %s, %d feeds, %d articles checked, %d new, %d new versions, %d errors",

@@ -14,6 +14,7 @@ class ArticleItem:
     source: str
     fetched_at: datetime
     response_url: str = ""  # where the page was finally served from (after redirects)
+    feed: str | None = None  # the feed that listed a new article
     html: str = ""  # emptied by ExtractPipeline once the article is extracted
     # Re-check shortcuts: a 304, or a body byte-identical to the last one, is "not modified"
     # and skips extraction, normalization and hashing.

@@ -11,10 +11,10 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from datetime import timedelta
 from typing import Any, NoReturn
 
 from itemadapter import ItemAdapter
-from pymongo.errors import ConnectionFailure
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
@@ -25,10 +25,13 @@ from newscrawl.normalize import clean_text, content_hash, loose_hash
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.sources import Source
 from newscrawl.spool import Spool
-from newscrawl.store import crawler_store
+from newscrawl.store import crawler_store, transient_error
 from newscrawl.tracker import UNCHANGED, Fetched, Outcome, Tracker
 
 logger = logging.getLogger(__name__)
+
+# Reason recorded in ``errors`` for a page the store refused (see ChangeDetectionPipeline).
+REJECTED = "store-rejected"
 
 
 def crawler_sources(crawler: Crawler) -> dict[str, Source]:
@@ -152,9 +155,15 @@ class HashPipeline:
 class ChangeDetectionPipeline:
     """Stores version 1 on first sight, version n+1 on a new hash, else only moves the schedule.
 
-    Store outages: a write is retried ``NEWSCRAWL_STORE_RETRIES`` times with backoff; if the
-    store is still unreachable the page goes to the on-disk spool and the crawl stops with
+    Store errors: one that a later try may get past (``store.transient_error``: MongoDB
+    unreachable, the embedded store locked, ...) is retried ``NEWSCRAWL_STORE_RETRIES`` times
+    with backoff; if it persists the page goes to the on-disk spool and the crawl stops with
     finish reason ``store_unavailable`` (non-zero exit). The next run writes the spool first.
+    Any other error (the store refuses the page: too large, invalid) would fail the same way
+    at every try: the page is set aside in the spool's quarantine at once, logged, counted
+    and recorded in ``errors``, and the crawl goes on (exit status 2 at the end).
+    Either way the feed that listed the page keeps its validators unsaved, so the next poll
+    lists the page again.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -173,14 +182,36 @@ class ChangeDetectionPipeline:
     def open_spider(self) -> None:
         thread = crawler_store(self.crawler)
         self.tracker = Tracker(thread.store, self.policy)
-        replayed = thread.call_sync(self.spool.replay, self._record)
+        stats = self.crawler.stats
+        replayed, quarantined = thread.call_sync(self.spool.replay, self._replay)
         if replayed:
             logger.info("wrote %d pages spooled by an earlier run", replayed)
-            self.crawler.stats.set_value("newscrawl/spool/replayed", replayed)
+            stats.set_value("newscrawl/spool/replayed", replayed)
+        if quarantined:
+            logger.error(
+                "set aside %d damaged spool entries in %s; the rest was replayed",
+                quarantined, self.spool.quarantine,
+            )  # fmt: skip
+            stats.set_value("newscrawl/spool/quarantined", quarantined)
 
     def _record(self, page: Fetched) -> Outcome:
         assert self.tracker is not None
         return self.tracker.record(page, self.crawler.spider.policy_for(page.source))
+
+    def _replay(self, page: Fetched) -> None:
+        """A spooled page, on the store thread: a transient error stops the replay (the
+        spool stays for the next run), a refused page is set aside."""
+        try:
+            self._record(page)
+        except Exception as exc:
+            if transient_error(exc):
+                raise
+            self._reject(page, exc)
+
+    def _record_unless_down(self, page: Fetched) -> Outcome | None:
+        """On the store thread: None, without touching the store, once a write has given up
+        on it, so pages queued behind that write go to the spool without waiting."""
+        return None if self.store_down else self._record(page)
 
     async def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
@@ -202,7 +233,12 @@ class ChangeDetectionPipeline:
             etag=adapter["etag"],
             last_modified=adapter["last_modified"],
         )
-        outcome = await self._write(page)
+        try:
+            outcome = await self._write(page)
+        except DropItem:
+            if adapter.get("feed"):  # its feed is polled in full next time
+                self.crawler.spider.incomplete_feeds.add(adapter["feed"])
+            raise
         adapter["outcome"] = outcome.kind
         adapter["version"] = outcome.version
         self.crawler.stats.inc_value(f"newscrawl/articles/{outcome.kind}")
@@ -220,29 +256,79 @@ class ChangeDetectionPipeline:
 
     async def _write(self, page: Fetched) -> Outcome:
         thread = crawler_store(self.crawler)
+        failure: Exception | None = None
         for attempt in range(self.retries + 1):
             if self.store_down:
                 break
             try:
-                return await thread.call(self._record, page)
-            except ConnectionFailure as exc:
-                delay = min(0.5 * 2**attempt, 8.0)
-                logger.warning("store unreachable (%s); retry %d in %.1fs", exc, attempt + 1, delay)
-                await asyncio.sleep(delay)
-        await self._spool(page)
+                outcome = await thread.call(self._record_unless_down, page)
+            except Exception as exc:
+                if not transient_error(exc):
+                    await thread.call(self._reject, page, exc)
+                    raise DropItem(f"store refused {page.url}: {describe(exc)}") from exc
+                failure = exc
+                if attempt < self.retries:
+                    delay = min(0.5 * 2**attempt, 8.0)
+                    logger.warning(
+                        "store write failed (%s); retry %d in %.1fs",
+                        describe(exc), attempt + 1, delay,
+                    )  # fmt: skip
+                    self.crawler.stats.inc_value("newscrawl/store/retries")
+                    await asyncio.sleep(delay)
+                continue
+            if outcome is not None:
+                return outcome
+        await self._spool(page, failure)
         raise DropItem(f"store unavailable, {page.url} spooled to {self.spool.path}")
 
-    async def _spool(self, page: Fetched) -> None:
-        self.spool.add(page)
-        self.crawler.stats.inc_value("newscrawl/spool/written")
-        if not self.store_down:
+    def _reject(self, page: Fetched, exc: Exception) -> None:
+        """On the store thread: set aside, log, count and record a page the store refuses;
+        a tracked article is re-checked after its initial interval, like any failed check."""
+        reason, stats = describe(exc), self.crawler.stats
+        stats.inc_value("newscrawl/store/rejected")
+        stats.inc_value(f"newscrawl/articles/errors/{REJECTED}")
+        try:
+            self.spool.set_aside(page, reason)
+            kept = f"set aside in {self.spool.quarantine}"
+        except OSError as disk_error:
+            kept = f"LOST, it could not be set aside either ({disk_error})"
+        logger.error("store refused %s: %s; the page is %s", page.url, reason, kept)
+        retry_at = page.fetched_at + timedelta(
+            seconds=self.crawler.spider.policy_for(page.source).initial
+        )
+        try:
+            crawler_store(self.crawler).store.record_error(
+                "article", page.url, page.source, REJECTED, reason, page.fetched_at, retry_at
+            )
+        except Exception as record_error:  # the store refuses this too: the log has it
+            logger.error("could not record the error of %s: %s", page.url, describe(record_error))
+
+    async def _spool(self, page: Fetched, failure: Exception | None) -> None:
+        try:
+            self.spool.add(page)
+        except OSError as exc:
+            self.crawler.stats.inc_value("newscrawl/spool/failed")
+            logger.error(
+                "could not spool %s (%s): not stored this run; its feed or schedule brings it "
+                "back next run", page.url, exc,
+            )  # fmt: skip
+        else:
+            self.crawler.stats.inc_value("newscrawl/spool/written")
+        if not self.store_down:  # this page's own tries failed: it is the first to give up
+            assert failure is not None
             self.store_down = True
             logger.error(
-                "store unreachable after %d retries: stopping the crawl; pending pages are kept "
-                "in %s and written by the next run",
-                self.retries, self.spool.directory,
+                "store unavailable after %d retries (%s): stopping the crawl; pending pages "
+                "are kept in %s and written by the next run",
+                self.retries, describe(failure), self.spool.directory,
             )  # fmt: skip
             # Not awaited: closing waits for in-flight items, this one included.
             self._closing = deferred_from_coro(
                 self.crawler.engine.close_spider_async(reason="store_unavailable")
             )
+
+
+def describe(exc: BaseException) -> str:
+    """``ExceptionName: message``, the message cut short (a refused document's can be huge)."""
+    message = str(exc)
+    return f"{type(exc).__name__}: {message[:300]}{'...' if len(message) > 300 else ''}"

@@ -6,8 +6,11 @@ A run record is written by ``extensions.RunRecorder`` when a crawl closes:
 ``finished``, ``finish_reason`` (``finished`` for a complete crawl), ``duration`` (s),
 ``feeds_polled``, ``feeds_not_modified`` (304s), ``articles_checked`` (pages compared with
 their stored version), ``new_articles``, ``new_versions`` (versions after the first),
-``errors`` (failed feeds and articles), ``log_errors`` (ERROR log lines) and ``stats``
-(every ``newscrawl/...`` counter of the crawl).
+``errors`` (failed feeds and articles), ``log_errors`` (ERROR log lines), the store's
+troubles: ``store_retries`` (writes tried again), ``spooled`` (pages left in the spool for the
+next run), ``rejected`` (pages the store refused, set aside in the spool's quarantine),
+``spool_replayed`` and ``spool_quarantined`` (earlier runs' spooled pages written, damaged
+spool entries set aside), and ``stats`` (every ``newscrawl/...`` counter of the crawl).
 """
 
 from __future__ import annotations
@@ -49,6 +52,11 @@ def run_record(
         "new_versions": ours.get(f"articles/{CHANGED}", 0) + ours.get(f"articles/{REVERT}", 0),
         "errors": errors,
         "log_errors": stats.get("log_count/ERROR", 0),
+        "store_retries": ours.get("store/retries", 0),
+        "spooled": ours.get("spool/written", 0),
+        "rejected": ours.get("store/rejected", 0),
+        "spool_replayed": ours.get("spool/replayed", 0),
+        "spool_quarantined": ours.get("spool/quarantined", 0),
         # MongoDB field names may not contain dots.
         "stats": {key.replace(".", "_"): value for key, value in ours.items()},
     }

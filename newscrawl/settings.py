@@ -80,11 +80,14 @@ NEWSCRAWL_LEASE_SECONDS = 15 * 60
 NEWSCRAWL_EXTRACT_WORKERS = os.cpu_count() or 1
 NEWSCRAWL_EXTRACT_TIMEOUT = 60
 
-# A store write is retried this many times (0.5 s, 1 s, 2 s, ... backoff) before the page is
-# spooled to disk and the crawl stops.
+# A store write that failed with an error a later try may get past (MongoDB unreachable, the
+# embedded store locked) is retried this many times (0.5 s, 1 s, 2 s, ... backoff) before the
+# page is spooled to disk and the crawl stops.
 NEWSCRAWL_STORE_RETRIES = 5
 # Where spooled pages are kept; empty means <NEWSCRAWL_DATA_DIR>/spool.
 NEWSCRAWL_SPOOL_DIR = ""
+# Seconds an embedded-store call waits for another process's write lock before it fails.
+NEWSCRAWL_STORE_BUSY_TIMEOUT = 30.0
 
 # At most this many new articles are followed per feed per run; the rest wait for a later
 # poll (a hostile or broken feed listing 100k URLs must not flood the crawl).

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +27,7 @@ from typing import Any
 import pymongo
 from pymongo import ASCENDING, DESCENDING
 from pymongo.database import Database
+from pymongo.errors import ConnectionFailure, OperationFailure, WriteConcernError
 from scrapy import signals
 from scrapy.crawler import Crawler
 
@@ -36,6 +38,12 @@ CLAIM_FIELDS = {"_id": 1, "source": 1, "next_check": 1, "etag": 1, "last_modifie
                 "raw_hash": 1}  # fmt: skip
 # Any write that moves an article's schedule also ends its lease.
 LEASE_FREE = {"lease_until": None, "lease_owner": None}
+# Seconds an embedded-store call waits for another process's write lock (see embedded.py).
+BUSY_TIMEOUT = 30.0
+# MongoDB error codes that a later try may get past: the retryable-writes spec's (not primary,
+# shutting down, network) plus time limits and write conflicts.
+RETRYABLE_CODES = frozenset({6, 7, 50, 89, 91, 112, 134, 189, 262, 9001, 10058, 10107, 11600,
+                             11602, 13435, 13436})  # fmt: skip
 
 
 def utcnow() -> datetime:
@@ -53,6 +61,19 @@ def as_utc(value: datetime | str) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def transient_error(exc: BaseException) -> bool:
+    """Whether a failed store call may succeed if tried again: MongoDB unreachable, failing
+    over or out of time, or the embedded store locked, busy or out of disk. Anything else
+    (DocumentTooLarge, a validation or other write error, a bug) fails the same way again."""
+    if isinstance(exc, ConnectionFailure | WriteConcernError | sqlite3.OperationalError):
+        return True
+    return isinstance(exc, OperationFailure) and (
+        exc.code in RETRYABLE_CODES
+        or exc.has_error_label("RetryableWriteError")
+        or exc.has_error_label("TransientTransactionError")
+    )
 
 
 def redact_uri(uri: str) -> str:
@@ -85,10 +106,13 @@ def open_database(settings: Any) -> tuple[Any, Database]:
         logger.info("Store: MongoDB at %s, database %s", redact_uri(uri), name)
     else:
         import litemongo
-        from litemongo.sqlite_store import ServerStore
+
+        from newscrawl.embedded import WaitingServerStore
 
         path = Path(settings.get("NEWSCRAWL_DATA_DIR") or ".newscrawl").resolve()
-        client = litemongo.MongoClient(ServerStore(path), tz_aware=True)
+        busy_timeout = settings.get("NEWSCRAWL_STORE_BUSY_TIMEOUT")
+        busy_timeout = BUSY_TIMEOUT if busy_timeout in (None, "") else float(busy_timeout)
+        client = litemongo.MongoClient(WaitingServerStore(path, busy_timeout), tz_aware=True)
         logger.info("Store: embedded, in %s, database %s", path, name)
     return client, client[name]
 

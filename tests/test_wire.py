@@ -234,7 +234,7 @@ def test_store_outage_mid_crawl_loses_nothing_and_exits_non_zero(site, tmp_path,
     wire_server.kill()
     returncode, err = crawl.wait()
     assert returncode == 2, err[-3000:]
-    assert "store unreachable after 2 retries" in err
+    assert "store unavailable after 2 retries" in err
     spooled = list((tmp_path / "local" / "spool").glob("pending-*.jsonl"))
     assert spooled, "nothing was spooled"
 

@@ -9,6 +9,9 @@ from scrapy.exceptions import UsageError
 
 # Finish reasons meaning the crawl could not do its job (exit status 2).
 FAILED_REASONS = frozenset({"store_unavailable"})
+# Counters meaning some of the job was not done though the crawl finished (exit status 2):
+# pages the store refused (set aside in the spool's quarantine).
+FAILED_COUNTS = ("newscrawl/store/rejected",)
 
 
 class Command(ScrapyCrawlCommand):
@@ -19,7 +22,10 @@ class Command(ScrapyCrawlCommand):
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
+        stats = crawler.stats
         if self.crawler_process.bootstrap_failed:
             self.exitcode = 1
-        elif crawler.stats.get_value("finish_reason") in FAILED_REASONS:
+        elif stats.get_value("finish_reason") in FAILED_REASONS or any(
+            stats.get_value(name) for name in FAILED_COUNTS
+        ):
             self.exitcode = 2

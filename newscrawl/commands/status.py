@@ -1,5 +1,8 @@
 """``scrapy status``: the last crawls and every source's state; non-zero exit when stale.
 
+It also shows this node's spool: pages waiting for the store and entries set aside in its
+quarantine (damaged lines, pages the store refused).
+
 ``--max-age MINUTES`` makes the command exit with status 1 when the newest successful crawl
 (``finish_reason == "finished"``) finished longer ago than that, or there is none, so cron
 or a monitor can alert on it.
@@ -16,12 +19,15 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from newscrawl.runs import last_success, recent_runs, source_states
+from newscrawl.spool import Spool
 from newscrawl.store import Store, utcnow
 
 STALE = 1
 
 
-def status_report(store: Store, runs: int, max_age: float | None) -> dict[str, Any]:
+def status_report(
+    store: Store, runs: int, max_age: float | None, spool: Spool | None = None
+) -> dict[str, Any]:
     now = utcnow()
     success = last_success(store.db)
     age = (now - success["finished"]).total_seconds() / 60 if success else None
@@ -30,6 +36,7 @@ def status_report(store: Store, runs: int, max_age: float | None) -> dict[str, A
         "now": now,
         "runs": recent_runs(store.db, runs),
         "sources": source_states(store.db, now),
+        "spool": spool.summary() if spool else None,
         "last_success": success,
         "last_success_age_minutes": age,
         "max_age_minutes": max_age,
@@ -46,7 +53,7 @@ def format_text(report: dict[str, Any]) -> str:
             f"{run['duration'] or 0:.0f}s: {run['feeds_polled']} feeds "
             f"({run['feeds_not_modified']} not modified), {run['articles_checked']} articles "
             f"checked, {run['new_articles']} new, {run['new_versions']} new versions, "
-            f"{run['errors']} errors"
+            f"{run['errors']} errors{_store_troubles(run)}"
         )
     if not report["runs"]:
         lines.append("  none recorded")
@@ -61,6 +68,13 @@ def format_text(report: dict[str, Any]) -> str:
         )
     if not report["sources"]:
         lines.append("  nothing polled yet")
+    spool = report["spool"]
+    if spool:
+        lines.append(
+            f"Spool ({spool['directory']}): {spool['pending_pages']} pages waiting for the "
+            f"store in {spool['pending_files']} files; {spool['quarantined']} entries set "
+            f"aside" + (f" in {spool['quarantine']}" if spool["quarantined"] else "")
+        )
     success, age = report["last_success"], report["last_success_age_minutes"]
     newest = f"{_time(success['finished'])} ({age:.0f} min ago)" if success else "none recorded"
     verdict = (
@@ -70,6 +84,18 @@ def format_text(report: dict[str, Any]) -> str:
     )
     lines.append(f"Newest successful crawl: {newest}{verdict}")
     return "\n".join(lines)
+
+
+def _store_troubles(run: dict[str, Any]) -> str:
+    """The store's troubles in a run line (``, 3 spooled, 1 refused by the store``); runs
+    recorded before these counts existed have none."""
+    counts = (
+        ("spooled", "spooled"),
+        ("rejected", "refused by the store"),
+        ("spool_replayed", "replayed from the spool"),
+        ("spool_quarantined", "damaged spool entries set aside"),
+    )
+    return "".join(f", {run[key]} {label}" for key, label in counts if run.get(key))
 
 
 def _time(value: datetime | None) -> str:
@@ -113,9 +139,9 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if args:
             raise UsageError("status takes no arguments")
-        store = Store.from_settings(self.settings)
+        store, spool = Store.from_settings(self.settings), Spool.from_settings(self.settings)
         try:
-            report = status_report(store, opts.runs, opts.max_age)
+            report = status_report(store, opts.runs, opts.max_age, spool)
         finally:
             store.close()
         if opts.json:

@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import scrapy
-from pymongo.errors import ConnectionFailure
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -28,7 +27,7 @@ from newscrawl.feeds import FeedError, parse_feed
 from newscrawl.items import ArticleItem
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.sources import Source, SourcesError, load_sources
-from newscrawl.store import StoreThread, crawler_store, utcnow
+from newscrawl.store import StoreThread, crawler_store, transient_error, utcnow
 from newscrawl.urls import canonical_url, on_domains
 
 logger = logging.getLogger(__name__)
@@ -54,8 +53,8 @@ class FeedsSpider(scrapy.Spider):
         self.lease_tokens: list[str] = []
         self.requested: set[str] = set()  # article URLs asked for in this run
         # A feed's ETag/Last-Modified are saved only when the run ends normally and every
-        # new article it listed was fetched: a 304 next time must not hide an article that
-        # a crash, a timeout or the per-feed cap left behind.
+        # new article it listed was fetched and stored: a 304 next time must not hide an
+        # article that a crash, a timeout, the per-feed cap or a store error left behind.
         self.feed_validators: dict[str, dict[str, str | None]] = {}
         self.incomplete_feeds: set[str] = set()
         self.only_sources = {s.strip() for s in sources.split(",") if s.strip()}
@@ -137,8 +136,10 @@ class FeedsSpider(scrapy.Spider):
             )
             if released:
                 logger.info("released %d unchecked article leases (%s)", released, reason)
-        except ConnectionFailure as exc:
-            logger.warning("store unreachable at close (%s): leases expire by themselves", exc)
+        except Exception as exc:
+            if not transient_error(exc):
+                raise
+            logger.warning("store unavailable at close (%s): leases expire by themselves", exc)
 
     def _feed_request(self, feed: str, source: Source, state: dict[str, Any]) -> scrapy.Request:
         return scrapy.Request(
@@ -269,6 +270,7 @@ class FeedsSpider(scrapy.Spider):
             source=source.name,
             fetched_at=utcnow(),
             response_url=response.url,
+            feed=response.meta["feed"],
             html=response.text,
             raw_hash=raw_hash,
             etag=_header(response, b"ETag"),

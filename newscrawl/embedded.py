@@ -1,0 +1,39 @@
+"""The embedded store: litemongo's SQLite files, waiting for another process's write lock.
+
+litemongo keeps one SQLite file per collection and opens it with sqlite3's default 5 s busy
+timeout, with no option to change it; a crawl whose write met a lock held longer (another
+crawl's long write, a backup, ``sqlite3`` at the shell) failed with "database is locked".
+Here every collection's connection waits up to ``busy_timeout`` seconds instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litemongo.sqlite_store import CollectionStore, DatabaseStore, ServerStore
+
+
+class _WaitingDatabase(DatabaseStore):
+    def __init__(self, path: Path, busy_timeout_ms: int) -> None:
+        super().__init__(path)
+        self._busy_timeout_ms = busy_timeout_ms
+
+    def __getitem__(self, name: str) -> CollectionStore:
+        opened = name in self._collections
+        collection = super().__getitem__(name)
+        if not opened:
+            collection._connection.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
+        return collection
+
+
+class WaitingServerStore(ServerStore):
+    """A litemongo ``ServerStore`` whose SQLite connections wait for locks (seconds)."""
+
+    def __init__(self, path: Path, busy_timeout: float) -> None:
+        super().__init__(path)
+        self._busy_timeout_ms = max(0, int(busy_timeout * 1000))
+
+    def __getitem__(self, name: str) -> DatabaseStore:
+        if name not in self._databases:
+            self._databases[name] = _WaitingDatabase(self._dirpath / name, self._busy_timeout_ms)
+        return self._databases[name]
