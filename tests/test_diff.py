@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import random
+import time
 from itertools import pairwise
+from unittest import mock
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from newscrawl import diff as diff_module
 from newscrawl.diff import apply_diff, diff_article
 
 LEDE = "Dr. Smith arrived in the U.S. on Monday. Prices rose 3.5% in May. He declined to comment."
@@ -181,6 +186,74 @@ def test_huge_text_falls_back_when_time_limit_is_tiny() -> None:
     assert diff_article("T", old, "T", new)["coarse"] is False
 
 
+def long_paragraph(words: int, seed: int = 1, sentences: bool = True) -> str:
+    """``words`` words of Zipf-distributed made-up vocabulary, in sentences of 8-30 words."""
+    rng = random.Random(seed)
+    vocabulary = [f"w{rng.randrange(10**6)}" for _ in range(20_000)]
+    weights = [1 / rank for rank in range(1, len(vocabulary) + 1)]
+    out: list[str] = []
+    while len(out) < words:
+        sentence = rng.choices(vocabulary, weights, k=rng.randrange(8, 31))
+        if sentences:
+            sentence[0] = sentence[0].capitalize()
+            sentence[-1] += "."
+        out.extend(sentence)
+    return " ".join(out[:words])
+
+
+def edited(text: str, share: float, seed: int = 2) -> str:
+    """``text`` with ``share`` of its words replaced."""
+    rng = random.Random(seed)
+    words = text.split(" ")
+    for i in rng.sample(range(len(words)), int(len(words) * share)):
+        words[i] = f"edited{i}"
+    return " ".join(words)
+
+
+@pytest.mark.parametrize(
+    ("words", "sentences"), [(50_000, True), (200_000, True), (50_000, False), (200_000, False)]
+)
+def test_time_limit_holds_inside_one_huge_paragraph(words: int, sentences: bool) -> None:
+    """One paragraph of 50,000 or 200,000 words with 10% of them edited (a page that is one
+    block of text): the diff keeps to its time limit (0.5 s; the bound is for a loaded 2-core
+    machine) and still rebuilds the new version."""
+    old = long_paragraph(words, sentences=sentences)
+    new = edited(old, 0.1)
+    start = time.perf_counter()
+    diff = diff_article("T", [old], "T", [new])
+    elapsed = time.perf_counter() - start
+    check_diff("T", [old], "T", [new], diff)
+    assert elapsed < 2.0, f"{elapsed:.1f} s"
+
+
+def test_long_paragraph_without_sentences_is_still_diffed_word_by_word() -> None:
+    """Too long for one alignment (20,000 words, no sentence to cut it at): aligned piecewise
+    between words both sides share, it shows exactly the edited words."""
+    old = long_paragraph(20_000, sentences=False)
+    words = old.split(" ")
+    for i in (10, 7_000, 19_990):
+        words[i] = "CHANGED"
+    new = " ".join(words)
+    diff = diff_article("T", [old], "T", [new], time_limit=60)
+    check_diff("T", [old], "T", [new], diff)
+    assert not diff["coarse"]
+    segments = diff["paragraphs"][0]["segments"]
+    assert [text for tag, text in segments if tag == "+"] == ["CHANGED"] * 3
+    assert diff["words_added"] == diff["words_removed"] == 3
+
+
+def test_paragraph_with_one_word_edited_at_its_end_is_linear() -> None:
+    """200,000 words and one edit: joining the unchanged text is linear, not quadratic."""
+    old = long_paragraph(200_000)
+    new = old + " More."
+    start = time.perf_counter()
+    diff = diff_article("T", [old], "T", [new], time_limit=60)
+    assert time.perf_counter() - start < 2.0
+    check_diff("T", [old], "T", [new], diff)
+    assert not diff["coarse"]
+    assert diff["paragraphs"][0]["segments"][-1] == ["+", " More."]
+
+
 # Small vocabulary so that texts share words and sentences; unicode, punctuation, whitespace.
 WORDS = st.sampled_from(
     ["the", "The", "vote", "3.5%", "Dr.", "U.S.", "said.", "é", "日本", "naïve", "—", "“x”", "a,"]
@@ -223,6 +296,22 @@ def test_identical_inputs_give_empty_change_set(title, paragraphs) -> None:
     assert set(ops(diff)) <= {"equal"}
     assert diff["added"] == diff["removed"] == []
     assert not diff["minor"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(PARAGRAPHS, st.data())
+def test_bounded_diff_rebuilds_new_version(old, data) -> None:
+    """With tiny budgets every alignment is cut at anchors or left as one change, and edited
+    paragraphs are diffed between their common ends or shown whole: the diff still rebuilds
+    the new version."""
+    new = [p + data.draw(TEXT) if data.draw(st.booleans()) else p for p in old]
+    new += data.draw(PARAGRAPHS)
+    chars = data.draw(st.sampled_from([0, 10, 40, 10**6]))
+    with (
+        mock.patch.object(diff_module, "MAX_CELLS", 4),
+        mock.patch.object(diff_module, "WORD_DIFF_CHARS", chars),
+    ):
+        diff_checked("T", old, "T", new)
 
 
 def test_other_headline_edits_are_paired_and_marked_word_by_word() -> None:
