@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from itertools import pairwise
+from itertools import accumulate, pairwise
 from unittest import mock
 
 import pytest
@@ -190,10 +190,10 @@ def long_paragraph(words: int, seed: int = 1, sentences: bool = True) -> str:
     """``words`` words of Zipf-distributed made-up vocabulary, in sentences of 8-30 words."""
     rng = random.Random(seed)
     vocabulary = [f"w{rng.randrange(10**6)}" for _ in range(20_000)]
-    weights = [1 / rank for rank in range(1, len(vocabulary) + 1)]
+    cumulative = list(accumulate(1 / rank for rank in range(1, len(vocabulary) + 1)))
     out: list[str] = []
     while len(out) < words:
-        sentence = rng.choices(vocabulary, weights, k=rng.randrange(8, 31))
+        sentence = rng.choices(vocabulary, cum_weights=cumulative, k=rng.randrange(8, 31))
         if sentences:
             sentence[0] = sentence[0].capitalize()
             sentence[-1] += "."
