@@ -347,3 +347,33 @@ def test_unrelated_other_headlines_are_a_removal_and_an_addition() -> None:
         old_other_headlines=["Council delays vote"], new_other_headlines=["Storm hits coast"],
     )  # fmt: skip
     assert diff["other_headlines"] == [[["-", "Council delays vote"]], [["+", "Storm hits coast"]]]
+
+
+def test_compact_diff_keeps_each_change_with_some_context() -> None:
+    """A diff cut down to fit a size limit keeps the changed words with a little of the text
+    around them, marks the cuts and says it is truncated; it no longer rebuilds."""
+    old = long_paragraph(100_000)
+    words = old.split(" ")
+    words[50_000] = "CHANGED"
+    new = " ".join(words)
+    diff = diff_article("T", [old, "Gone."], "T", [new], time_limit=60)
+    compact = diff_module.compact_diff(diff, lambda d: len(json.dumps(d)) < 20_000)
+    assert len(json.dumps(compact)) < 20_000
+    assert compact["truncated"] and not diff.get("truncated")
+    assert (compact["words_added"], compact["words_removed"]) == (1, 2)
+    segments = compact["paragraphs"][0]["segments"]
+    assert ["+", "CHANGED"] in segments
+    assert segments[0][1].startswith(diff_module.CUT) and segments[-1][1].endswith(diff_module.CUT)
+    assert compact["paragraphs"][1] == {"op": "delete", "old": 1, "segments": [["-", "Gone."]]}
+    with pytest.raises(ValueError, match="truncated"):
+        apply_diff("T", [old, "Gone."], compact)
+
+
+def test_compact_diff_drops_rows_when_clipping_is_not_enough() -> None:
+    old = [f"Paragraph {i} reads one way." for i in range(3_000)]
+    new = [f"Paragraph {i} reads another way." for i in range(3_000)]
+    diff = diff_article("T", old, "T", new)
+    compact = diff_module.compact_diff(diff, lambda d: len(json.dumps(d)) < 50_000)
+    assert len(json.dumps(compact)) < 50_000
+    assert 0 < len(compact["paragraphs"]) < 3_000
+    assert compact["paragraphs"] == diff["paragraphs"][: len(compact["paragraphs"])]
