@@ -9,6 +9,12 @@ texts of a row concatenate to the old paragraph exactly, ``"="`` and ``"+"`` to 
 Insert and delete rows of a paragraph that only moved carry ``"moved": True`` and are left out
 of the ``added``/``removed`` summaries and the word counts.
 
+The work is bounded whatever the texts: past ``time_limit`` the diff is redone at paragraph
+level; an alignment too large for one LCS (MAX_CELLS) is cut at anchors both sides share; an
+edited paragraph beyond the diff's word-diff characters (WORD_DIFF_CHARS) is diffed between its
+common ends, or shown whole. ``coarse`` says some of that happened. ``compact_diff`` cuts a
+diff down to a store's document limit (``truncated``).
+
 ``title`` holds the headline's segments, None when it did not change; ``other_headlines``
 the changes to the page's other headlines (search, social, structured data), None when there
 are none: one segment list per changed headline, an edited one paired with its old form.
