@@ -82,7 +82,8 @@ class Outcome:
     version: int
     minor: bool = False
     revert_of: int | None = None
-    warnings: tuple[str, ...] = ()  # extraction health, see newscrawl.health
+    # extraction health (newscrawl.health), then writes the store refused (newscrawl.bounds)
+    warnings: tuple[str, ...] = ()
 
 
 class Tracker:
@@ -198,6 +199,7 @@ class Tracker:
             return stub, ["version-too-large"]
 
     def _too_large(self, reason: str, version: dict[str, Any], exc: Exception) -> None:
+        """Log and record, once, a write of ``version`` the store refused."""
         message = f"version {version['version']}: {exc}"
         logger.error("%s: %s, %s", reason, version["url"], message)
         self.store.record_error(
