@@ -243,12 +243,13 @@ def test_long_paragraph_without_sentences_is_still_diffed_word_by_word() -> None
 
 
 def test_paragraph_with_one_word_edited_at_its_end_is_linear() -> None:
-    """200,000 words and one edit: joining the unchanged text is linear, not quadratic."""
+    """200,000 words and one edit: joining the unchanged text is linear, not quadratic (CPU
+    time, measured without the time limit)."""
     old = long_paragraph(200_000)
     new = old + " More."
-    start = time.perf_counter()
+    start = time.process_time()
     diff = diff_article("T", [old], "T", [new], time_limit=60)
-    assert time.perf_counter() - start < 2.0
+    assert time.process_time() - start < 2.0
     check_diff("T", [old], "T", [new], diff)
     assert not diff["coarse"]
     assert diff["paragraphs"][0]["segments"][-1] == ["+", " More."]
