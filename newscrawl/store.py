@@ -31,6 +31,8 @@ from pymongo.errors import ConnectionFailure, OperationFailure, WriteConcernErro
 from scrapy import signals
 from scrapy.crawler import Crawler
 
+from newscrawl.bounds import unpack_version
+
 logger = logging.getLogger(__name__)
 
 # What the spider needs to re-check an article: its source and the conditional-GET validators.
@@ -264,7 +266,9 @@ class Store:
             )
 
     def history(self, url: str) -> list[dict[str, Any]]:
-        return list(self.versions.find({"url": url}).sort("version", ASCENDING))
+        """The article's versions in order, with their text (see newscrawl.bounds)."""
+        cursor = self.versions.find({"url": url}).sort("version", ASCENDING)
+        return [unpack_version(version) for version in cursor]
 
 
 class StoreThread:

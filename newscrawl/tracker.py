@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bson.errors import InvalidDocument
 from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
+from newscrawl.bounds import bound_diff, pack_version, unpack_version
 from newscrawl.diff import diff_versions
 from newscrawl.health import extraction_warnings, word_count
 from newscrawl.schedule import RevisitPolicy
@@ -80,7 +82,8 @@ class Outcome:
     version: int
     minor: bool = False
     revert_of: int | None = None
-    warnings: tuple[str, ...] = ()  # extraction health, see newscrawl.health
+    # extraction health (newscrawl.health), then writes the store refused (newscrawl.bounds)
+    warnings: tuple[str, ...] = ()
 
 
 class Tracker:
@@ -144,6 +147,7 @@ class Tracker:
         """Insert the next version; None when another process claimed that number first."""
         number = latest["version"] + 1 if latest else 1
         minor = bool(latest) and latest.get("loose_hash") == page.loose_hash
+        latest = unpack_version(latest)
         warnings = extraction_warnings(page.paragraphs, latest["paragraphs"] if latest else None)
         doc = {
             "url": page.url,
@@ -164,12 +168,12 @@ class Tracker:
             "warnings": warnings,
         }
         try:
-            self.store.versions.insert_one(doc)
+            doc, refused = self._insert_version(doc)
         except DuplicateKeyError:
             logger.debug("version %s of %s stored concurrently; re-reading", number, page.url)
             return None
-        if latest:
-            self._store_diff(doc, latest)
+        if latest and not self._store_diff(doc, latest):
+            refused.append("diff-too-large")
         for warning in warnings:
             self.store.record_error(
                 "extraction", page.url, page.source, warning,
@@ -177,11 +181,36 @@ class Tracker:
             )  # fmt: skip
         kind = NEW if number == 1 else REVERT if revert_of else CHANGED
         return Outcome(
-            kind=kind, version=number, minor=minor, revert_of=revert_of, warnings=tuple(warnings)
+            kind=kind, version=number, minor=minor, revert_of=revert_of,
+            warnings=(*warnings, *refused),
+        )  # fmt: skip
+
+    def _insert_version(self, doc: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """Insert a version, its text compressed if large; one the store refuses even so is kept
+        without its text (``truncated``), the error recorded once: it is never retried.
+        Returns the version as stored (text uncompressed) and what was refused."""
+        try:
+            self.store.versions.insert_one(pack_version(doc))
+            return doc, []
+        except InvalidDocument as exc:
+            self._too_large("version-too-large", doc, exc)
+            stub = {**doc, "paragraphs": [], "truncated": True}
+            self.store.versions.insert_one(stub)
+            return stub, ["version-too-large"]
+
+    def _too_large(self, reason: str, version: dict[str, Any], exc: Exception) -> None:
+        """Log and record, once, a write of ``version`` the store refused."""
+        message = f"version {version['version']}: {exc}"
+        logger.error("%s: %s, %s", reason, version["url"], message)
+        self.store.record_error(
+            "article", version["url"], version["source"], reason, message, version["fetched_at"]
         )
 
-    def _store_diff(self, version: dict[str, Any], previous: dict[str, Any]) -> None:
-        """Diff of ``version`` against ``previous`` (both version documents), written once."""
+    def _store_diff(self, version: dict[str, Any], previous: dict[str, Any]) -> bool:
+        """Diff of ``version`` against ``previous`` (both version documents), written once:
+        compact if large; one the store refuses even so is marked on the version and never
+        retried (False)."""
+        version, previous = unpack_version(version), unpack_version(previous)
         diff = diff_versions(previous, version)
         doc = {
             "url": version["url"],
@@ -195,9 +224,17 @@ class Tracker:
             **{k: v for k, v in diff.items() if k != "minor"},
         }
         try:
-            self.store.diffs.insert_one(doc)
+            self.store.diffs.insert_one(bound_diff(doc))
         except DuplicateKeyError:  # written meanwhile by another crawler
             logger.debug("diff %s of %s already stored", version["version"], version["url"])
+        except InvalidDocument as exc:
+            self._too_large("diff-too-large", version, exc)
+            self.store.versions.update_one(
+                {"url": version["url"], "version": version["version"]},
+                {"$set": {"diff_error": "diff-too-large"}},
+            )
+            return False
+        return True
 
     def _complete(
         self,
@@ -209,8 +246,10 @@ class Tracker:
         """The text is the latest stored version. If the run that stored it died before its
         diff or article update (kill -9 between writes), finish those writes now."""
         number = latest["version"]
-        if number > 1 and not self.store.diffs.find_one(
-            {"url": page.url, "version": number}, {"_id": 1}
+        if (
+            number > 1
+            and not latest.get("diff_error")
+            and not self.store.diffs.find_one({"url": page.url, "version": number}, {"_id": 1})
         ):
             previous = self.store.versions.find_one({"url": page.url, "version": number - 1})
             self._store_diff(latest, previous)

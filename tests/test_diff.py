@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
-from itertools import pairwise
+import random
+import time
+from itertools import accumulate, pairwise
+from unittest import mock
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from newscrawl import diff as diff_module
 from newscrawl.diff import apply_diff, diff_article
 
 LEDE = "Dr. Smith arrived in the U.S. on Monday. Prices rose 3.5% in May. He declined to comment."
@@ -181,6 +186,75 @@ def test_huge_text_falls_back_when_time_limit_is_tiny() -> None:
     assert diff_article("T", old, "T", new)["coarse"] is False
 
 
+def long_paragraph(words: int, seed: int = 1, sentences: bool = True) -> str:
+    """``words`` words of Zipf-distributed made-up vocabulary, in sentences of 8-30 words."""
+    rng = random.Random(seed)
+    vocabulary = [f"w{rng.randrange(10**6)}" for _ in range(20_000)]
+    cumulative = list(accumulate(1 / rank for rank in range(1, len(vocabulary) + 1)))
+    out: list[str] = []
+    while len(out) < words:
+        sentence = rng.choices(vocabulary, cum_weights=cumulative, k=rng.randrange(8, 31))
+        if sentences:
+            sentence[0] = sentence[0].capitalize()
+            sentence[-1] += "."
+        out.extend(sentence)
+    return " ".join(out[:words])
+
+
+def edited(text: str, share: float, seed: int = 2) -> str:
+    """``text`` with ``share`` of its words replaced."""
+    rng = random.Random(seed)
+    words = text.split(" ")
+    for i in rng.sample(range(len(words)), int(len(words) * share)):
+        words[i] = f"edited{i}"
+    return " ".join(words)
+
+
+@pytest.mark.parametrize(
+    ("words", "sentences"), [(50_000, True), (200_000, True), (50_000, False), (200_000, False)]
+)
+def test_time_limit_holds_inside_one_huge_paragraph(words: int, sentences: bool) -> None:
+    """One paragraph of 50,000 or 200,000 words with 10% of them edited (a page that is one
+    block of text): the diff keeps to its time limit (0.5 s; the bound is for a 2-core machine
+    loaded several times over) and still rebuilds the new version."""
+    old = long_paragraph(words, sentences=sentences)
+    new = edited(old, 0.1)
+    start = time.perf_counter()
+    diff = diff_article("T", [old], "T", [new])
+    elapsed = time.perf_counter() - start
+    check_diff("T", [old], "T", [new], diff)
+    assert elapsed < 3.0, f"{elapsed:.1f} s"
+
+
+def test_long_paragraph_without_sentences_is_still_diffed_word_by_word() -> None:
+    """Too long for one alignment (20,000 words, no sentence to cut it at): aligned piecewise
+    between words both sides share, it shows exactly the edited words."""
+    old = long_paragraph(20_000, sentences=False)
+    words = old.split(" ")
+    for i in (10, 7_000, 19_990):
+        words[i] = "CHANGED"
+    new = " ".join(words)
+    diff = diff_article("T", [old], "T", [new], time_limit=60)
+    check_diff("T", [old], "T", [new], diff)
+    assert not diff["coarse"]
+    segments = diff["paragraphs"][0]["segments"]
+    assert [text for tag, text in segments if tag == "+"] == ["CHANGED"] * 3
+    assert diff["words_added"] == diff["words_removed"] == 3
+
+
+def test_paragraph_with_one_word_edited_at_its_end_is_linear() -> None:
+    """200,000 words and one edit: joining the unchanged text is linear, not quadratic (CPU
+    time, measured without the time limit)."""
+    old = long_paragraph(200_000)
+    new = old + " More."
+    start = time.process_time()
+    diff = diff_article("T", [old], "T", [new], time_limit=60)
+    assert time.process_time() - start < 2.0
+    check_diff("T", [old], "T", [new], diff)
+    assert not diff["coarse"]
+    assert diff["paragraphs"][0]["segments"][-1] == ["+", " More."]
+
+
 # Small vocabulary so that texts share words and sentences; unicode, punctuation, whitespace.
 WORDS = st.sampled_from(
     ["the", "The", "vote", "3.5%", "Dr.", "U.S.", "said.", "é", "日本", "naïve", "—", "“x”", "a,"]
@@ -225,6 +299,22 @@ def test_identical_inputs_give_empty_change_set(title, paragraphs) -> None:
     assert not diff["minor"]
 
 
+@settings(max_examples=300, deadline=None)
+@given(PARAGRAPHS, st.data())
+def test_bounded_diff_rebuilds_new_version(old, data) -> None:
+    """With tiny budgets every alignment is cut at anchors or left as one change, and edited
+    paragraphs are diffed between their common ends or shown whole: the diff still rebuilds
+    the new version."""
+    new = [p + data.draw(TEXT) if data.draw(st.booleans()) else p for p in old]
+    new += data.draw(PARAGRAPHS)
+    chars = data.draw(st.sampled_from([0, 10, 40, 10**6]))
+    with (
+        mock.patch.object(diff_module, "MAX_CELLS", 4),
+        mock.patch.object(diff_module, "WORD_DIFF_CHARS", chars),
+    ):
+        diff_checked("T", old, "T", new)
+
+
 def test_other_headline_edits_are_paired_and_marked_word_by_word() -> None:
     diff = diff_article(
         "Council delays vote", BODY, "Council delays vote", BODY,
@@ -258,3 +348,33 @@ def test_unrelated_other_headlines_are_a_removal_and_an_addition() -> None:
         old_other_headlines=["Council delays vote"], new_other_headlines=["Storm hits coast"],
     )  # fmt: skip
     assert diff["other_headlines"] == [[["-", "Council delays vote"]], [["+", "Storm hits coast"]]]
+
+
+def test_compact_diff_keeps_each_change_with_some_context() -> None:
+    """A diff cut down to fit a size limit keeps the changed words with a little of the text
+    around them, marks the cuts and says it is truncated; it no longer rebuilds."""
+    old = long_paragraph(100_000)
+    words = old.split(" ")
+    words[50_000] = "CHANGED"
+    new = " ".join(words)
+    diff = diff_article("T", [old, "Gone."], "T", [new], time_limit=60)
+    compact = diff_module.compact_diff(diff, lambda d: len(json.dumps(d)) < 20_000)
+    assert len(json.dumps(compact)) < 20_000
+    assert compact["truncated"] and not diff.get("truncated")
+    assert (compact["words_added"], compact["words_removed"]) == (1, 2)
+    segments = compact["paragraphs"][0]["segments"]
+    assert ["+", "CHANGED"] in segments
+    assert segments[0][1].startswith(diff_module.CUT) and segments[-1][1].endswith(diff_module.CUT)
+    assert compact["paragraphs"][1] == {"op": "delete", "old": 1, "segments": [["-", "Gone."]]}
+    with pytest.raises(ValueError, match="truncated"):
+        apply_diff("T", [old, "Gone."], compact)
+
+
+def test_compact_diff_drops_rows_when_clipping_is_not_enough() -> None:
+    old = [f"Paragraph {i} reads one way." for i in range(3_000)]
+    new = [f"Paragraph {i} reads another way." for i in range(3_000)]
+    diff = diff_article("T", old, "T", new)
+    compact = diff_module.compact_diff(diff, lambda d: len(json.dumps(d)) < 50_000)
+    assert len(json.dumps(compact)) < 50_000
+    assert 0 < len(compact["paragraphs"]) < 3_000
+    assert compact["paragraphs"] == diff["paragraphs"][: len(compact["paragraphs"])]

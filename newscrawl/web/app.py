@@ -319,6 +319,7 @@ def _comparison(c: queries.Comparison, latest: int) -> dict[str, Any]:
         "words_added": c.diff.get("words_added", 0),
         "words_removed": c.diff.get("words_removed", 0),
         "stored": c.stored,
+        "truncated": bool(c.diff.get("truncated")),
         "headline": headline_row(c.diff, c.old["title"], c.new["title"]).as_json(),
         "other_headlines": [r.as_json() for r in other_headline_rows(c.diff)],
         "rows": [

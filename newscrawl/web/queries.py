@@ -13,6 +13,7 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 
+from newscrawl.bounds import unpack_version
 from newscrawl.diff import diff_versions, headlines_changed
 from newscrawl.store import Store
 from newscrawl.urls import canonical_url
@@ -20,7 +21,7 @@ from newscrawl.urls import canonical_url
 PER_PAGE = 30
 # Diff fields a list of changes needs: everything but the aligned paragraph rows.
 _CHANGE_FIELDS = {"paragraphs": 0}
-_VERSION_FIELDS = {"paragraphs": 0}
+_VERSION_FIELDS = {"paragraphs": 0, "packed": 0}
 
 
 @dataclass(frozen=True)
@@ -145,8 +146,8 @@ def compare(store: Store, article: dict[str, Any], old: int, new: int) -> Compar
     """Versions ``old`` < ``new`` of the article and their diff: the stored one for consecutive
     versions, else computed from the two stored versions. None if a version does not exist."""
     url = article["_id"]
-    old_version = store.versions.find_one({"url": url, "version": old})
-    new_version = store.versions.find_one({"url": url, "version": new})
+    old_version = unpack_version(store.versions.find_one({"url": url, "version": old}))
+    new_version = unpack_version(store.versions.find_one({"url": url, "version": new}))
     if old_version is None or new_version is None:
         return None
     diff = None
