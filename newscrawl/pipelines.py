@@ -23,10 +23,11 @@ from twisted.internet.defer import Deferred
 from newscrawl.extract import EXTRACTOR_VERSION, extract_article
 from newscrawl.normalize import clean_text, content_hash, loose_hash
 from newscrawl.schedule import RevisitPolicy
+from newscrawl.snapshots import RawPage, Snapshots
 from newscrawl.sources import Source
 from newscrawl.spool import Spool
 from newscrawl.store import crawler_store
-from newscrawl.tracker import UNCHANGED, Fetched, Outcome, Tracker
+from newscrawl.tracker import FLIP_FLOP, REBASELINE, UNCHANGED, Fetched, Outcome, Tracker
 
 logger = logging.getLogger(__name__)
 
@@ -163,6 +164,7 @@ class ChangeDetectionPipeline:
         self.retries = crawler.settings.getint("NEWSCRAWL_STORE_RETRIES", 5)
         self.spool = Spool.from_settings(crawler.settings)
         self.tracker: Tracker | None = None
+        self.snapshots: Snapshots | None = None
         self.store_down = False
         self._closing: Deferred | None = None
 
@@ -173,14 +175,27 @@ class ChangeDetectionPipeline:
     def open_spider(self) -> None:
         thread = crawler_store(self.crawler)
         self.tracker = Tracker(thread.store, self.policy)
+        settings = self.crawler.settings
+        self.snapshots = thread.call_sync(Snapshots.from_settings, thread.store, settings)
         replayed = thread.call_sync(self.spool.replay, self._record)
         if replayed:
             logger.info("wrote %d pages spooled by an earlier run", replayed)
             self.crawler.stats.set_value("newscrawl/spool/replayed", replayed)
 
-    def _record(self, page: Fetched) -> Outcome:
+    def _record(self, page: Fetched, raw: RawPage | None = None) -> Outcome:
         assert self.tracker is not None
-        return self.tracker.record(page, self.crawler.spider.policy_for(page.source))
+        outcome = self.tracker.record(page, self.crawler.spider.policy_for(page.source))
+        if raw is not None and self.snapshots is not None:
+            self._keep_snapshot(page, outcome, raw)
+        return outcome
+
+    def _keep_snapshot(self, page: Fetched, outcome: Outcome, raw: RawPage) -> None:
+        """The page of a version just stored; also of an existing version that has none (a
+        store from before snapshots, or a run that died between the two writes)."""
+        if outcome.version and outcome.kind not in (FLIP_FLOP, REBASELINE):
+            assert self.snapshots is not None
+            if self.snapshots.get(page.url, outcome.version) is None:
+                self.snapshots.keep(page.url, page.source, outcome.version, raw)
 
     async def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
@@ -202,7 +217,8 @@ class ChangeDetectionPipeline:
             etag=adapter["etag"],
             last_modified=adapter["last_modified"],
         )
-        outcome = await self._write(page)
+        outcome = await self._write(page, _raw_page(adapter))
+        adapter["body"] = b""  # stored: do not carry it further (or into logs)
         adapter["outcome"] = outcome.kind
         adapter["version"] = outcome.version
         self.crawler.stats.inc_value(f"newscrawl/articles/{outcome.kind}")
@@ -218,13 +234,13 @@ class ChangeDetectionPipeline:
             )  # fmt: skip
         return item
 
-    async def _write(self, page: Fetched) -> Outcome:
+    async def _write(self, page: Fetched, raw: RawPage | None = None) -> Outcome:
         thread = crawler_store(self.crawler)
         for attempt in range(self.retries + 1):
             if self.store_down:
                 break
             try:
-                return await thread.call(self._record, page)
+                return await thread.call(self._record, page, raw)
             except ConnectionFailure as exc:
                 delay = min(0.5 * 2**attempt, 8.0)
                 logger.warning("store unreachable (%s); retry %d in %.1fs", exc, attempt + 1, delay)
@@ -246,3 +262,19 @@ class ChangeDetectionPipeline:
             self._closing = deferred_from_coro(
                 self.crawler.engine.close_spider_async(reason="store_unavailable")
             )
+
+
+def _raw_page(adapter: ItemAdapter) -> RawPage | None:
+    """The response behind an extracted item (None for "not modified": nothing new)."""
+    if adapter["not_modified"] or not adapter["body"]:
+        return None
+    return RawPage(
+        body=adapter["body"],
+        response_url=adapter["response_url"] or adapter["url"],
+        fetched_at=adapter["fetched_at"],
+        status=adapter["status"],
+        content_type=adapter["content_type"],
+        etag=adapter["etag"],
+        last_modified=adapter["last_modified"],
+        date=adapter["date"],
+    )

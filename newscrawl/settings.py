@@ -89,3 +89,13 @@ NEWSCRAWL_STORE_RETRIES = 5
 NEWSCRAWL_FEED_NEW_LIMIT = 500
 # Due articles are leased this many at a time, as the crawl needs more.
 NEWSCRAWL_CLAIM_BATCH = 200
+
+# Keep the raw page of every stored version (zstd, in the `pages` collection), for evidence,
+# `scrapy reextract` and `scrapy warc`; NEWSCRAWL_KEEP_PAGES_LATEST > 0 keeps only the
+# latest N per article.
+NEWSCRAWL_KEEP_PAGES = os.environ.get("NEWSCRAWL_KEEP_PAGES", "true").lower() in {
+    "1",
+    "true",
+    "yes",
+}
+NEWSCRAWL_KEEP_PAGES_LATEST = int(os.environ.get("NEWSCRAWL_KEEP_PAGES_LATEST") or 0)

@@ -1,0 +1,164 @@
+"""The raw page of every version (newscrawl.snapshots): kept by real crawls byte for byte,
+compressed against the previous snapshot, pruned, chunked, on the embedded and wire stores."""
+
+from __future__ import annotations
+
+import os
+import random
+from datetime import UTC, datetime, timedelta
+
+import pymongo
+import pytest
+
+from newscrawl import snapshots as snapshots_module
+from newscrawl.extract import extract_article
+from newscrawl.snapshots import RawPage, Snapshots
+from newscrawl.store import Store
+from tests import test_wire
+from tests.corpus import load_pages
+from tests.mockserver import rss
+from tests.mutations import edit_variants, noise_variants
+
+
+def _timeline_pages() -> list:
+    """Two corpus pages (every 11th, none by name) the extractor reads, with edits and noise."""
+    rng = random.Random(0)
+    usable = []
+    for page in load_pages()[::11]:
+        if extract_article(page.raw, page.url) is None:
+            continue
+        edits = edit_variants(page.html, page.record, rng)
+        if len(edits) >= 2 and noise_variants(page.html, page.record, rng):
+            usable.append(page)
+    return usable[:2]
+
+
+def test_crawl_keeps_the_bytes_served_for_every_version_and_none_for_unchanged_checks(
+    site, crawl, open_store
+):
+    edited, quiet = _timeline_pages()
+    rng = random.Random(1)
+    edit_one, edit_two = edit_variants(edited.html, edited.record, rng)[:2]
+    noise = noise_variants(quiet.html, quiet.record, rng)[0][1]
+    paths = {"edited": "/news/edited.html", "quiet": "/news/quiet.html"}
+    site.put("/feed.xml", rss("Local", [site.url(p) for p in paths.values()]))
+    rounds = [
+        {"edited": edited.html, "quiet": quiet.html},
+        {"edited": edit_one[1], "quiet": noise},  # an edit; noise only (no version)
+        {"edited": edit_two[1]},  # a second edit
+        {},  # nothing changes: 304s
+    ]
+    served: dict[str, list[bytes]] = {key: [] for key in paths}
+    for number, pages in enumerate(rounds):
+        for key, html in pages.items():
+            site.put(paths[key], html)
+            served[key].append(html.encode("utf-8"))
+        crawl(*(["-a", "recheck=all"] if number else []))
+
+    store = open_store()
+    snapshots = Snapshots(store)
+    url = site.url(paths["edited"])
+    versions = store.history(url)
+    kept = list(snapshots.find(url=url))
+    assert [v["version"] for v in versions] == [1, 2, 3]
+    assert [s["version"] for s in kept] == [1, 2, 3]
+    assert [s["fetched_at"] for s in kept] == [v["fetched_at"] for v in versions]
+    assert [snapshots.body(s) for s in kept] == served["edited"]
+    last = site.pages[paths["edited"]]
+    assert kept[-1]["etag"] == last.etag and kept[-1]["last_modified"] == last.last_modified
+    assert kept[-1]["status"] == 200 and kept[-1]["response_url"] == url
+    assert kept[-1]["content_type"] == "text/html; charset=utf-8" and kept[-1]["date"]
+    assert kept[0]["base"] is None and kept[2]["base"] == kept[1]["_id"]  # prefix chain
+    assert kept[1]["stored"] * 10 < kept[1]["size"]
+
+    quiet_url = site.url(paths["quiet"])
+    (only,) = snapshots.find(url=quiet_url)
+    assert snapshots.body(only) == served["quiet"][0]
+    assert len(store.history(quiet_url)) == 1
+
+
+def test_keep_pages_off_stores_no_snapshot(site, crawl, open_store):
+    (page, _) = _timeline_pages()
+    site.put("/news/a.html", page.html)
+    site.put("/feed.xml", rss("Local", [site.url("/news/a.html")]))
+    crawl(settings={"NEWSCRAWL_KEEP_PAGES": "False"})
+    store = open_store()
+    assert len(store.history(site.url("/news/a.html"))) == 1
+    assert store.db["pages"].count_documents({}) == 0
+
+
+# in-process, on the Snapshots API --------------------------------------------------------
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _raw(body: bytes, minutes: int) -> RawPage:
+    at = T0 + timedelta(minutes=minutes)
+    return RawPage(body, "https://example.com/a", at, content_type="text/html")
+
+
+def _history(count: int) -> list[bytes]:
+    page = load_pages()[0].raw
+    return [page.replace(b"</body>", f"<p>edit {i}</p></body>".encode()) for i in range(count)]
+
+
+@pytest.fixture
+def embedded(tmp_path) -> Store:
+    store = Store.from_settings({"NEWSCRAWL_DATA_DIR": str(tmp_path / "data")})
+    yield store
+    store.close()
+
+
+def _keep_all(snapshots: Snapshots, bodies: list[bytes]) -> list[dict]:
+    for i, body in enumerate(bodies):
+        snapshots.keep("https://example.com/a", "Local", i + 1, _raw(body, i))
+    return list(snapshots.find(url="https://example.com/a"))
+
+
+def test_chains_are_bounded_and_every_body_reads_back(embedded, monkeypatch):
+    monkeypatch.setattr(snapshots_module, "MAX_CHAIN", 3)
+    snapshots = Snapshots(embedded)
+    snapshots.ensure_indexes()
+    bodies = _history(9)
+    kept = _keep_all(snapshots, bodies)
+    assert [s["chain"] for s in kept] == [0, 1, 2, 3, 0, 1, 2, 3, 0]
+    assert [snapshots.body(s) for s in kept] == bodies
+
+
+def test_keep_latest_prunes_and_restores_the_oldest_kept_on_its_own(embedded):
+    snapshots = Snapshots(embedded, keep_latest=2)
+    snapshots.ensure_indexes()
+    bodies = _history(5)
+    kept = _keep_all(snapshots, bodies)
+    assert [s["version"] for s in kept] == [4, 5]
+    assert kept[0]["base"] is None and kept[1]["base"] == kept[0]["_id"]
+    assert [snapshots.body(s) for s in kept] == bodies[3:]
+
+
+def test_a_body_too_big_for_one_document_is_chunked(embedded, monkeypatch):
+    monkeypatch.setattr(snapshots_module, "CHUNK_SIZE", 1000)
+    snapshots = Snapshots(embedded)
+    snapshots.ensure_indexes()
+    noise = random.Random(0).randbytes(4500)  # incompressible
+    (doc,) = _keep_all(snapshots, [noise])
+    assert doc["parts"] == 5 and embedded.db["page_chunks"].count_documents({}) == 5
+    assert snapshots.body(doc) == noise
+
+
+def test_snapshots_over_the_wire_protocol(tmp_path):
+    uri = os.environ.get("MONGO_URI")
+    server = None if uri else test_wire.WireServer(tmp_path / "nx").start()
+    try:
+        client = pymongo.MongoClient(uri or server.uri, tz_aware=True)
+        db_name = f"newscrawl_test_snap_{random.Random().randrange(10**9)}"
+        store = Store(client, client[db_name])
+        snapshots = Snapshots(store)
+        snapshots.ensure_indexes()
+        bodies = _history(3)
+        kept = _keep_all(snapshots, bodies)
+        assert [snapshots.body(s) for s in kept] == bodies
+        assert snapshots.get("https://example.com/a", 2)["base"] == kept[0]["_id"]
+        client.drop_database(db_name)
+        client.close()
+    finally:
+        if server is not None:
+            server.kill()
