@@ -127,3 +127,14 @@ def test_reextract_skips_an_article_whose_pages_are_not_all_kept(site, crawl, op
     plan = Reextractor(store, extract=_without_commas).plan(url)
     assert plan.skipped and not plan.changed
     assert Reextractor(store).apply(plan) is None and len(store.history(url)) == 3
+
+
+def test_reextract_selects_articles_by_source_and_date(tracked):
+    result = scrapy(tracked.env, "reextract", "--dry-run", "--source", "Other Desk")
+    assert result.returncode == 0, result.stderr
+    assert "1 articles re-extracted: 0 changed" in result.stdout
+    assert "dry run: nothing written" in result.stdout
+    result = scrapy(tracked.env, "reextract", "--dry-run", "--since", "2999-01-01")
+    assert "0 articles re-extracted" in result.stdout
+    result = scrapy(tracked.env, "reextract", "--since", "yesterday")
+    assert result.returncode == 2 and "--since must be an ISO date" in result.stderr
