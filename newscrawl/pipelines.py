@@ -23,7 +23,7 @@ from twisted.internet.defer import Deferred
 from newscrawl.extract import EXTRACTOR_VERSION, extract_article
 from newscrawl.normalize import clean_text, content_hash, loose_hash
 from newscrawl.schedule import RevisitPolicy
-from newscrawl.snapshots import RawPage, Snapshots
+from newscrawl.snapshots import RawPage, RawSpool, Snapshots
 from newscrawl.sources import Source
 from newscrawl.spool import Spool
 from newscrawl.store import crawler_store
@@ -163,6 +163,7 @@ class ChangeDetectionPipeline:
         self.policy = RevisitPolicy.from_settings(crawler.settings)
         self.retries = crawler.settings.getint("NEWSCRAWL_STORE_RETRIES", 5)
         self.spool = Spool.from_settings(crawler.settings)
+        self.raw_spool = RawSpool(self.spool.directory)
         self.tracker: Tracker | None = None
         self.snapshots: Snapshots | None = None
         self.store_down = False
@@ -177,7 +178,13 @@ class ChangeDetectionPipeline:
         self.tracker = Tracker(thread.store, self.policy)
         settings = self.crawler.settings
         self.snapshots = thread.call_sync(Snapshots.from_settings, thread.store, settings)
-        replayed = thread.call_sync(self.spool.replay, self._record)
+        files, spooled = self.raw_spool.files(), self.raw_spool.load()
+
+        def replay(page: Fetched) -> Outcome:
+            return self._record(page, spooled.get((page.url, page.fetched_at.isoformat())))
+
+        replayed = thread.call_sync(self.spool.replay, replay)
+        self.raw_spool.clear(files)
         if replayed:
             logger.info("wrote %d pages spooled by an earlier run", replayed)
             self.crawler.stats.set_value("newscrawl/spool/replayed", replayed)
@@ -245,11 +252,13 @@ class ChangeDetectionPipeline:
                 delay = min(0.5 * 2**attempt, 8.0)
                 logger.warning("store unreachable (%s); retry %d in %.1fs", exc, attempt + 1, delay)
                 await asyncio.sleep(delay)
-        await self._spool(page)
+        await self._spool(page, raw)
         raise DropItem(f"store unavailable, {page.url} spooled to {self.spool.path}")
 
-    async def _spool(self, page: Fetched) -> None:
+    async def _spool(self, page: Fetched, raw: RawPage | None = None) -> None:
         self.spool.add(page)
+        if raw is not None and self.snapshots is not None:
+            self.raw_spool.add(page.url, raw)
         self.crawler.stats.inc_value("newscrawl/spool/written")
         if not self.store_down:
             self.store_down = True

@@ -18,10 +18,15 @@ the store by the number of checks (see README, "Evidence").
 
 from __future__ import annotations
 
+import base64
+import dataclasses
+import json
+import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
@@ -205,3 +210,46 @@ def _decompress(packed: bytes, prefix: bytes | None) -> bytes:
     if not prefix:
         return decompress(packed)
     return decompress(packed, zstd_dict=ZstdDict(prefix, is_raw=True).as_prefix)
+
+
+class RawSpool:
+    """Raw pages of the items spooled while the store was down (``newscrawl.spool``), kept
+    beside the spool and handed back when the next run replays it."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+        self.path = self.directory / f"pages-{os.getpid()}-{datetime.now():%Y%m%d%H%M%S}.jsonl"
+
+    def add(self, url: str, raw: RawPage) -> None:
+        record = {
+            **dataclasses.asdict(raw),
+            "url": url,
+            "fetched_at": raw.fetched_at.isoformat(),
+            "body": base64.b64encode(compress(raw.body, level=LEVEL)).decode("ascii"),
+        }
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(record) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+
+    def files(self) -> list[Path]:
+        return sorted(self.directory.glob("pages-*.jsonl")) if self.directory.is_dir() else []
+
+    def load(self) -> dict[tuple[str, str], RawPage]:
+        """Spooled pages by (url, fetch time in ISO form)."""
+        pages = {}
+        for path in self.files():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    record = json.loads(line)
+                    url, at = record.pop("url"), record["fetched_at"]
+                    record["fetched_at"] = datetime.fromisoformat(at)
+                    record["body"] = decompress(base64.b64decode(record["body"]))
+                    pages[(url, at)] = RawPage(**record)
+        return pages
+
+    def clear(self, files: list[Path]) -> None:
+        """Remove files whose pages were all written (after the spool replayed)."""
+        for path in files:
+            path.unlink(missing_ok=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import time
 from datetime import UTC, datetime, timedelta
 
 import pymongo
@@ -15,6 +16,7 @@ from newscrawl.extract import extract_article
 from newscrawl.snapshots import RawPage, Snapshots
 from newscrawl.store import Store
 from tests import test_wire
+from tests.conftest import write_sources
 from tests.corpus import load_pages
 from tests.mockserver import rss
 from tests.mutations import edit_variants, noise_variants
@@ -162,3 +164,59 @@ def test_snapshots_over_the_wire_protocol(tmp_path):
     finally:
         if server is not None:
             server.kill()
+
+
+def test_pages_spooled_in_a_store_outage_get_their_snapshots_when_it_is_back(site, tmp_path):
+    """As tests/test_wire.py's outage test: the store dies mid-crawl, the next run replays
+    the spool; every version then has its page, byte for byte."""
+    wire = test_wire.WireServer(tmp_path / "nx").start()
+    try:
+        rng = random.Random(2)
+        pages = [(p.html, edits[0][1]) for p in load_pages()[:8]
+                 if (edits := edit_variants(p.html, p.record, rng))]  # fmt: skip
+        paths = [f"/story/{i}.html" for i in range(len(pages))]
+        for path, (html, _) in zip(paths, pages, strict=True):
+            site.put(path, html)
+        site.put("/a.xml", rss("a", [site.url(p) for p in paths]))
+        env = {
+            **os.environ,
+            "MONGO_URI": wire.uri + "/?serverSelectionTimeoutMS=1000&connectTimeoutMS=1000",
+            "MONGO_DATABASE": "newscrawl_outage",
+            "NEWSCRAWL_DATA_DIR": str(tmp_path / "local"),
+            "NEWSCRAWL_SOURCES": str(write_sources(tmp_path / "s.toml", site, ["/a.xml"])),
+            "NEWSCRAWL_ALLOW_PRIVATE_HOSTS": "True",
+        }
+        test_wire.finish(test_wire.start_crawl(env))
+        for path, (_, edited) in zip(paths, pages, strict=True):
+            site.put(path, edited, delay=0.5)
+        crawl = test_wire.start_crawl(
+            env, "-a", "recheck=all", CONCURRENT_REQUESTS="2", NEWSCRAWL_STORE_RETRIES="1",
+            NEWSCRAWL_LEASE_SECONDS="1",
+        )  # fmt: skip
+        client = pymongo.MongoClient(wire.uri)
+        deadline = time.monotonic() + 90
+        while client.newscrawl_outage.versions.count_documents({"version": 2}) == 0:
+            assert time.monotonic() < deadline and crawl.proc.poll() is None, crawl.wait()[1]
+            time.sleep(0.05)
+        client.close()
+        wire.kill()
+        assert crawl.wait()[0] == 2
+        assert list((tmp_path / "local" / "spool").glob("pages-*.jsonl")), "no page spooled"
+
+        wire.start()
+        for path in paths:
+            site.put(path, site.pages[path].body)  # same edited pages, no delay
+        time.sleep(1.1)  # the dead run's leases expire
+        test_wire.finish(test_wire.start_crawl(env, "-a", "recheck=all"))
+        assert not list((tmp_path / "local" / "spool").glob("pages-*.jsonl"))
+        client = pymongo.MongoClient(wire.uri, tz_aware=True)
+        store = Store(client, client.newscrawl_outage)
+        snapshots = Snapshots(store)
+        for path, (html, edited) in zip(paths, pages, strict=True):
+            url = site.url(path)
+            assert [v["version"] for v in store.history(url)] == [1, 2]
+            kept = [snapshots.body(snapshots.get(url, n)) for n in (1, 2)]
+            assert kept == [html.encode(), edited.encode()], path
+        client.close()
+    finally:
+        wire.kill()
