@@ -134,6 +134,12 @@ class Reextractor:
                 rebuild.no_article += 1
             else:
                 tracker.record(page)
+        return self.rebuilt(url, rebuild)
+
+    def rebuilt(self, url: str, rebuild: Rebuild | None = None) -> Rebuild:
+        """The article's rebuild as planned into the scratch collections (so a caller need
+        not hold every article's plan in memory between planning and applying)."""
+        rebuild = rebuild or Rebuild(url=url, old=self.store.history(url))
         rebuild.new = self.scratch.history(url)
         rebuild.new_diffs = list(self.scratch.diffs.find({"url": url}).sort("version", 1))
         return rebuild
@@ -176,6 +182,8 @@ class Reextractor:
             raise RuntimeError(f"{url} is being re-checked by a crawl; try again later")
         history = f"{now.isoformat()} {token[:8]}"
         try:
+            if self.store.versions.count_documents({"url": url}) != len(rebuild.old):
+                raise RuntimeError(f"{url} got a new version since the plan; run again")
             self._archive(url, history, now)
             self.store.versions.delete_many({"url": url})
             self.store.diffs.delete_many({"url": url})

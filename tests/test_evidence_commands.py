@@ -120,6 +120,14 @@ def test_reextract_reproduces_the_history_then_applies_an_extraction_change(
     assert [d["version"] for d in Snapshots(store).find(url=url)] == [1, 2, 2]
     assert store.db["reextract_versions"].count_documents({}) == 0
 
+    # back to the crawl's extractor, from the command line: the comma edit is a version again
+    result = scrapy(store_env, "reextract", url)
+    assert result.returncode == 0, result.stderr
+    assert "2 -> 3 versions; added " + old[2]["fetched_at"].isoformat() in result.stdout
+    assert "1 articles re-extracted: 1 changed (1 versions added, 0 merged" in result.stdout
+    assert [v["content_hash"] for v in store.history(url)] == [v["content_hash"] for v in old]
+    assert len(store.articles.find_one({"_id": url})["histories"]) == 2
+
 
 def test_reextract_skips_an_article_whose_pages_are_not_all_kept(site, crawl, open_store):
     store, url = _crawled_history(site, crawl, open_store)

@@ -4,6 +4,7 @@ diffs from the stored raw pages with the current extractor (see ``newscrawl.reex
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import UTC, datetime
 
 from scrapy.commands import ScrapyCommand
@@ -58,26 +59,33 @@ class Command(ScrapyCommand):
     def _run(self, store, sources, opts, since, url) -> int:  # noqa: ANN001
         reextractor = Reextractor(store, {s.name: s.extraction for s in sources})
         urls = reextractor.urls(source=opts.source, since=since, url=url)
-        plans = list(reextractor.plans(urls))
-        changed = [p for p in plans if p.changed]
-        for plan in plans:
+        changed: list[str] = []
+        count = added = merged = retexted = skipped = 0
+        for plan in reextractor.plans(urls):  # report everything before writing anything
             if plan.changed or plan.skipped:
                 print(printable(plan.summary()))
-        added = sum(len(p.added) for p in changed)
-        merged = sum(len(p.merged) for p in changed)
-        retexted = sum(p.retexted for p in changed)
-        skipped = sum(1 for p in plans if p.skipped)
+            count += plan.changed
+            if plan.changed and not opts.dry_run:
+                changed.append(plan.url)  # its rebuild stays in the scratch collections
+            else:
+                reextractor.discard(plan.url)
+            added, merged = added + len(plan.added), merged + len(plan.merged)
+            retexted, skipped = retexted + plan.retexted, skipped + bool(plan.skipped)
         print(
-            f"{len(plans)} articles re-extracted: {len(changed)} changed "
+            f"{len(urls)} articles re-extracted: {count} changed "
             f"({added} versions added, {merged} merged, {retexted} re-extracted differently), "
             f"{skipped} skipped"
         )
         if opts.dry_run:
-            for plan in plans:
-                reextractor.discard(plan.url)
             print("dry run: nothing written")
             return 0
-        for plan in changed:
-            history = reextractor.apply(plan)
-            print(printable(f"{plan.url}: rebuilt; previous history kept as {history!r}"))
-        return 0
+        failed = 0
+        for url in changed:
+            try:
+                history = reextractor.apply(reextractor.rebuilt(url))
+            except RuntimeError as exc:
+                print(printable(f"{url}: not rebuilt: {exc}"), file=sys.stderr)
+                failed += 1
+                continue
+            print(printable(f"{url}: rebuilt; previous history kept as {history!r}"))
+        return 1 if failed else 0
