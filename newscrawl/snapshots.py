@@ -5,11 +5,12 @@ One document per snapshot in ``pages``: the response body exactly as the crawler
 and the fetch time, the body zstandard-compressed. A page is compressed with the article's
 previous snapshot as a *prefix* (zstd's raw-content dictionary): a new version of an article
 repeats almost all of the page before it, so this stores ~60x less than the raw HTML where
-compressing the page alone gives ~6x (corpus pages, see ``bench/snapshots.py``). At most
-``MAX_CHAIN`` snapshots in a row depend on one another, so reading one decompresses a
-bounded chain. A compressed body over ``CHUNK_SIZE`` goes to ``page_chunks`` in pieces
-(MongoDB documents stop at 16 MB); the ``pages`` document is written last, so a snapshot
-that exists is complete.
+compressing the page alone gives ~6x (corpus pages, see ``bench/snapshots.py``). An
+article's first page is compressed against the source's latest page (same templates) when
+that beats compressing it alone. At most ``MAX_CHAIN`` snapshots in a row depend on one
+another, so reading one decompresses a bounded chain. A compressed body over ``CHUNK_SIZE``
+goes to ``page_chunks`` in pieces (MongoDB documents stop at 16 MB); the ``pages`` document
+is written last, so a snapshot that exists is complete.
 
 Only fetches that store a version keep a snapshot: an unchanged check's page differs from
 the stored one only in what the extractor ignores, and keeping every check would multiply
@@ -84,16 +85,13 @@ class Snapshots:
     def ensure_indexes(self) -> None:
         self.pages.create_index([("url", ASCENDING), ("fetched_at", ASCENDING)], unique=True)
         self.pages.create_index([("url", ASCENDING), ("version", ASCENDING)])
-        self.pages.create_index([("source", ASCENDING)])
+        self.pages.create_index([("source", ASCENDING), ("fetched_at", ASCENDING)])
         self.chunks.create_index([("page", ASCENDING), ("part", ASCENDING)], unique=True)
 
     # writing ----------------------------------------------------------------------------
     def keep(self, url: str, source: str, version: int, raw: RawPage) -> dict[str, Any] | None:
         """Store ``raw`` as the snapshot of ``url``'s ``version``; None if already stored."""
-        base = self.pages.find_one({"url": url}, _meta(), sort=[("fetched_at", DESCENDING)])
-        if base is not None and base.get("chain", 0) >= MAX_CHAIN:
-            base = None  # start a new chain
-        packed = _compress(raw.body, self.body(base) if base else None)
+        base, packed = self._compressed(url, source, raw.body)
         doc = {
             "_id": f"{url} {raw.fetched_at.isoformat()}",
             "url": url,
@@ -120,6 +118,26 @@ class Snapshots:
             self.prune(url)
         return doc
 
+    def _compressed(self, url: str, source: str, body: bytes) -> tuple[dict | None, bytes]:
+        """(base snapshot, body compressed against it): the article's latest snapshot, or,
+        for its first, the source's latest page (same templates) if that is smaller than
+        the page compressed alone."""
+        latest = [("fetched_at", DESCENDING)]
+        base = self.pages.find_one({"url": url}, _meta(), sort=latest)
+        first = base is None
+        if first:
+            base = self.pages.find_one({"source": source}, _meta(), sort=latest)
+        if base is not None and base.get("chain", 0) >= MAX_CHAIN:
+            base = None  # start a new chain
+        if base is None:
+            return None, _compress(body, None)
+        packed = _compress(body, self.body(base))
+        if first:
+            alone = _compress(body, None)
+            if len(alone) <= len(packed):
+                return None, alone
+        return base, packed
+
     def _write(self, doc: dict[str, Any], packed: bytes) -> None:
         """The body in the document, or in CHUNK_SIZE parts in ``page_chunks``."""
         if len(packed) <= CHUNK_SIZE:
@@ -135,28 +153,26 @@ class Snapshots:
             doc["parts"] = part + 1
 
     def prune(self, url: str) -> int:
-        """Drop all but the latest ``keep_latest`` snapshots of ``url``; the oldest one kept
-        is re-stored on its own first when it was compressed against a dropped one."""
+        """Drop all but the latest ``keep_latest`` snapshots of ``url``. A kept snapshot
+        compressed against a dropped one (this article's, or another article's first) is
+        re-stored on its own first. (Chain lengths after it are then overestimates, which
+        only starts their next chain sooner.)"""
         docs = list(self.pages.find({"url": url}, _meta()).sort("fetched_at", ASCENDING))
-        drop, kept = docs[: -self.keep_latest], docs[-self.keep_latest :]
-        if not drop:
+        ids = [d["_id"] for d in docs[: -self.keep_latest]]
+        if not ids:
             return 0
-        oldest = kept[0]
-        if oldest.get("base"):
-            packed = _compress(self.body(oldest), None)
-            self.chunks.delete_many({"page": oldest["_id"]})
-            update = {"base": None, "chain": 0, "stored": len(packed)}
-            self._write(update, packed)
-            self.pages.update_one({"_id": oldest["_id"]}, {"$set": update})
-            # the rest of the chain now counts from the re-stored one
-            for doc in kept[1:]:
-                if doc.get("base"):
-                    self.pages.update_one(
-                        {"_id": doc["_id"]}, {"$set": {"chain": doc["chain"] - oldest["chain"]}}
-                    )
-        ids = [d["_id"] for d in drop]
+        for dependent in self.pages.find({"base": {"$in": ids}}, _meta()):
+            if dependent["_id"] not in ids:
+                self._store_alone(dependent)
         self.chunks.delete_many({"page": {"$in": ids}})
         return self.pages.delete_many({"_id": {"$in": ids}}).deleted_count
+
+    def _store_alone(self, doc: dict[str, Any]) -> None:
+        packed = _compress(self.body(doc), None)
+        self.chunks.delete_many({"page": doc["_id"]})
+        update = {"base": None, "chain": 0, "stored": len(packed)}
+        self._write(update, packed)
+        self.pages.update_one({"_id": doc["_id"]}, {"$set": update})
 
     # reading ----------------------------------------------------------------------------
     def find(

@@ -70,7 +70,7 @@ def test_crawl_keeps_the_bytes_served_for_every_version_and_none_for_unchanged_c
     assert kept[-1]["etag"] == last.etag and kept[-1]["last_modified"] == last.last_modified
     assert kept[-1]["status"] == 200 and kept[-1]["response_url"] == url
     assert kept[-1]["content_type"] == "text/html; charset=utf-8" and kept[-1]["date"]
-    assert kept[0]["base"] is None and kept[2]["base"] == kept[1]["_id"]  # prefix chain
+    assert kept[1]["base"] == kept[0]["_id"] and kept[2]["base"] == kept[1]["_id"]  # chain
     assert kept[1]["stored"] * 10 < kept[1]["size"]
 
     quiet_url = site.url(paths["quiet"])
@@ -220,3 +220,23 @@ def test_pages_spooled_in_a_store_outage_get_their_snapshots_when_it_is_back(sit
         client.close()
     finally:
         wire.kill()
+
+
+def test_a_first_page_is_compressed_against_its_sources_latest_and_survives_its_pruning(
+    embedded,
+):
+    snapshots = Snapshots(embedded, keep_latest=1)
+    snapshots.ensure_indexes()
+    page, other = load_pages()[0].raw, load_pages()[-1].raw
+    a, b, c = "https://example.com/a", "https://example.com/b", "https://other.example/c"
+    snapshots.keep(a, "Local", 1, _raw(page, 0))
+    first_b = snapshots.keep(b, "Local", 1, _raw(page.replace(b"</body>", b"<p>B</p></body>"), 1))
+    assert first_b["base"] == snapshots.get(a, 1)["_id"]
+    assert first_b["stored"] * 20 < len(page)
+    unrelated = snapshots.keep(c, "Local", 1, _raw(other, 2))  # a prefix only where it helps
+    assert unrelated["stored"] <= len(snapshots_module._compress(other, None))
+    snapshots.keep(a, "Local", 2, _raw(page + b"<!-- v2 -->", 3))  # prunes a's version 1
+    assert snapshots.get(a, 1) is None
+    kept_b = snapshots.get(b, 1)
+    assert kept_b["base"] is None
+    assert snapshots.body(kept_b) == page.replace(b"</body>", b"<p>B</p></body>")
