@@ -22,6 +22,11 @@ class ArticleItem:
     raw_hash: str = ""
     etag: str | None = None
     last_modified: str | None = None
+    # The response as received, for its snapshot (newscrawl.snapshots)
+    body: bytes = b""
+    status: int = 200
+    content_type: str | None = None
+    date: str | None = None
     # ExtractPipeline
     title: str = ""
     paragraphs: list[str] = field(default_factory=list)

@@ -23,10 +23,11 @@ from twisted.internet.defer import Deferred
 from newscrawl.extract import EXTRACTOR_VERSION, extract_article
 from newscrawl.normalize import clean_text, content_hash, loose_hash
 from newscrawl.schedule import RevisitPolicy
+from newscrawl.snapshots import RawPage, RawSpool, Snapshots
 from newscrawl.sources import Source
 from newscrawl.spool import Spool
 from newscrawl.store import crawler_store, transient_error
-from newscrawl.tracker import UNCHANGED, Fetched, Outcome, Tracker
+from newscrawl.tracker import FLIP_FLOP, REBASELINE, UNCHANGED, Fetched, Outcome, Tracker
 
 logger = logging.getLogger(__name__)
 
@@ -171,7 +172,10 @@ class ChangeDetectionPipeline:
         self.policy = RevisitPolicy.from_settings(crawler.settings)
         self.retries = crawler.settings.getint("NEWSCRAWL_STORE_RETRIES", 5)
         self.spool = Spool.from_settings(crawler.settings)
+        self.raw_spool = RawSpool(self.spool.directory)
         self.tracker: Tracker | None = None
+        self.snapshots: Snapshots | None = None
+        self._spooled_pages: dict[tuple[str, str], RawPage] = {}
         self.store_down = False
         self._closing: Deferred | None = None
 
@@ -182,8 +186,12 @@ class ChangeDetectionPipeline:
     def open_spider(self) -> None:
         thread = crawler_store(self.crawler)
         self.tracker = Tracker(thread.store, self.policy)
-        stats = self.crawler.stats
+        stats, settings = self.crawler.stats, self.crawler.settings
+        self.snapshots = thread.call_sync(Snapshots.from_settings, thread.store, settings)
+        files, self._spooled_pages = self.raw_spool.files(), self.raw_spool.load()
         replayed, quarantined = thread.call_sync(self.spool.replay, self._replay)
+        self.raw_spool.clear(files)  # every spooled page was written: its raw page with it
+        self._spooled_pages = {}
         if replayed:
             logger.info("wrote %d pages spooled by an earlier run", replayed)
             stats.set_value("newscrawl/spool/replayed", replayed)
@@ -194,24 +202,36 @@ class ChangeDetectionPipeline:
             )  # fmt: skip
             stats.set_value("newscrawl/spool/quarantined", quarantined)
 
-    def _record(self, page: Fetched) -> Outcome:
+    def _record(self, page: Fetched, raw: RawPage | None = None) -> Outcome:
         assert self.tracker is not None
-        return self.tracker.record(page, self.crawler.spider.policy_for(page.source))
+        outcome = self.tracker.record(page, self.crawler.spider.policy_for(page.source))
+        if raw is not None and self.snapshots is not None:
+            self._keep_snapshot(page, outcome, raw)
+        return outcome
+
+    def _keep_snapshot(self, page: Fetched, outcome: Outcome, raw: RawPage) -> None:
+        """The page of a version just stored; also of an existing version that has none (a
+        store from before snapshots, or a run that died between the two writes)."""
+        if outcome.version and outcome.kind not in (FLIP_FLOP, REBASELINE):
+            assert self.snapshots is not None
+            if self.snapshots.get(page.url, outcome.version) is None:
+                self.snapshots.keep(page.url, page.source, outcome.version, raw)
 
     def _replay(self, page: Fetched) -> None:
         """A spooled page, on the store thread: a transient error stops the replay (the
         spool stays for the next run), a refused page is set aside."""
+        raw = self._spooled_pages.get((page.url, page.fetched_at.isoformat()))
         try:
-            self._record(page)
+            self._record(page, raw)
         except Exception as exc:
             if transient_error(exc):
                 raise
             self._reject(page, exc)
 
-    def _record_unless_down(self, page: Fetched) -> Outcome | None:
+    def _record_unless_down(self, page: Fetched, raw: RawPage | None) -> Outcome | None:
         """On the store thread: None, without touching the store, once a write has given up
         on it, so pages queued behind that write go to the spool without waiting."""
-        return None if self.store_down else self._record(page)
+        return None if self.store_down else self._record(page, raw)
 
     async def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
@@ -234,11 +254,13 @@ class ChangeDetectionPipeline:
             last_modified=adapter["last_modified"],
         )
         try:
-            outcome = await self._write(page)
+            outcome = await self._write(page, _raw_page(adapter))
         except DropItem:
             if adapter.get("feed"):  # its feed is polled in full next time
                 self.crawler.spider.incomplete_feeds.add(adapter["feed"])
             raise
+        finally:
+            adapter["body"] = b""  # stored or spooled: do not carry it further (or into logs)
         adapter["outcome"] = outcome.kind
         adapter["version"] = outcome.version
         self.crawler.stats.inc_value(f"newscrawl/articles/{outcome.kind}")
@@ -254,14 +276,14 @@ class ChangeDetectionPipeline:
             )  # fmt: skip
         return item
 
-    async def _write(self, page: Fetched) -> Outcome:
+    async def _write(self, page: Fetched, raw: RawPage | None = None) -> Outcome:
         thread = crawler_store(self.crawler)
         failure: Exception | None = None
         for attempt in range(self.retries + 1):
             if self.store_down:
                 break
             try:
-                outcome = await thread.call(self._record_unless_down, page)
+                outcome = await thread.call(self._record_unless_down, page, raw)
             except Exception as exc:
                 if not transient_error(exc):
                     await thread.call(self._reject, page, exc)
@@ -278,7 +300,7 @@ class ChangeDetectionPipeline:
                 continue
             if outcome is not None:
                 return outcome
-        await self._spool(page, failure)
+        await self._spool(page, failure, raw)
         raise DropItem(f"store unavailable, {page.url} spooled to {self.spool.path}")
 
     def _reject(self, page: Fetched, exc: Exception) -> None:
@@ -303,9 +325,11 @@ class ChangeDetectionPipeline:
         except Exception as record_error:  # the store refuses this too: the log has it
             logger.error("could not record the error of %s: %s", page.url, describe(record_error))
 
-    async def _spool(self, page: Fetched, failure: Exception | None) -> None:
+    async def _spool(self, page: Fetched, failure: Exception | None, raw: RawPage | None) -> None:
         try:
             self.spool.add(page)
+            if raw is not None and self.snapshots is not None:
+                self.raw_spool.add(page.url, raw)
         except OSError as exc:
             self.crawler.stats.inc_value("newscrawl/spool/failed")
             logger.error(
@@ -332,3 +356,19 @@ def describe(exc: BaseException) -> str:
     """``ExceptionName: message``, the message cut short (a refused document's can be huge)."""
     message = str(exc)
     return f"{type(exc).__name__}: {message[:300]}{'...' if len(message) > 300 else ''}"
+
+
+def _raw_page(adapter: ItemAdapter) -> RawPage | None:
+    """The response behind an extracted item (None for "not modified": nothing new)."""
+    if adapter["not_modified"] or not adapter["body"]:
+        return None
+    return RawPage(
+        body=adapter["body"],
+        response_url=adapter["response_url"] or adapter["url"],
+        fetched_at=adapter["fetched_at"],
+        status=adapter["status"],
+        content_type=adapter["content_type"],
+        etag=adapter["etag"],
+        last_modified=adapter["last_modified"],
+        date=adapter["date"],
+    )

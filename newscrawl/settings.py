@@ -95,6 +95,12 @@ NEWSCRAWL_FEED_NEW_LIMIT = 500
 # Due articles are leased this many at a time, as the crawl needs more.
 NEWSCRAWL_CLAIM_BATCH = 200
 
+# Keep the raw page of every stored version (zstd, in the `pages` collection), for evidence,
+# `scrapy reextract` and `scrapy warc`; NEWSCRAWL_KEEP_PAGES_LATEST > 0 keeps only the
+# latest N per article.
+NEWSCRAWL_KEEP_PAGES = True
+NEWSCRAWL_KEEP_PAGES_LATEST = 0
+
 
 def _from_environment(names: dict) -> None:
     """Override the newscrawl settings above with same-named environment variables. Scrapy's

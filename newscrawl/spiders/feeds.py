@@ -275,6 +275,10 @@ class FeedsSpider(scrapy.Spider):
             raw_hash=raw_hash,
             etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"),
+            body=response.body,
+            status=response.status,
+            content_type=_header(response, b"Content-Type"),
+            date=_header(response, b"Date"),
         )
 
     def _not_modified(

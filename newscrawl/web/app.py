@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from newscrawl.diff import headlines_changed
 from newscrawl.store import Store, open_database, utcnow
-from newscrawl.web import feeds, queries
+from newscrawl.web import feeds, queries, snapshots
 from newscrawl.web.humanize import iso, later, stamp
 from newscrawl.web.sidebyside import (
     changed_rows,
@@ -77,6 +77,8 @@ def create_app(
 
     def store() -> Store:
         return stores.get()
+
+    app.register_blueprint(snapshots.blueprint(store))
 
     @app.after_request
     def headers(response: Response) -> Response:

@@ -1,0 +1,242 @@
+"""The raw page of every version (newscrawl.snapshots): kept by real crawls byte for byte,
+compressed against the previous snapshot, pruned, chunked, on the embedded and wire stores."""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from datetime import UTC, datetime, timedelta
+
+import pymongo
+import pytest
+
+from newscrawl import snapshots as snapshots_module
+from newscrawl.extract import extract_article
+from newscrawl.snapshots import RawPage, Snapshots
+from newscrawl.store import Store
+from tests import test_wire
+from tests.conftest import write_sources
+from tests.corpus import load_pages
+from tests.mockserver import rss
+from tests.mutations import edit_variants, noise_variants
+
+
+def _timeline_pages() -> list:
+    """Two corpus pages (every 11th, none by name) the extractor reads, with edits and noise."""
+    rng = random.Random(0)
+    usable = []
+    for page in load_pages()[::11]:
+        if extract_article(page.raw, page.url) is None:
+            continue
+        edits = edit_variants(page.html, page.record, rng)
+        if len(edits) >= 2 and noise_variants(page.html, page.record, rng):
+            usable.append(page)
+    return usable[:2]
+
+
+def test_crawl_keeps_the_bytes_served_for_every_version_and_none_for_unchanged_checks(
+    site, crawl, open_store
+):
+    edited, quiet = _timeline_pages()
+    rng = random.Random(1)
+    edit_one, edit_two = edit_variants(edited.html, edited.record, rng)[:2]
+    noise = noise_variants(quiet.html, quiet.record, rng)[0][1]
+    paths = {"edited": "/news/edited.html", "quiet": "/news/quiet.html"}
+    site.put("/feed.xml", rss("Local", [site.url(p) for p in paths.values()]))
+    rounds = [
+        {"edited": edited.html, "quiet": quiet.html},
+        {"edited": edit_one[1], "quiet": noise},  # an edit; noise only (no version)
+        {"edited": edit_two[1]},  # a second edit
+        {},  # nothing changes: 304s
+    ]
+    served: dict[str, list[bytes]] = {key: [] for key in paths}
+    for number, pages in enumerate(rounds):
+        for key, html in pages.items():
+            site.put(paths[key], html)
+            served[key].append(html.encode("utf-8"))
+        crawl(*(["-a", "recheck=all"] if number else []))
+
+    store = open_store()
+    snapshots = Snapshots(store)
+    url = site.url(paths["edited"])
+    versions = store.history(url)
+    kept = list(snapshots.find(url=url))
+    assert [v["version"] for v in versions] == [1, 2, 3]
+    assert [s["version"] for s in kept] == [1, 2, 3]
+    assert [s["fetched_at"] for s in kept] == [v["fetched_at"] for v in versions]
+    assert [snapshots.body(s) for s in kept] == served["edited"]
+    last = site.pages[paths["edited"]]
+    assert kept[-1]["etag"] == last.etag and kept[-1]["last_modified"] == last.last_modified
+    assert kept[-1]["status"] == 200 and kept[-1]["response_url"] == url
+    assert kept[-1]["content_type"] == "text/html; charset=utf-8" and kept[-1]["date"]
+    assert kept[1]["base"] == kept[0]["_id"] and kept[2]["base"] == kept[1]["_id"]  # chain
+    assert kept[1]["stored"] * 10 < kept[1]["size"]
+
+    quiet_url = site.url(paths["quiet"])
+    (only,) = snapshots.find(url=quiet_url)
+    assert snapshots.body(only) == served["quiet"][0]
+    assert len(store.history(quiet_url)) == 1
+
+
+def test_keep_pages_off_stores_no_snapshot(site, crawl, open_store):
+    (page, _) = _timeline_pages()
+    site.put("/news/a.html", page.html)
+    site.put("/feed.xml", rss("Local", [site.url("/news/a.html")]))
+    crawl(settings={"NEWSCRAWL_KEEP_PAGES": "False"})
+    store = open_store()
+    assert len(store.history(site.url("/news/a.html"))) == 1
+    assert store.db["pages"].count_documents({}) == 0
+
+
+# in-process, on the Snapshots API --------------------------------------------------------
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _raw(body: bytes, minutes: int) -> RawPage:
+    at = T0 + timedelta(minutes=minutes)
+    return RawPage(body, "https://example.com/a", at, content_type="text/html")
+
+
+def _history(count: int) -> list[bytes]:
+    page = load_pages()[0].raw
+    return [page.replace(b"</body>", f"<p>edit {i}</p></body>".encode()) for i in range(count)]
+
+
+@pytest.fixture
+def embedded(tmp_path) -> Store:
+    store = Store.from_settings({"NEWSCRAWL_DATA_DIR": str(tmp_path / "data")})
+    yield store
+    store.close()
+
+
+def _keep_all(snapshots: Snapshots, bodies: list[bytes]) -> list[dict]:
+    for i, body in enumerate(bodies):
+        snapshots.keep("https://example.com/a", "Local", i + 1, _raw(body, i))
+    return list(snapshots.find(url="https://example.com/a"))
+
+
+def test_chains_are_bounded_and_every_body_reads_back(embedded, monkeypatch):
+    monkeypatch.setattr(snapshots_module, "MAX_CHAIN", 3)
+    snapshots = Snapshots(embedded)
+    snapshots.ensure_indexes()
+    bodies = _history(9)
+    kept = _keep_all(snapshots, bodies)
+    assert [s["chain"] for s in kept] == [0, 1, 2, 3, 0, 1, 2, 3, 0]
+    assert [snapshots.body(s) for s in kept] == bodies
+
+
+def test_keep_latest_prunes_and_restores_the_oldest_kept_on_its_own(embedded):
+    snapshots = Snapshots(embedded, keep_latest=2)
+    snapshots.ensure_indexes()
+    bodies = _history(5)
+    kept = _keep_all(snapshots, bodies)
+    assert [s["version"] for s in kept] == [4, 5]
+    assert kept[0]["base"] is None and kept[1]["base"] == kept[0]["_id"]
+    assert [snapshots.body(s) for s in kept] == bodies[3:]
+
+
+def test_a_body_too_big_for_one_document_is_chunked(embedded, monkeypatch):
+    monkeypatch.setattr(snapshots_module, "CHUNK_SIZE", 1000)
+    snapshots = Snapshots(embedded)
+    snapshots.ensure_indexes()
+    noise = random.Random(0).randbytes(4500)  # incompressible
+    (doc,) = _keep_all(snapshots, [noise])
+    assert doc["parts"] == 5 and embedded.db["page_chunks"].count_documents({}) == 5
+    assert snapshots.body(doc) == noise
+
+
+def test_snapshots_over_the_wire_protocol(tmp_path):
+    uri = os.environ.get("MONGO_URI")
+    server = None if uri else test_wire.WireServer(tmp_path / "nx").start()
+    try:
+        client = pymongo.MongoClient(uri or server.uri, tz_aware=True)
+        db_name = f"newscrawl_test_snap_{random.Random().randrange(10**9)}"
+        store = Store(client, client[db_name])
+        snapshots = Snapshots(store)
+        snapshots.ensure_indexes()
+        bodies = _history(3)
+        kept = _keep_all(snapshots, bodies)
+        assert [snapshots.body(s) for s in kept] == bodies
+        assert snapshots.get("https://example.com/a", 2)["base"] == kept[0]["_id"]
+        client.drop_database(db_name)
+        client.close()
+    finally:
+        if server is not None:
+            server.kill()
+
+
+def test_pages_spooled_in_a_store_outage_get_their_snapshots_when_it_is_back(site, tmp_path):
+    """As tests/test_wire.py's outage test: the store dies mid-crawl, the next run replays
+    the spool; every version then has its page, byte for byte."""
+    wire = test_wire.WireServer(tmp_path / "nx").start()
+    try:
+        rng = random.Random(2)
+        pages = [(p.html, edits[0][1]) for p in load_pages()[:8]
+                 if (edits := edit_variants(p.html, p.record, rng))]  # fmt: skip
+        paths = [f"/story/{i}.html" for i in range(len(pages))]
+        for path, (html, _) in zip(paths, pages, strict=True):
+            site.put(path, html)
+        site.put("/a.xml", rss("a", [site.url(p) for p in paths]))
+        env = {
+            **os.environ,
+            "MONGO_URI": wire.uri + "/?serverSelectionTimeoutMS=1000&connectTimeoutMS=1000",
+            "MONGO_DATABASE": "newscrawl_outage",
+            "NEWSCRAWL_DATA_DIR": str(tmp_path / "local"),
+            "NEWSCRAWL_SOURCES": str(write_sources(tmp_path / "s.toml", site, ["/a.xml"])),
+            "NEWSCRAWL_ALLOW_PRIVATE_HOSTS": "True",
+        }
+        test_wire.finish(test_wire.start_crawl(env))
+        for path, (_, edited) in zip(paths, pages, strict=True):
+            site.put(path, edited, delay=0.5)
+        crawl = test_wire.start_crawl(
+            env, "-a", "recheck=all", CONCURRENT_REQUESTS="2", NEWSCRAWL_STORE_RETRIES="1",
+            NEWSCRAWL_LEASE_SECONDS="1",
+        )  # fmt: skip
+        client = pymongo.MongoClient(wire.uri)
+        deadline = time.monotonic() + 90
+        while client.newscrawl_outage.versions.count_documents({"version": 2}) == 0:
+            assert time.monotonic() < deadline and crawl.proc.poll() is None, crawl.wait()[1]
+            time.sleep(0.05)
+        client.close()
+        wire.kill()
+        assert crawl.wait()[0] == 2
+        assert list((tmp_path / "local" / "spool").glob("pages-*.jsonl")), "no page spooled"
+
+        wire.start()
+        for path in paths:
+            site.put(path, site.pages[path].body)  # same edited pages, no delay
+        time.sleep(1.1)  # the dead run's leases expire
+        test_wire.finish(test_wire.start_crawl(env, "-a", "recheck=all"))
+        assert not list((tmp_path / "local" / "spool").glob("pages-*.jsonl"))
+        client = pymongo.MongoClient(wire.uri, tz_aware=True)
+        store = Store(client, client.newscrawl_outage)
+        snapshots = Snapshots(store)
+        for path, (html, edited) in zip(paths, pages, strict=True):
+            url = site.url(path)
+            assert [v["version"] for v in store.history(url)] == [1, 2]
+            kept = [snapshots.body(snapshots.get(url, n)) for n in (1, 2)]
+            assert kept == [html.encode(), edited.encode()], path
+        client.close()
+    finally:
+        wire.kill()
+
+
+def test_a_first_page_is_compressed_against_its_sources_latest_and_survives_its_pruning(
+    embedded,
+):
+    snapshots = Snapshots(embedded, keep_latest=1)
+    snapshots.ensure_indexes()
+    page, other = load_pages()[0].raw, load_pages()[-1].raw
+    a, b, c = "https://example.com/a", "https://example.com/b", "https://other.example/c"
+    snapshots.keep(a, "Local", 1, _raw(page, 0))
+    first_b = snapshots.keep(b, "Local", 1, _raw(page.replace(b"</body>", b"<p>B</p></body>"), 1))
+    assert first_b["base"] == snapshots.get(a, 1)["_id"]
+    assert first_b["stored"] * 20 < len(page)
+    unrelated = snapshots.keep(c, "Local", 1, _raw(other, 2))  # a prefix only where it helps
+    assert unrelated["stored"] <= len(snapshots_module._compress(other, None))
+    snapshots.keep(a, "Local", 2, _raw(page + b"<!-- v2 -->", 3))  # prunes a's version 1
+    assert snapshots.get(a, 1) is None
+    kept_b = snapshots.get(b, 1)
+    assert kept_b["base"] is None
+    assert snapshots.body(kept_b) == page.replace(b"</body>", b"<p>B</p></body>")
