@@ -89,3 +89,10 @@ NEWSCRAWL_STORE_RETRIES = 5
 NEWSCRAWL_FEED_NEW_LIMIT = 500
 # Due articles are leased this many at a time, as the crawl needs more.
 NEWSCRAWL_CLAIM_BATCH = 200
+
+# The viewer (`scrapy serve`): the public address its feeds link to (default: the request's
+# host), how many reverse proxies' X-Forwarded-* headers to believe (0: none), and the seconds
+# one request's store queries may take (then 503).
+NEWSCRAWL_PUBLIC_URL = os.environ.get("NEWSCRAWL_PUBLIC_URL", "")
+NEWSCRAWL_TRUSTED_PROXIES = os.environ.get("NEWSCRAWL_TRUSTED_PROXIES", "0")
+NEWSCRAWL_VIEWER_TIME_LIMIT = os.environ.get("NEWSCRAWL_VIEWER_TIME_LIMIT", "5")

@@ -29,6 +29,8 @@ from pymongo.database import Database
 from scrapy import signals
 from scrapy.crawler import Crawler
 
+from newscrawl.search import backfill
+
 logger = logging.getLogger(__name__)
 
 # What the spider needs to re-check an article: its source and the conditional-GET validators.
@@ -120,6 +122,7 @@ class Store:
         self.articles.create_index([("source", ASCENDING)])
         self.articles.create_index([("lease_owner", ASCENDING)])
         self.errors.create_index([("at", DESCENDING)])
+        backfill(self.articles)  # search words for articles stored before they existed
 
     def close(self) -> None:
         self.client.close()
