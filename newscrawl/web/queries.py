@@ -10,27 +10,30 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+import pymongo
 from pymongo import ASCENDING, DESCENDING
 
 from newscrawl.diff import diff_article, headlines_changed
 from newscrawl.search import FIELD, address_tokens, tokens
-from newscrawl.store import Store
+from newscrawl.store import Store, as_utc
 from newscrawl.urls import canonical_url
 from newscrawl.web.diffcache import DiffCache
 from newscrawl.web.timelimit import remaining_ms
 
 PER_PAGE = 30
-# A search has at most this many characters and distinct words, and lists at most
+# A search has at most this many characters and words, and lists at most
 # MAX_MATCHES articles (the most recently changed).
 MAX_QUERY_CHARS = 500
-MAX_QUERY_WORDS = 20
+MAX_QUERY_WORDS = 32
 MAX_MATCHES = 1000
 # Versions compared on the fly get this long for a word-level diff before it turns coarse
 # (paragraph level); a paragraph longer than MAX_WORD_DIFF_CHARS is compared coarsely at once.
 DIFF_TIME_LIMIT = 1.0
 MAX_WORD_DIFF_CHARS = 100_000
+_NEVER = datetime.min.replace(tzinfo=UTC)
 # Diff fields a list of changes needs: everything but the aligned paragraph rows.
 _CHANGE_FIELDS = {"paragraphs": 0}
 _VERSION_FIELDS = {"paragraphs": 0}
@@ -232,12 +235,13 @@ def search_filter(query: str) -> dict[str, Any] | None:
     query = query.strip()
     if len(query) > MAX_QUERY_CHARS:
         raise BadQuery(f"A search is at most {MAX_QUERY_CHARS} characters long.")
-    words = list(dict.fromkeys(tokens(query)))
+    words = tokens(query)
     is_address = not any(c.isspace() for c in query) and query.lower().startswith(
         ("http://", "https://")
     )
     if not is_address and len(words) > MAX_QUERY_WORDS:
         raise BadQuery(f"A search has at most {MAX_QUERY_WORDS} words.")
+    words = list(dict.fromkeys(words))
     if not words:
         return None
     if not is_address:
@@ -269,12 +273,7 @@ def search(
     if legacy:
         found = {"$or": [found, {FIELD: {"$exists": False}, **_legacy_filter(query)}]}
     # One pass over the matches for their order and number; then only this page's documents.
-    ids = [
-        doc["_id"]
-        for doc in store.articles.find(found, {"_id": 1}, max_time_ms=remaining_ms())
-        .sort([("last_changed", DESCENDING), ("_id", ASCENDING)])
-        .limit(MAX_MATCHES + 1)
-    ]
+    ids = _recent_first(store, found)
     capped = len(ids) > MAX_MATCHES
     ids = ids[:MAX_MATCHES]
     wanted = ids[(page - 1) * per_page : page * per_page]
@@ -284,6 +283,24 @@ def search(
     }
     items = [docs[url] for url in wanted if url in docs]
     return Page(items, page, per_page, len(ids), capped)
+
+
+def _recent_first(store: Store, found: dict[str, Any]) -> list[str]:
+    """Addresses of the matching articles, most recently changed first, MAX_MATCHES + 1 at most."""
+    cursor = store.articles.find(found, {"last_changed": 1}, max_time_ms=remaining_ms())
+    if isinstance(store.client, pymongo.MongoClient):  # the server sorts, and stops early
+        order = [("last_changed", DESCENDING), ("_id", ASCENDING)]
+        return [doc["_id"] for doc in cursor.sort(order).limit(MAX_MATCHES + 1)]
+    # The embedded store sorts with a comparison function in Python, 0.5 ms a document:
+    # sorting its matches here on plain keys takes a hundredth of that.
+    docs = sorted(cursor, key=lambda doc: doc["_id"])
+    docs.sort(key=lambda doc: _moment(doc.get("last_changed")), reverse=True)
+    return [doc["_id"] for doc in docs[: MAX_MATCHES + 1]]
+
+
+def _moment(value: Any) -> datetime:
+    """A stored time as a sort key; a missing one sorts before every time, as in MongoDB."""
+    return as_utc(value) if value else _NEVER
 
 
 def _legacy_filter(query: str) -> dict[str, Any]:
