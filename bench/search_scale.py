@@ -112,7 +112,7 @@ def main(count: int) -> None:
             "one common word": common.most_common(1)[0][0],
             "address part": "/" + "/".join(sample["_id"].split("/")[3:5]),
             "whole address": sample["_id"],
-            "20 words (the most allowed)": " ".join(rng.choices(title_words, k=20)),
+            "32 words (the most allowed)": " ".join(rng.choices(title_words, k=32)),
         }
         store.close()
         store = Store(*open_database(settings))  # as the viewer opens it
@@ -131,7 +131,7 @@ def main(count: int) -> None:
             print(f"{kind:30} {page.total:>7}{more:1} {old:9.0f} {new:8.1f} {old / new:6.0f}x")
 
         # The upgrade: articles stored before search words get them at the next store opening.
-        subset = min(count, 10_000)
+        subset = min(count, 5_000)
         store.articles.update_many({"_id": {"$in": [d["_id"] for d in docs[:subset]]}},
                                    {"$unset": {FIELD: ""}})  # fmt: skip
         start = time.perf_counter()
