@@ -14,23 +14,16 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, jsonify, render_template, request, url_for
+from flask import Flask, Response, abort, jsonify, render_template, request
 from pymongo.errors import ExecutionTimeout
 from werkzeug.exceptions import HTTPException
 
-from newscrawl.diff import headlines_changed
 from newscrawl.store import Store, open_database, utcnow
-from newscrawl.web import feeds, links, params, queries, timelimit
+from newscrawl.web import feeds, links, pages, params, queries, timelimit
 from newscrawl.web.diffcache import DiffCache
-from newscrawl.web.humanize import iso, later, stamp
-from newscrawl.web.sidebyside import (
-    changed_rows,
-    headline_row,
-    other_headline_rows,
-    paragraph_rows,
-)
+from newscrawl.web.pages import live_href
+from newscrawl.web.sidebyside import changed_rows
 
 logger = logging.getLogger(__name__)
 
@@ -110,9 +103,9 @@ def create_app(
     stores = ThreadStores(open_store)
     diff_cache = DiffCache()
     legacy = LegacyArticles()
-    app.jinja_env.filters["when"] = _when
+    app.jinja_env.filters["when"] = pages.when
     app.jinja_env.filters["live_href"] = live_href
-    app.jinja_env.globals["page_url"] = _page_url
+    app.jinja_env.globals["page_url"] = pages.page_url
 
     def store() -> Store:
         return stores.get()
@@ -162,9 +155,9 @@ def create_app(
             "source": source,
             "minor": minor,
             "sources": queries.sources(store()),
-            "changes": [_change(c) for c in page.items],
-            **_paging(page, source=source, minor=minor or None),
-            "feeds": _feed_links("changes", source=source, minor=minor or None),
+            "changes": [pages.change_fields(c) for c in page.items],
+            **pages.paging(page, source=source, minor=minor or None),
+            "feeds": pages.feed_links("changes", source=source, minor=minor or None),
         }
         return _respond("changes.html", data)
 
@@ -174,12 +167,12 @@ def create_app(
         versions = queries.version_list(store(), found["_id"])
         rows = []
         for before, version in zip([None, *versions], versions, strict=False):
-            rows.append(_version(found["_id"], version, before))
+            rows.append(pages.version_fields(found["_id"], version, before))
         data = {
-            **_article_fields(found),
+            **pages.article_fields(found),
             "changes": max(0, len(versions) - 1),
             "versions": rows,
-            "feeds": _feed_links("article", url=found["_id"]),
+            "feeds": pages.feed_links("article", url=found["_id"]),
         }
         return _respond("article.html", data)
 
@@ -194,7 +187,7 @@ def create_app(
         comparison = queries.compare(store(), found, old, new, cache=diff_cache)
         if comparison is None:
             abort(404, f"This article has no version {new if new > latest else old}.")
-        return _respond("diff.html", _comparison(comparison, latest))
+        return _respond("diff.html", pages.comparison_fields(comparison, latest))
 
     @timed
     def search() -> Any:
@@ -208,10 +201,14 @@ def create_app(
         data = {
             "q": q,
             "results": [
-                {**_article_fields(a), "versions": a.get("versions"), "links": _links(a["_id"])}
+                {
+                    **pages.article_fields(a),
+                    "versions": a.get("versions"),
+                    "links": pages.links(a["_id"]),
+                }
                 for a in page.items
             ],
-            **_paging(page, q=q or None),
+            **pages.paging(page, q=q or None),
             "more": page.capped,
         }
         return _respond("search.html", data)
@@ -295,128 +292,6 @@ def _article(store: Store) -> dict[str, Any]:
     return found
 
 
-# --- JSON-ready data ------------------------------------------------------------------------
-
-
-def _links(url: str, **diff_args: int) -> dict[str, str]:
-    return {
-        "article": url_for("article", url=url),
-        "diff": url_for("diff", url=url, **diff_args),
-    }
-
-
-def _article_fields(article: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "url": article["_id"],
-        "source": article.get("source"),
-        "title": article.get("title"),
-        "status": article.get("status"),
-        "first_seen": iso(article.get("first_seen")),
-        "last_checked": iso(article.get("last_checked")),
-        "last_changed": iso(article.get("last_changed")),
-    }
-
-
-def _change(change: dict[str, Any]) -> dict[str, Any]:
-    previous = change.get("previous_fetched_at")
-    return {
-        "url": change["url"],
-        "source": change.get("source"),
-        "headline": change["headline"],
-        "headline_changed": headlines_changed(change),
-        "version": change["version"],
-        "from_version": change["from_version"],
-        "fetched_at": iso(change["fetched_at"]),
-        "previous_fetched_at": iso(previous),
-        "later": later(previous, change["fetched_at"]) if previous else None,
-        "minor": bool(change.get("minor")),
-        "revert_of": change.get("revert_of"),
-        "words_added": change.get("words_added", 0),
-        "words_removed": change.get("words_removed", 0),
-        "added": change.get("added", []),
-        "removed": change.get("removed", []),
-        "links": _links(change["url"], **{"from": change["from_version"], "to": change["version"]}),
-    }
-
-
-def _version(url: str, version: dict[str, Any], before: dict[str, Any] | None) -> dict[str, Any]:
-    number = version["version"]
-    return {
-        "version": number,
-        "fetched_at": iso(version["fetched_at"]),
-        "later": later(before["fetched_at"], version["fetched_at"]) if before else None,
-        "title": version.get("title"),
-        "minor": bool(version.get("minor")),
-        "revert_of": version.get("revert_of"),
-        "headline_changed": version["headline_changed"],
-        "words_added": version["words_added"],
-        "words_removed": version["words_removed"],
-        "diff": url_for("diff", url=url, **{"from": number - 1, "to": number}) if before else None,
-    }
-
-
-def _comparison(c: queries.Comparison, latest: int) -> dict[str, Any]:
-    url, old, new = c.article["_id"], c.old["version"], c.new["version"]
-
-    def side(version: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "version": version["version"],
-            "fetched_at": iso(version["fetched_at"]),
-            "title": version["title"],
-        }
-
-    def pair(a: int, b: int) -> str | None:
-        return url_for("diff", url=url, **{"from": a, "to": b}) if 1 <= a < b <= latest else None
-
-    return {
-        **_article_fields(c.article),
-        "live_url": live_href(url),
-        "versions": latest,
-        "from": side(c.old),
-        "to": side(c.new),
-        "later": later(c.old["fetched_at"], c.new["fetched_at"]),
-        "minor": bool(c.diff.get("minor")),
-        "revert_of": c.new.get("revert_of"),
-        "words_added": c.diff.get("words_added", 0),
-        "words_removed": c.diff.get("words_removed", 0),
-        "stored": c.stored,
-        "headline": headline_row(c.diff, c.old["title"], c.new["title"]).as_json(),
-        "other_headlines": [r.as_json() for r in other_headline_rows(c.diff)],
-        "rows": [
-            r.as_json() for r in paragraph_rows(c.diff, c.old["paragraphs"], c.new["paragraphs"])
-        ],  # fmt: skip
-        "links": {
-            "article": url_for("article", url=url),
-            "previous": pair(old - 1, old),
-            "next": pair(new, new + 1),
-        },
-    }
-
-
-def _paging(page: queries.Page, **args: Any) -> dict[str, Any]:
-    """Page numbers and links to the neighbouring pages of the same route (JSON stays JSON)."""
-
-    def link(number: int) -> str:
-        return url_for(request.endpoint or "changes", **args, page=number if number > 1 else None)
-
-    return {
-        "page": page.number,
-        "pages": page.pages,
-        "total": page.total,
-        "previous": link(page.number - 1) if page.number > 1 else None,
-        "next": link(page.number + 1) if page.has_next else None,
-    }
-
-
-def _feed_links(endpoint: str, **args: Any) -> dict[str, str]:
-    return {kind: url_for(f"{endpoint}_{kind}", **args) for kind in ("atom", "rss")}
-
-
-def _page_url(endpoint: str, **args: Any) -> str:
-    """Templates' link to a page of the same view with other arguments (None drops one)."""
-    return url_for(endpoint, **{k: v for k, v in args.items() if v not in (None, False, "")})
-
-
 # --- feeds ----------------------------------------------------------------------------------
 
 
@@ -453,15 +328,3 @@ def _feed(
     if request.path.endswith(".rss"):
         return Response(feeds.rss(feed), mimetype="application/rss+xml")
     return Response(feeds.atom(feed), mimetype="application/atom+xml")
-
-
-# --- template filters -----------------------------------------------------------------------
-
-
-def _when(value: str | None) -> str:
-    return stamp(datetime.fromisoformat(value)) if value else ""
-
-
-def live_href(url: str) -> str | None:
-    """The article's address if it is safe to link (http/https only: never ``javascript:``)."""
-    return url if urlsplit(url).scheme in {"http", "https"} else None
