@@ -291,10 +291,16 @@ def test_a_huge_paragraph_diff_on_the_fly_is_bounded_and_computed_once(tmp_path,
     first = client.get("/diff.json", query_string={"url": url, "from": 1, "to": 3})
     took = time.perf_counter() - start
     assert first.status_code == 200 and first.get_json()["stored"] is False
+    assert first.get_json()["coarse"] is True  # changed paragraphs shown whole, and said so
     assert took < 5.0, f"the diff page took {took:.1f} s"
     second = client.get("/diff.json", query_string={"url": url, "from": 1, "to": 3})
     assert second.get_json() == first.get_json()
     assert len(computed) == 1  # the second request came from the cache
+    page = client.get("/diff", query_string={"url": url, "from": 1, "to": 3})
+    assert page.status_code == 200 and "Too long to compare word by word" in page.get_data(
+        as_text=True
+    )
+    assert len(computed) == 1  # the HTML page shares the cached diff
     other = client.get("/diff.json", query_string={"url": url, "from": 2, "to": 3})
     assert other.status_code == 200 and len(computed) == 2  # another pair: computed, once
     store.close()

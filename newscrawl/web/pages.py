@@ -99,6 +99,7 @@ def comparison_fields(c: queries.Comparison, latest: int) -> dict[str, Any]:
         "words_added": c.diff.get("words_added", 0),
         "words_removed": c.diff.get("words_removed", 0),
         "stored": c.stored,
+        "coarse": bool(c.diff.get("coarse")),  # paragraph level only (too long, or no time)
         "headline": headline_row(c.diff, c.old["title"], c.new["title"]).as_json(),
         "other_headlines": [r.as_json() for r in other_headline_rows(c.diff)],
         "rows": [
