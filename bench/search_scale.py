@@ -112,7 +112,7 @@ def main(count: int) -> None:
             "one common word": common.most_common(1)[0][0],
             "address part": "/" + "/".join(sample["_id"].split("/")[3:5]),
             "whole address": sample["_id"],
-            "32 words (the most allowed)": " ".join(rng.choices(title_words, k=32)),
+            "24 headline words": " ".join(rng.choices(title_words, k=24)),
         }
         store.close()
         store = Store(*open_database(settings))  # as the viewer opens it
