@@ -6,13 +6,17 @@ the store API with synthetic articles; the parameter and link tests use the craw
 from __future__ import annotations
 
 import logging
+import os
 import random
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,13 +24,13 @@ from typing import Any
 import feedparser
 import pymongo
 import pytest
-import waitress
 from pymongo import monitoring
 from pymongo.errors import ExecutionTimeout
 
 from newscrawl.search import FIELD, search_words
 from newscrawl.store import Store, open_database
 from newscrawl.web import create_app, queries, timelimit
+from tests.conftest import REPO
 from tests.test_wire import WireServer
 from tests.tracked import Tracked
 
@@ -143,44 +147,55 @@ def test_articles_stored_before_search_words_are_found_then_backfilled(tmp_path)
     reopened.close()
 
 
-def test_four_heavy_searches_at_once_leave_the_changes_page_fast(big_store):
-    """waitress with 4 threads, as `scrapy serve` runs it: 4 searches of 300 words and 4 of
-    the broadest kind (one word in a third of the headlines), all at once, and a plain GET /
-    still answers quickly."""
-    app = create_app(big_store)
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
-    base = f"http://127.0.0.1:{server.effective_port}"
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+@contextmanager
+def serving(env: dict[str, str]) -> Iterator[str]:
+    """``scrapy serve --port 0`` (waitress, 4 threads) over ``env``'s store; yields its URL."""
+    cmd = [sys.executable, "-m", "scrapy", "serve", "--port", "0"]
+    process = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **env}, stderr=subprocess.PIPE,
+                               text=True)  # fmt: skip
+    try:
+        lines = [process.stderr.readline()]
+        while "newscrawl viewer on" not in lines[-1] and lines[-1] and len(lines) < 50:
+            lines.append(process.stderr.readline())
+        assert "newscrawl viewer on http://127.0.0.1:" in lines[-1], "".join(lines)
+        yield lines[-1].split(" on ", 1)[1].strip().rstrip("/")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stderr.close()
 
-    def get(path: str) -> int:
+
+def test_four_heavy_searches_at_once_leave_the_changes_page_fast(big_store):
+    """`scrapy serve` (waitress, 4 threads): 4 searches of 300 words and 4 of the broadest
+    kind (one word in a third of the headlines), all at once, and a plain GET / still
+    answers quickly."""
+
+    def get(url: str) -> int:
         try:
-            with urllib.request.urlopen(base + path, timeout=120) as response:
+            with urllib.request.urlopen(url, timeout=300) as response:
                 return response.status
         except urllib.error.HTTPError as error:
             return error.code
 
-    try:
-        assert get("/") == 200  # the threads' stores are open
+    with serving(big_store) as base:
+        assert get(base + "/") == 200
         # Letters every headline has: each of the 300 words matches (the worst case before).
         heavy = [urllib.parse.quote(" ".join(random.Random(n).choices("aeinorst", k=300)))
                  for n in range(4)]  # fmt: skip
-        allowed = WORDS[:4]
         statuses: list[int] = []
-        searches = [threading.Thread(target=lambda q=q: statuses.append(get(f"/search?q={q}")))
-                    for q in heavy + allowed]  # fmt: skip
+        searches = [
+            threading.Thread(target=lambda q=q: statuses.append(get(f"{base}/search?q={q}")))
+            for q in heavy + WORDS[:4]
+        ]
         for search in searches:
             search.start()
         start = time.perf_counter()
-        assert get("/") == 200
+        assert get(base + "/") == 200
         elapsed = time.perf_counter() - start
         for search in searches:
             search.join(timeout=300)
-        assert sorted(statuses) == [200] * 4 + [400] * 4
         assert elapsed < 5.0, f"GET / took {elapsed:.1f} s beside 8 searches"
-    finally:
-        server.close()
-        thread.join(timeout=10)
+        assert sorted(statuses) == [200] * 4 + [400] * 4
 
 
 # --- time limit -----------------------------------------------------------------------------
@@ -346,9 +361,12 @@ def test_forwarded_headers_count_only_from_configured_proxies(tracked: Tracked):
     headers = {**FORGED, "X-Forwarded-Proto": "https"}
     behind = feed_links(proxied, "/changes.atom", headers)
     assert behind and all(h.startswith("https://forged.example/phish/") for h in behind)
-    for bad in ({"NEWSCRAWL_PUBLIC_URL": "javascript:alert(1)"},
-                {"NEWSCRAWL_PUBLIC_URL": "https://x.example/?a=1"},
-                {"NEWSCRAWL_TRUSTED_PROXIES": "many"}, {"NEWSCRAWL_TRUSTED_PROXIES": "-1"}):
+    for bad in (
+        {"NEWSCRAWL_PUBLIC_URL": "javascript:alert(1)"},
+        {"NEWSCRAWL_PUBLIC_URL": "https://x.example/?a=1"},
+        {"NEWSCRAWL_TRUSTED_PROXIES": "many"},
+        {"NEWSCRAWL_TRUSTED_PROXIES": "-1"},
+    ):
         with pytest.raises(ValueError, match="NEWSCRAWL_"):
             create_app({**tracked.env, **bad})
 
@@ -357,8 +375,22 @@ def test_forwarded_headers_count_only_from_configured_proxies(tracked: Tracked):
 
 BAD_NUMBERS = ["²", "-1", "0", "x", "1e3", "1.5", " ", "１", "٣", "9" * 10, "9" * 400, "0x1f",
                "+2", "1 2", "\x00", "%ff"]  # fmt: skip
-ODD_TEXT = ["", " ", "\x00", "%", "\ud800", "😀" * 50, "a" * 20_000, "http://[::1", "javascript:x",
-            "../../etc/passwd", "$where", '{"$gt": ""}', "\u202e", "http://127.0.0.1:1/x?utm_x=1"]
+ODD_TEXT = [
+    "",
+    " ",
+    "\x00",
+    "%",
+    "\ud800",
+    "😀" * 50,
+    "a" * 20_000,
+    "http://[::1",
+    "javascript:x",
+    "../../etc/passwd",
+    "$where",
+    '{"$gt": ""}',
+    "\u202e",
+    "http://127.0.0.1:1/x?utm_x=1",
+]
 ROUTES = {  # route: {parameter: what it takes}
     "/": {"source": "text", "minor": "flag", "page": "number"},
     "/changes.json": {"source": "text", "minor": "flag", "page": "number"},
@@ -396,6 +428,7 @@ def test_every_parameter_of_every_route_answers_bad_values_without_a_server_erro
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
     for value in ("²", "-1", "9" * 30):
         response = client.get("/changes.json", query_string={"page": value})
-        assert response.status_code == 400 and "'page' must be a whole number" in (
-            response.get_json()["error"]
+        assert (
+            response.status_code == 400
+            and "'page' must be a whole number" in (response.get_json()["error"])
         )
