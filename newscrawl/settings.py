@@ -101,6 +101,13 @@ NEWSCRAWL_CLAIM_BATCH = 200
 NEWSCRAWL_KEEP_PAGES = True
 NEWSCRAWL_KEEP_PAGES_LATEST = 0
 
+# The viewer (`scrapy serve`): the public address its feeds link to (default: the request's
+# host), how many reverse proxies' X-Forwarded-* headers to believe (0: none), and the seconds
+# one request's store queries may take (then 503).
+NEWSCRAWL_PUBLIC_URL = ""
+NEWSCRAWL_TRUSTED_PROXIES = 0
+NEWSCRAWL_VIEWER_TIME_LIMIT = 5.0
+
 
 def _from_environment(names: dict) -> None:
     """Override the newscrawl settings above with same-named environment variables. Scrapy's

@@ -32,6 +32,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 
 from newscrawl.bounds import unpack_version
+from newscrawl.search import backfill
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +147,7 @@ class Store:
         self.articles.create_index([("source", ASCENDING)])
         self.articles.create_index([("lease_owner", ASCENDING)])
         self.errors.create_index([("at", DESCENDING)])
+        backfill(self.articles)  # search words for articles stored before they existed
 
     def close(self) -> None:
         self.client.close()

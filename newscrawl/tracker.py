@@ -22,6 +22,7 @@ from newscrawl.bounds import bound_diff, pack_version, unpack_version
 from newscrawl.diff import diff_versions
 from newscrawl.health import extraction_warnings, word_count
 from newscrawl.schedule import RevisitPolicy
+from newscrawl.search import search_words
 from newscrawl.store import LEASE_FREE, Store, as_utc
 
 logger = logging.getLogger(__name__)
@@ -267,6 +268,7 @@ class Tracker:
                 "url": page.url,
                 "source": page.source,
                 "title": page.title,
+                "search_words": search_words(page.url, page.title),
                 "content_hash": page.content_hash,
                 "status": "active",
                 "extractor": page.extractor,

@@ -7,30 +7,30 @@ with an autoescaping Jinja template, so the two never disagree.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, jsonify, render_template, request, url_for
+from flask import Flask, Response, abort, jsonify, render_template, request
+from pymongo.errors import ExecutionTimeout
 from werkzeug.exceptions import HTTPException
 
-from newscrawl.diff import headlines_changed
 from newscrawl.store import Store, open_database, utcnow
-from newscrawl.web import feeds, queries, snapshots
-from newscrawl.web.humanize import iso, later, stamp
-from newscrawl.web.sidebyside import (
-    changed_rows,
-    headline_row,
-    other_headline_rows,
-    paragraph_rows,
-)
+from newscrawl.web import feeds, links, pages, params, queries, snapshots, timelimit
+from newscrawl.web.diffcache import DiffCache
+from newscrawl.web.pages import live_href
+from newscrawl.web.sidebyside import changed_rows
 
 logger = logging.getLogger(__name__)
 
 FEED_SIZE = 50
+# Defaults of the viewer's settings (newscrawl/settings.py), for apps made without them.
+TIME_LIMIT = 5.0
+LEGACY_RECHECK = 60.0  # seconds between looks for articles still without search words
 # No scripts at all: even a markup bug could not run a publisher's payload.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
@@ -42,7 +42,8 @@ SECURITY_HEADERS = {
 
 class ThreadStores:
     """One store per server thread: the embedded store's SQLite connections may only be used
-    by the thread that opened them (MongoDB clients would not mind)."""
+    by the thread that opened them (MongoDB clients would not mind). Each store's scans keep
+    to the request's time limit (``timelimit.guard``)."""
 
     def __init__(self, open_store: Callable[[], Store]) -> None:
         self._open = open_store
@@ -52,7 +53,29 @@ class ThreadStores:
         store = getattr(self._local, "store", None)
         if store is None:
             store = self._local.store = self._open()
+            timelimit.guard(store.client, [store.articles, store.versions, store.diffs])
         return store
+
+
+class LegacyArticles:
+    """Whether the store still holds articles without ``search_words`` (stored before they
+    existed; a crawl's store opening fills them in): known clean once, else looked up again
+    at most every LEGACY_RECHECK seconds."""
+
+    def __init__(self) -> None:
+        self._clean = False
+        self._next_look = 0.0
+        self._found = True
+
+    def present(self, store: Store) -> bool:
+        if self._clean:
+            return False
+        now = time.monotonic()
+        if now >= self._next_look:
+            self._found = queries.lacks_search_words(store)
+            self._clean = not self._found
+            self._next_look = now + LEGACY_RECHECK
+        return self._found
 
 
 def create_app(
@@ -62,18 +85,27 @@ def create_app(
     per_page: int = queries.PER_PAGE,
 ) -> Flask:
     """The viewer over the store chosen by ``settings`` (MONGO_URI / MONGO_DATABASE /
-    NEWSCRAWL_DATA_DIR, as for the crawl), or over the stores ``open_store`` returns."""
+    NEWSCRAWL_DATA_DIR, as for the crawl), or over the stores ``open_store`` returns.
+
+    Also read from ``settings``: NEWSCRAWL_PUBLIC_URL and NEWSCRAWL_TRUSTED_PROXIES (see
+    ``links``), NEWSCRAWL_VIEWER_TIME_LIMIT (seconds for one request's store queries).
+    """
+    chosen = settings or {}
     if open_store is None:
-        chosen = settings or {}
 
         def open_store() -> Store:
             return Store(*open_database(chosen))
 
     app = Flask(__name__)
+    app.config[links.PUBLIC_URL] = links.public_url(chosen.get(links.PUBLIC_URL) or "")
+    links.trust_proxies(app, _setting(chosen, "NEWSCRAWL_TRUSTED_PROXIES", int, 0))
+    time_limit = _setting(chosen, "NEWSCRAWL_VIEWER_TIME_LIMIT", float, TIME_LIMIT)
     stores = ThreadStores(open_store)
-    app.jinja_env.filters["when"] = _when
+    diff_cache = DiffCache()
+    legacy = LegacyArticles()
+    app.jinja_env.filters["when"] = pages.when
     app.jinja_env.filters["live_href"] = live_href
-    app.jinja_env.globals["page_url"] = _page_url
+    app.jinja_env.globals["page_url"] = pages.page_url
 
     def store() -> Store:
         return stores.get()
@@ -90,13 +122,34 @@ def create_app(
     def http_error(error: HTTPException) -> tuple[Any, int]:
         return _error(error.code or 500, error.description or error.name)
 
+    @app.errorhandler(ExecutionTimeout)
+    def too_slow(error: ExecutionTimeout) -> tuple[Any, int]:
+        logger.warning("viewer: %s took over %s s, stopped", request.full_path, time_limit)
+        return _error(503, "The store took too long to answer. Try again later, or narrow "
+                      "the search.")  # fmt: skip
+
     @app.errorhandler(Exception)
     def server_error(error: Exception) -> tuple[Any, int]:
         logger.error("viewer error: %s", type(error).__name__, exc_info=error)
         return _error(500, "The store could not be read. Try again later.")
 
+    def timed(view: Callable[[], Any]) -> Callable[[], Any]:
+        """The view with its store queries held to the time limit."""
+
+        @functools.wraps(view)
+        def within_limit() -> Any:
+            with timelimit.deadline(time_limit):
+                return view()
+
+        return within_limit
+
+    @timed
     def changes() -> Any:
-        source, minor, number = request.args.get("source") or None, _flag("minor"), _page()
+        source, minor, number = (
+            request.args.get("source") or None,
+            params.flag("minor"),
+            params.page(),
+        )
         page = queries.recent_changes(
             store(), source=source, minor=minor, page=number, per_page=per_page
         )
@@ -104,70 +157,85 @@ def create_app(
             "source": source,
             "minor": minor,
             "sources": queries.sources(store()),
-            "changes": [_change(c) for c in page.items],
-            **_paging(page, source=source, minor=minor or None),
-            "feeds": _feed_links("changes", source=source, minor=minor or None),
+            "changes": [pages.change_fields(c) for c in page.items],
+            **pages.paging(page, source=source, minor=minor or None),
+            "feeds": pages.feed_links("changes", source=source, minor=minor or None),
         }
         return _respond("changes.html", data)
 
+    @timed
     def article() -> Any:
         found = _article(store())
         versions = queries.version_list(store(), found["_id"])
         rows = []
         for before, version in zip([None, *versions], versions, strict=False):
-            rows.append(_version(found["_id"], version, before))
+            rows.append(pages.version_fields(found["_id"], version, before))
         data = {
-            **_article_fields(found),
+            **pages.article_fields(found),
             "changes": max(0, len(versions) - 1),
             "versions": rows,
-            "feeds": _feed_links("article", url=found["_id"]),
+            "feeds": pages.feed_links("article", url=found["_id"]),
         }
         return _respond("article.html", data)
 
+    @timed
     def diff() -> Any:
         found = _article(store())
         latest = int(found.get("versions") or 1)
-        new = _int_arg("to", latest)
-        old = _int_arg("from", new - 1)
+        new = params.number("to", latest)
+        old = params.number("from", new - 1)
         if not 1 <= old < new:
             abort(400, "Compare an earlier version with a later one (1 <= from < to).")
-        comparison = queries.compare(store(), found, old, new)
+        comparison = queries.compare(store(), found, old, new, cache=diff_cache)
         if comparison is None:
             abort(404, f"This article has no version {new if new > latest else old}.")
-        return _respond("diff.html", _comparison(comparison, latest))
+        return _respond("diff.html", pages.comparison_fields(comparison, latest))
 
+    @timed
     def search() -> Any:
-        q = request.args.get("q", "").strip()
-        page = queries.search(store(), q, page=_page(), per_page=per_page)
+        q, number = request.args.get("q", "").strip(), params.page()
+        try:
+            found = queries.search_filter(q)
+        except queries.BadQuery as error:
+            abort(400, str(error))
+        old = found is not None and legacy.present(store())
+        page = queries.search(store(), q, page=number, per_page=per_page, legacy=old)
         data = {
             "q": q,
             "results": [
-                {**_article_fields(a), "versions": a.get("versions"), "links": _links(a["_id"])}
+                {
+                    **pages.article_fields(a),
+                    "versions": a.get("versions"),
+                    "links": pages.links(a["_id"]),
+                }
                 for a in page.items
             ],
-            **_paging(page, q=q or None),
+            **pages.paging(page, q=q or None),
+            "more": page.capped,
         }
         return _respond("search.html", data)
 
+    @timed
     def changes_feed() -> Response:
-        source, minor = request.args.get("source") or None, _flag("minor")
+        source, minor = request.args.get("source") or None, params.flag("minor")
         page = queries.recent_changes(
             store(), source=source, minor=minor, per_page=FEED_SIZE, with_rows=True
         )
         title = f"newscrawl: changes in {source}" if source else "newscrawl: changes"
         key = f"changes?source={source or ''}&minor={minor}"
-        page_url = url_for("changes", source=source, minor=minor or None, _external=True)
+        page_url = links.external("changes", source=source, minor=minor or None)
         return _feed(key, title, page_url, page.items)
 
+    @timed
     def article_feed() -> Response:
         found = _article(store())
-        minor = _flag("minor")
+        minor = params.flag("minor")
         page = queries.recent_changes(
             store(), url=found["_id"], minor=minor, per_page=FEED_SIZE, with_rows=True
         )
         title = f"newscrawl: changes to {found.get('title') or found['_id']}"
         key = f"article?url={found['_id']}&minor={minor}"
-        page_url = url_for("article", url=found["_id"], _external=True)
+        page_url = links.external("article", url=found["_id"])
         return _feed(key, title, page_url, page.items, fallback=found.get("first_seen"))
 
     # The page's own rule first: url_for builds the first rule of an endpoint.
@@ -182,6 +250,16 @@ def create_app(
             endpoint = f"{rule.strip('/')}_{kind}"
             app.add_url_rule(f"{rule}.{kind}", endpoint, view, methods=["GET"])
     return app
+
+
+def _setting(settings: Mapping[str, Any], name: str, kind: type, default: Any) -> Any:
+    value = settings.get(name)
+    if value in (None, ""):
+        return default
+    try:
+        return kind(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {value!r}") from None
 
 
 # --- request helpers ------------------------------------------------------------------------
@@ -206,26 +284,6 @@ def _error(status: int, message: str) -> tuple[Any, int]:
     return render_template("error.html", status=status, message=message), status
 
 
-def _flag(name: str) -> bool:
-    return request.args.get(name, "").lower() in {"1", "true", "yes", "on"}
-
-
-def _int_arg(name: str, default: int) -> int:
-    value = request.args.get(name, "").strip()
-    if not value:
-        return default
-    if not value.isdigit() or len(value) > 9:
-        abort(400, f"'{name}' must be a number.")
-    return int(value)
-
-
-def _page() -> int:
-    number = _int_arg("page", 1)
-    if number < 1:
-        abort(400, "'page' starts at 1.")
-    return number
-
-
 def _article(store: Store) -> dict[str, Any]:
     url = request.args.get("url", "").strip()
     if not url:
@@ -234,129 +292,6 @@ def _article(store: Store) -> dict[str, Any]:
     if found is None:
         abort(404, "This address is not tracked.")
     return found
-
-
-# --- JSON-ready data ------------------------------------------------------------------------
-
-
-def _links(url: str, **diff_args: int) -> dict[str, str]:
-    return {
-        "article": url_for("article", url=url),
-        "diff": url_for("diff", url=url, **diff_args),
-    }
-
-
-def _article_fields(article: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "url": article["_id"],
-        "source": article.get("source"),
-        "title": article.get("title"),
-        "status": article.get("status"),
-        "first_seen": iso(article.get("first_seen")),
-        "last_checked": iso(article.get("last_checked")),
-        "last_changed": iso(article.get("last_changed")),
-    }
-
-
-def _change(change: dict[str, Any]) -> dict[str, Any]:
-    previous = change.get("previous_fetched_at")
-    return {
-        "url": change["url"],
-        "source": change.get("source"),
-        "headline": change["headline"],
-        "headline_changed": headlines_changed(change),
-        "version": change["version"],
-        "from_version": change["from_version"],
-        "fetched_at": iso(change["fetched_at"]),
-        "previous_fetched_at": iso(previous),
-        "later": later(previous, change["fetched_at"]) if previous else None,
-        "minor": bool(change.get("minor")),
-        "revert_of": change.get("revert_of"),
-        "words_added": change.get("words_added", 0),
-        "words_removed": change.get("words_removed", 0),
-        "added": change.get("added", []),
-        "removed": change.get("removed", []),
-        "links": _links(change["url"], **{"from": change["from_version"], "to": change["version"]}),
-    }
-
-
-def _version(url: str, version: dict[str, Any], before: dict[str, Any] | None) -> dict[str, Any]:
-    number = version["version"]
-    return {
-        "version": number,
-        "fetched_at": iso(version["fetched_at"]),
-        "later": later(before["fetched_at"], version["fetched_at"]) if before else None,
-        "title": version.get("title"),
-        "minor": bool(version.get("minor")),
-        "revert_of": version.get("revert_of"),
-        "headline_changed": version["headline_changed"],
-        "words_added": version["words_added"],
-        "words_removed": version["words_removed"],
-        "diff": url_for("diff", url=url, **{"from": number - 1, "to": number}) if before else None,
-    }
-
-
-def _comparison(c: queries.Comparison, latest: int) -> dict[str, Any]:
-    url, old, new = c.article["_id"], c.old["version"], c.new["version"]
-
-    def side(version: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "version": version["version"],
-            "fetched_at": iso(version["fetched_at"]),
-            "title": version["title"],
-        }
-
-    def pair(a: int, b: int) -> str | None:
-        return url_for("diff", url=url, **{"from": a, "to": b}) if 1 <= a < b <= latest else None
-
-    return {
-        **_article_fields(c.article),
-        "live_url": live_href(url),
-        "versions": latest,
-        "from": side(c.old),
-        "to": side(c.new),
-        "later": later(c.old["fetched_at"], c.new["fetched_at"]),
-        "minor": bool(c.diff.get("minor")),
-        "revert_of": c.new.get("revert_of"),
-        "words_added": c.diff.get("words_added", 0),
-        "words_removed": c.diff.get("words_removed", 0),
-        "stored": c.stored,
-        "truncated": bool(c.diff.get("truncated")),
-        "headline": headline_row(c.diff, c.old["title"], c.new["title"]).as_json(),
-        "other_headlines": [r.as_json() for r in other_headline_rows(c.diff)],
-        "rows": [
-            r.as_json() for r in paragraph_rows(c.diff, c.old["paragraphs"], c.new["paragraphs"])
-        ],  # fmt: skip
-        "links": {
-            "article": url_for("article", url=url),
-            "previous": pair(old - 1, old),
-            "next": pair(new, new + 1),
-        },
-    }
-
-
-def _paging(page: queries.Page, **args: Any) -> dict[str, Any]:
-    """Page numbers and links to the neighbouring pages of the same route (JSON stays JSON)."""
-
-    def link(number: int) -> str:
-        return url_for(request.endpoint or "changes", **args, page=number if number > 1 else None)
-
-    return {
-        "page": page.number,
-        "pages": page.pages,
-        "total": page.total,
-        "previous": link(page.number - 1) if page.number > 1 else None,
-        "next": link(page.number + 1) if page.has_next else None,
-    }
-
-
-def _feed_links(endpoint: str, **args: Any) -> dict[str, str]:
-    return {kind: url_for(f"{endpoint}_{kind}", **args) for kind in ("atom", "rss")}
-
-
-def _page_url(endpoint: str, **args: Any) -> str:
-    """Templates' link to a page of the same view with other arguments (None drops one)."""
-    return url_for(endpoint, **{k: v for k, v in args.items() if v not in (None, False, "")})
 
 
 # --- feeds ----------------------------------------------------------------------------------
@@ -373,9 +308,7 @@ def _feed(
     entries = []
     for change in changes:
         url, number = change["url"], change["version"]
-        diff_url = url_for(
-            "diff", url=url, **{"from": change["from_version"], "to": number}, _external=True
-        )
+        diff_url = links.external("diff", url=url, **{"from": change["from_version"], "to": number})
         html = render_template(
             "feed_entry.html", change=change, rows=changed_rows(change), diff_url=diff_url
         )
@@ -393,19 +326,7 @@ def _feed(
             )
         )
     updated = changes[0]["fetched_at"] if changes else fallback or utcnow()
-    feed = feeds.Feed(feeds.stable_id(key), title, request.url, page_url, updated, entries)
+    feed = feeds.Feed(feeds.stable_id(key), title, links.this_request(), page_url, updated, entries)
     if request.path.endswith(".rss"):
         return Response(feeds.rss(feed), mimetype="application/rss+xml")
     return Response(feeds.atom(feed), mimetype="application/atom+xml")
-
-
-# --- template filters -----------------------------------------------------------------------
-
-
-def _when(value: str | None) -> str:
-    return stamp(datetime.fromisoformat(value)) if value else ""
-
-
-def live_href(url: str) -> str | None:
-    """The article's address if it is safe to link (http/https only: never ``javascript:``)."""
-    return url if urlsplit(url).scheme in {"http", "https"} else None

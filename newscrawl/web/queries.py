@@ -1,7 +1,8 @@
 """Read-only queries behind the viewer, the feeds and the history/diff commands.
 
 Only the pymongo API (find/sort/skip/limit/count_documents/distinct, ``$regex`` on escaped
-input), so they run on MongoDB and on the embedded store alike. Nothing here writes.
+input), so they run on MongoDB and on the embedded store alike. Nothing here writes. Each query
+gets what is left of the request's time limit as ``max_time_ms`` (see ``timelimit``).
 """
 
 from __future__ import annotations
@@ -9,16 +10,31 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+import pymongo
 from pymongo import ASCENDING, DESCENDING
 
 from newscrawl.bounds import unpack_version
-from newscrawl.diff import diff_versions, headlines_changed
-from newscrawl.store import Store
+from newscrawl.diff import diff_article, headlines_changed
+from newscrawl.search import FIELD, address_tokens, tokens
+from newscrawl.store import Store, as_utc
 from newscrawl.urls import canonical_url
+from newscrawl.web.diffcache import DiffCache
+from newscrawl.web.timelimit import remaining_ms
 
 PER_PAGE = 30
+# A search has at most this many characters and words, and lists at most
+# MAX_MATCHES articles (the most recently changed).
+MAX_QUERY_CHARS = 500
+MAX_QUERY_WORDS = 32
+MAX_MATCHES = 1000
+# Versions compared on the fly get this long for a word-level diff before it turns coarse
+# (paragraph level); a paragraph longer than MAX_WORD_DIFF_CHARS is compared coarsely at once.
+DIFF_TIME_LIMIT = 1.0
+MAX_WORD_DIFF_CHARS = 100_000
+_NEVER = datetime.min.replace(tzinfo=UTC)
 # Diff fields a list of changes needs: everything but the aligned paragraph rows.
 _CHANGE_FIELDS = {"paragraphs": 0}
 _VERSION_FIELDS = {"paragraphs": 0, "packed": 0}
@@ -32,6 +48,7 @@ class Page:
     number: int
     per_page: int
     total: int
+    capped: bool = False  # more matched than ``total`` (searches list at most MAX_MATCHES)
 
     @property
     def pages(self) -> int:
@@ -78,12 +95,13 @@ def recent_changes(
 ) -> Page:
     """Changes (one per new version), newest first, each with its article's ``headline``."""
     query = change_filter(source, url, minor)
-    total = store.diffs.count_documents(query)
+    total = store.diffs.count_documents(query, **_max_time())
     cursor = (
         store.diffs.find(query, None if with_rows else _CHANGE_FIELDS)
         .sort([("fetched_at", DESCENDING), ("url", ASCENDING), ("version", DESCENDING)])
         .skip((page - 1) * per_page)
         .limit(per_page)
+        .max_time_ms(remaining_ms())
     )
     changes = list(cursor)
     titles = article_titles(store, {c["url"] for c in changes})
@@ -96,7 +114,9 @@ def article_titles(store: Store, urls: set[str]) -> dict[str, str]:
     """Latest headline of each article."""
     if not urls:
         return {}
-    found = store.articles.find({"_id": {"$in": sorted(urls)}}, {"title": 1})
+    found = store.articles.find(
+        {"_id": {"$in": sorted(urls)}}, {"title": 1}, max_time_ms=remaining_ms()
+    )
     return {a["_id"]: a.get("title") or "" for a in found}
 
 
@@ -109,17 +129,18 @@ def new_headline(change: dict[str, Any], latest_title: str) -> str:
 
 
 def sources(store: Store) -> list[str]:
-    return sorted(s for s in store.articles.distinct("source") if s)
+    cursor = store.articles.find({}, {"source": 1}).max_time_ms(remaining_ms())
+    return sorted(s for s in cursor.distinct("source") if s)
 
 
 def find_article(store: Store, url: str) -> dict[str, Any] | None:
     """The tracked article at ``url``, as given or in canonical form (tracking tags dropped)."""
     url = url.strip()
-    article = store.articles.find_one({"_id": url})
+    article = store.articles.find_one({"_id": url}, max_time_ms=remaining_ms())
     if article is None:
         canonical = canonical_url(url)
         if canonical and canonical != url:
-            article = store.articles.find_one({"_id": canonical})
+            article = store.articles.find_one({"_id": canonical}, max_time_ms=remaining_ms())
     return article
 
 
@@ -131,9 +152,11 @@ def version_list(store: Store, url: str) -> list[dict[str, Any]]:
         for d in store.diffs.find(
             {"url": url},
             {"version": 1, "words_added": 1, "words_removed": 1, "title": 1, "other_headlines": 1},
+            max_time_ms=remaining_ms(),
         )
     }
-    versions = list(store.versions.find({"url": url}, _VERSION_FIELDS).sort("version", ASCENDING))
+    found = store.versions.find({"url": url}, _VERSION_FIELDS, max_time_ms=remaining_ms())
+    versions = list(found.sort("version", ASCENDING))
     for version in versions:
         diff = diffs.get(version["version"])
         version["words_added"] = diff["words_added"] if diff else None
@@ -142,44 +165,162 @@ def version_list(store: Store, url: str) -> list[dict[str, Any]]:
     return versions
 
 
-def compare(store: Store, article: dict[str, Any], old: int, new: int) -> Comparison | None:
+def compare(
+    store: Store,
+    article: dict[str, Any],
+    old: int,
+    new: int,
+    *,
+    cache: DiffCache | None = None,
+    time_limit: float = DIFF_TIME_LIMIT,
+) -> Comparison | None:
     """Versions ``old`` < ``new`` of the article and their diff: the stored one for consecutive
-    versions, else computed from the two stored versions. None if a version does not exist."""
+    versions, else computed from the two stored versions (bounded by ``time_limit`` and kept in
+    ``cache``). None if a version does not exist."""
     url = article["_id"]
-    old_version = unpack_version(store.versions.find_one({"url": url, "version": old}))
-    new_version = unpack_version(store.versions.find_one({"url": url, "version": new}))
+    old_version = unpack_version(
+        store.versions.find_one({"url": url, "version": old}, max_time_ms=remaining_ms())
+    )
+    new_version = unpack_version(
+        store.versions.find_one({"url": url, "version": new}, max_time_ms=remaining_ms())
+    )
     if old_version is None or new_version is None:
         return None
     diff = None
     if new == old + 1:
-        diff = store.diffs.find_one({"url": url, "version": new})
+        diff = store.diffs.find_one({"url": url, "version": new}, max_time_ms=remaining_ms())
     stored = diff is not None
     if diff is None:
-        diff = diff_versions(old_version, new_version)
+        key = (url, old, new, old_version.get("content_hash"), new_version.get("content_hash"))
+        diff = cache.get(key) if cache is not None else None
+        if diff is None:
+            diff = bounded_diff(old_version, new_version, time_limit)
+            if cache is not None:
+                cache.put(key, diff, _text_size(old_version) + _text_size(new_version))
     return Comparison(article, old_version, new_version, diff, stored)
 
 
-def search(store: Store, query: str, page: int = 1, per_page: int = PER_PAGE) -> Page:
-    """Articles whose URL contains ``query`` (or is its canonical form), or whose headline
-    contains all its words, most recently changed first."""
-    words = query.split()
+def bounded_diff(old: dict[str, Any], new: dict[str, Any], time_limit: float) -> dict[str, Any]:
+    """``diff_versions`` within ``time_limit``; coarse at once when a paragraph is too long
+    for a word diff in that time."""
+    longest = max(map(len, [*old["paragraphs"], *new["paragraphs"], ""]))
+    return diff_article(
+        old["title"],
+        old["paragraphs"],
+        new["title"],
+        new["paragraphs"],
+        old_other_headlines=old.get("other_headlines", new.get("other_headlines", [])),
+        new_other_headlines=new.get("other_headlines", []),
+        time_limit=0.0 if longest > MAX_WORD_DIFF_CHARS else time_limit,
+    )
+
+
+def _text_size(version: dict[str, Any]) -> int:
+    return len(version.get("title") or "") + sum(map(len, version["paragraphs"]))
+
+
+def _max_time() -> dict[str, int]:
+    """``count_documents``' time limit argument (none without a deadline)."""
+    ms = remaining_ms()
+    return {} if ms is None else {"maxTimeMS": ms}
+
+
+class BadQuery(ValueError):
+    """A search out of bounds (too long, too many words): the viewer answers 400."""
+
+
+def search_filter(query: str) -> dict[str, Any] | None:
+    """The articles query for a search, None when it has no words.
+
+    Words are looked up in the indexed ``search_words`` (all of them: headline and address
+    words, any order, any case, accents ignored). A query that is an http(s) address finds
+    the articles whose address starts with it, or is its canonical form; its complete words
+    narrow the lookup through the index.
+    """
+    query = query.strip()
+    if len(query) > MAX_QUERY_CHARS:
+        raise BadQuery(f"A search is at most {MAX_QUERY_CHARS} characters long.")
+    words = tokens(query)
+    is_address = not any(c.isspace() for c in query) and query.lower().startswith(
+        ("http://", "https://")
+    )
+    if not is_address and len(words) > MAX_QUERY_WORDS:
+        raise BadQuery(f"A search has at most {MAX_QUERY_WORDS} words.")
+    words = list(dict.fromkeys(words))
     if not words:
+        return None
+    if not is_address:
+        return {"$and": [{FIELD: word} for word in words]}
+    narrowing = address_tokens(query)
+    if query[-1].isalnum():  # the last word may be cut short
+        narrowing = narrowing[:-1]
+    pattern = f"^{re.escape(query)}"
+    canonical = canonical_url(query)
+    if canonical and canonical != query:
+        pattern = f"^(?:{re.escape(query)}|{re.escape(canonical)}$)"
+        narrowing = [word for word in narrowing if word in set(address_tokens(canonical))]
+    found: dict[str, Any] = {"_id": {"$regex": pattern}}
+    if narrowing:
+        found["$and"] = [{FIELD: word} for word in dict.fromkeys(narrowing)][-MAX_QUERY_WORDS:]
+    return found
+
+
+def search(
+    store: Store, query: str, page: int = 1, per_page: int = PER_PAGE, *, legacy: bool = False
+) -> Page:
+    """Articles matching ``query`` (see ``search_filter``), most recently changed first, at
+    most MAX_MATCHES of them. With ``legacy``, articles stored before ``search_words`` existed
+    are searched too, by regular expressions (slow: only until the next crawl fills them in).
+    """
+    found = search_filter(query)
+    if found is None:
         return Page([], page, per_page, 0)
+    if legacy:
+        found = {"$or": [found, {FIELD: {"$exists": False}, **_legacy_filter(query)}]}
+    # One pass over the matches for their order and number; then only this page's documents.
+    ids = _recent_first(store, found)
+    capped = len(ids) > MAX_MATCHES
+    ids = ids[:MAX_MATCHES]
+    wanted = ids[(page - 1) * per_page : page * per_page]
+    docs = {
+        doc["_id"]: doc
+        for doc in store.articles.find({"_id": {"$in": wanted}}, max_time_ms=remaining_ms())
+    }
+    items = [docs[url] for url in wanted if url in docs]
+    return Page(items, page, per_page, len(ids), capped)
+
+
+def _recent_first(store: Store, found: dict[str, Any]) -> list[str]:
+    """Addresses of the matching articles, most recently changed first, MAX_MATCHES + 1 at most."""
+    cursor = store.articles.find(found, {"last_changed": 1}, max_time_ms=remaining_ms())
+    if isinstance(store.client, pymongo.MongoClient):  # the server sorts, and stops early
+        order = [("last_changed", DESCENDING), ("_id", ASCENDING)]
+        return [doc["_id"] for doc in cursor.sort(order).limit(MAX_MATCHES + 1)]
+    # The embedded store sorts with a comparison function in Python, 0.5 ms a document:
+    # sorting its matches here on plain keys takes a hundredth of that.
+    docs = sorted(cursor, key=lambda doc: doc["_id"])
+    docs.sort(key=lambda doc: _moment(doc.get("last_changed")), reverse=True)
+    return [doc["_id"] for doc in docs[: MAX_MATCHES + 1]]
+
+
+def _moment(value: Any) -> datetime:
+    """A stored time as a sort key; a missing one sorts before every time, as in MongoDB."""
+    return as_utc(value) if value else _NEVER
+
+
+def _legacy_filter(query: str) -> dict[str, Any]:
+    """The search as it was before ``search_words``: address or headline containing the text."""
 
     def contains(text: str) -> dict[str, str]:
         return {"$regex": re.escape(text), "$options": "i"}
 
-    alternatives = [{"_id": contains(query.strip())},
-                    {"$and": [{"title": contains(w)} for w in words]}]  # fmt: skip
-    canonical = canonical_url(query.strip())
-    if canonical:
-        alternatives.append({"_id": canonical})
-    found = {"$or": alternatives}
-    total = store.articles.count_documents(found)
-    cursor = (
-        store.articles.find(found)
-        .sort([("last_changed", DESCENDING), ("_id", ASCENDING)])
-        .skip((page - 1) * per_page)
-        .limit(per_page)
-    )
-    return Page(list(cursor), page, per_page, total)
+    words = query.split()[:MAX_QUERY_WORDS]
+    return {"$or": [{"_id": contains(query.strip())},
+                    {"$and": [{"title": contains(w)} for w in words]}]}  # fmt: skip
+
+
+def lacks_search_words(store: Store) -> bool:
+    """Whether some article was stored before ``search_words`` existed (not backfilled yet)."""
+    missing = store.articles.find_one({FIELD: {"$exists": False}}, {"_id": 1},
+                                      max_time_ms=remaining_ms())  # fmt: skip
+    return missing is not None

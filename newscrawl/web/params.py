@@ -1,0 +1,31 @@
+"""The viewer's query parameters, checked: anything malformed is a 400 with a clear message."""
+
+from __future__ import annotations
+
+import re
+
+from flask import abort, request
+
+# ASCII digits only: str.isdigit also accepts "²" and "١", which int() refuses or reads.
+_NUMBER = re.compile(r"[0-9]{1,9}")
+
+
+def flag(name: str) -> bool:
+    return request.args.get(name, "").lower() in {"1", "true", "yes", "on"}
+
+
+def number(name: str, default: int, minimum: int = 1) -> int:
+    """A whole number of at most 9 digits, at least ``minimum``; ``default`` when absent."""
+    value = request.args.get(name, "").strip()
+    if not value:
+        return default
+    if not _NUMBER.fullmatch(value):
+        abort(400, f"'{name}' must be a whole number (1 to 999999999).")
+    result = int(value)
+    if result < minimum:
+        abort(400, f"'{name}' starts at {minimum}.")
+    return result
+
+
+def page() -> int:
+    return number("page", 1)
