@@ -142,16 +142,17 @@ def version_list(store: Store, url: str) -> list[dict[str, Any]]:
 
 
 def compare(store: Store, article: dict[str, Any], old: int, new: int) -> Comparison | None:
-    """Versions ``old`` < ``new`` of the article and their diff: the stored one for consecutive
-    versions, else computed from the two stored versions. None if a version does not exist."""
+    """Versions ``old`` < ``new`` of the article and their diff: the stored one when ``new`` was
+    diffed against ``old``, else computed from the two stored versions. None if a version does
+    not exist."""
     url = article["_id"]
     old_version = store.versions.find_one({"url": url, "version": old})
     new_version = store.versions.find_one({"url": url, "version": new})
     if old_version is None or new_version is None:
         return None
-    diff = None
-    if new == old + 1:
-        diff = store.diffs.find_one({"url": url, "version": new})
+    # the stored diff of ``new`` is from the version the page showed before it: usually
+    # new - 1, an earlier one after a flip-flop
+    diff = store.diffs.find_one({"url": url, "version": new, "from_version": old})
     stored = diff is not None
     if diff is None:
         diff = diff_versions(old_version, new_version)
