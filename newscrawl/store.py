@@ -284,7 +284,7 @@ class Store:
                 raise
             # the TTL setting changed since the index was made
             self.db.command(
-                "collMod", "errors", index={"name": ERRORS_TTL_INDEX, "expireAfterSeconds": seconds}
+                "collMod", "errors", index={"keyPattern": {"at": 1}, "expireAfterSeconds": seconds}
             )
 
     def history(self, url: str) -> list[dict[str, Any]]:

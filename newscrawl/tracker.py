@@ -149,8 +149,9 @@ class Tracker:
         )
 
     def _is_flip_flop(self, page: Fetched, shown: dict[str, Any]) -> bool:
-        """The move shown -> this text was already recorded once: do not record it again."""
-        return (
+        """The move shown -> this text was already recorded once, or the page is back on the
+        text shown after a change a volatile article's cap skipped: record no version."""
+        return shown["content_hash"] == page.content_hash or (
             self.store.versions.find_one(
                 {
                     "url": page.url,
@@ -278,9 +279,11 @@ class Tracker:
         if article is None or int(article.get("versions", 0)) < number:
             self._after_change(page, Outcome(kind=CHANGED, version=number), policy, article)
             return Outcome(kind=UNCHANGED, version=number)
-        if int(article.get("current_version") or number) < number:  # back to the latest text
-            return self._unchanged(page, article, policy, number, current=latest)
-        return self._unchanged(page, article, policy, number)
+        if article.get("content_hash") == page.content_hash:  # all written by another process
+            return self._unchanged(page, article, policy, number)
+        # The article had another text at the last check (the other side of a toggle, or a
+        # change a volatile article's cap skipped): the page is back on the latest version.
+        return self._unchanged(page, article, policy, number, current=latest)
 
     def _after_change(
         self,
@@ -341,7 +344,6 @@ class Tracker:
         last_changed = as_utc(article.get("last_changed") or page.fetched_at)
         interval = float(article.get("interval") or policy.initial)
         if skipped:
-            last_changed = page.fetched_at
             interval, next_check = policy.after_volatile_change(page.fetched_at, interval)
         else:
             interval, next_check = policy.after_unchanged(page.fetched_at, interval, last_changed)
@@ -351,7 +353,6 @@ class Tracker:
                 "status": "active" if next_check else "dormant",
                 "interval": interval,
                 "next_check": next_check,
-                "last_changed": last_changed,
                 **check_fields(article, current is not None or skipped, policy),
                 **page.fetch_state(),
             }
@@ -362,6 +363,7 @@ class Tracker:
         elif article and "current_version" not in article:  # stored before it existed
             update["$set"].update(self._migrated_current(page.url, update["$set"]["content_hash"]))
         if skipped:
+            update["$set"]["last_changed"] = page.fetched_at
             update["$inc"] = {"skipped_changes": 1, "unstored_changes": 1}
         if rebaseline:
             update["$set"]["extractor"] = page.extractor

@@ -18,6 +18,7 @@ from newscrawl.tracker import (
     NEW,
     REBASELINE,
     REVERT,
+    SKIPPED,
     UNCHANGED,
     Fetched,
     Tracker,
@@ -426,3 +427,22 @@ def test_errors_are_bounded_by_age_and_count(tracker):
     kept = sorted(e["url"] for e in store.errors.find())
     assert kept == sorted(f"https://news.example/feed{day}" for day in range(50, 60))
     assert store.bound_errors(now, ttl=0, keep=0) == 0  # both bounds off
+
+
+def test_a_volatile_page_back_on_its_stored_text_after_a_skipped_change_adds_no_version(
+    open_store,
+):
+    policy = RevisitPolicy(volatile_checks=4, volatile_changes=3, volatile_versions_per_day=3)
+    tracker = Tracker(open_store(), policy)
+    texts = ["A.", "B.", "C.", "D.", "C."]  # D is the 4th version in a day: skipped
+    kinds = [
+        tracker.record(page("Live", [text], at=T0 + timedelta(hours=i))).kind
+        for i, text in enumerate(texts)
+    ]
+    assert kinds == [NEW, CHANGED, CHANGED, SKIPPED, FLIP_FLOP]
+    article = tracker.store.articles.find_one({"_id": URL})
+    assert (article["current_version"], article["versions"]) == (3, 3)
+    assert article["content_hash"] == content_hash("Live", ["C."])
+    assert (article["skipped_changes"], article["unstored_changes"]) == (1, 1)
+    edited = tracker.record(page("Live", ["E."], at=T0 + timedelta(days=2)))
+    assert (edited.kind, tracker.store.history(URL)[-1]["skipped_before"]) == (CHANGED, 1)
