@@ -80,11 +80,11 @@ NEWSCRAWL_VOLATILE_CHANGES = int(os.environ.get("NEWSCRAWL_VOLATILE_CHANGES", 8)
 NEWSCRAWL_VOLATILE_MAX_VERSIONS_PER_DAY = int(
     os.environ.get("NEWSCRAWL_VOLATILE_MAX_VERSIONS_PER_DAY", 6)
 )
-# `errors` records older than this (s; 30 days) are deleted, and only the newest
-# NEWSCRAWL_ERRORS_MAX are kept: pruned at the end of every crawl, and on MongoDB also by a
-# TTL index. 0 disables either bound.
+# `errors` records older than this (s; 30 days) are deleted, and beyond NEWSCRAWL_ERRORS_MAX
+# the oldest (down to 90% of it): at the end of every crawl, and on MongoDB also by a TTL
+# index. 0 disables either bound.
 NEWSCRAWL_ERRORS_TTL = float(os.environ.get("NEWSCRAWL_ERRORS_TTL", 30 * 24 * 60 * 60))
-NEWSCRAWL_ERRORS_MAX = int(os.environ.get("NEWSCRAWL_ERRORS_MAX", 100_000))
+NEWSCRAWL_ERRORS_MAX = int(os.environ.get("NEWSCRAWL_ERRORS_MAX", 50_000))
 # At most this many due articles are re-checked per run (most overdue first).
 NEWSCRAWL_RECHECK_LIMIT = 5000
 

@@ -257,9 +257,10 @@ class Store:
         )
 
     def bound_errors(self, now: datetime, ttl: float, keep: int) -> int:
-        """Delete ``errors`` records older than ``ttl`` seconds and all but the newest ``keep``
-        (0 disables either); on MongoDB a TTL index also expires them between crawls. The
-        embedded store gets no TTL index: it would scan the collection at every insert."""
+        """Delete ``errors`` records older than ``ttl`` seconds, and when there are more than
+        ``keep``, all but the newest 90% of ``keep`` (so this is not redone at every run);
+        0 disables either. On MongoDB a TTL index also expires them between crawls; the
+        embedded store gets none, as it would scan the collection at every insert."""
         deleted = 0
         if ttl > 0:
             if isinstance(self.client, pymongo.MongoClient):
@@ -267,9 +268,8 @@ class Store:
             cutoff = now - timedelta(seconds=ttl)
             deleted += self.errors.delete_many({"at": {"$lt": cutoff}}).deleted_count
         if keep > 0 and self.errors.estimated_document_count() > keep:
-            oldest_kept = list(
-                self.errors.find({}, {"at": 1}).sort("at", DESCENDING).skip(keep - 1).limit(1)
-            )
+            newest = self.errors.find({}, {"at": 1}).sort("at", DESCENDING)
+            oldest_kept = list(newest.skip(keep - keep // 10 - 1).limit(1))
             if oldest_kept:
                 deleted += self.errors.delete_many(
                     {"at": {"$lt": oldest_kept[0]["at"]}}
