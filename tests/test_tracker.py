@@ -23,6 +23,7 @@ from newscrawl.tracker import (
     Fetched,
     Tracker,
 )
+from newscrawl.web import create_app
 from newscrawl.web.queries import compare
 
 T0 = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
@@ -112,7 +113,7 @@ def test_return_to_earlier_text_is_a_revert_and_flip_flops_are_counted(tracker):
     assert tracker.store.articles.find_one({"_id": URL})["flip_flops"] == 4
 
 
-def test_after_a_suppressed_toggle_the_article_shows_what_the_page_says_now(tracker):
+def test_after_a_suppressed_toggle_the_article_shows_what_the_page_says_now(tracker, store_env):
     """A->B->A->B, then B for 30 more checks: no version is added, and the article points at
     the stored version with B's text (not A's, the latest stored); the next edit is diffed
     against B, what the page said before it."""
@@ -125,6 +126,11 @@ def test_after_a_suppressed_toggle_the_article_shows_what_the_page_says_now(trac
     shown = store.versions.find_one({"url": URL, "version": article["current_version"]})
     assert shown["content_hash"] == b.content_hash == article["content_hash"]
     assert article["title"] == "Headline B"
+    viewer = create_app(store_env).test_client()
+    shown = viewer.get("/article.json", query_string={"url": URL}).get_json()
+    assert (shown["title"], shown["current_version"]) == ("Headline B", 2)
+    html = viewer.get("/article", query_string={"url": URL}).get_data(as_text=True)
+    assert "<td>2<br><small>on the page now</small></td>" in html
     # the page going back to A points the article at A again, still without a version
     assert tracker.record(replace(a, fetched_at=T0 + timedelta(days=2))).kind == FLIP_FLOP
     article = store.articles.find_one({"_id": URL})
