@@ -325,3 +325,30 @@ def test_an_article_failing_at_every_check_backs_off_then_is_no_longer_checked(
     result = crawl()
     assert "'newscrawl/articles/rechecks': 0" in result.stderr
     assert len(site.requests_for("/news/0.html")) == requests
+
+
+def test_a_page_changing_at_every_crawl_becomes_volatile_and_its_versions_are_capped(
+    site, crawl, open_store
+):
+    """With the volatile settings given on the command line (2 changes of the last 3 checks,
+    2 versions a day): the third and later changes in a day are counted, not stored, and the
+    interval grows although the page changes."""
+    page = PAGES[0]
+    edits = edit_variants(page.html, page.record, random.Random(7))
+    texts = [page.html] + [html for _, html, *_ in edits][:4]
+    assert len(texts) == 5
+    (url,) = serve(site, texts[:1])
+    volatile = {"NEWSCRAWL_VOLATILE_CHECKS": "3", "NEWSCRAWL_VOLATILE_CHANGES": "2",
+                "NEWSCRAWL_VOLATILE_MAX_VERSIONS_PER_DAY": "2"}  # fmt: skip
+    crawl(settings=volatile)
+    for html in texts[1:]:
+        site.put("/news/0.html", html)
+        result = crawl("-a", "recheck=all", settings=volatile)
+    assert "'newscrawl/articles/skipped': 1" in result.stderr
+    store = open_store()
+    article = store.articles.find_one({"_id": url})
+    assert len(versions_of(store, url)) == 2
+    assert (article["volatile"], article["skipped_changes"], article["unstored_changes"]) == (
+        True, 3, 3
+    )  # fmt: skip
+    assert article["interval"] > 30 * 60
