@@ -23,10 +23,10 @@ from typing import Any
 from pymongo import DESCENDING
 from pymongo.database import Database
 
-from newscrawl.tracker import CHANGED, FLIP_FLOP, NEW, REVERT, UNCHANGED
+from newscrawl.tracker import CHANGED, FLIP_FLOP, NEW, REVERT, SKIPPED, UNCHANGED
 
 PREFIX = "newscrawl/"
-CHECKED = (NEW, CHANGED, REVERT, UNCHANGED, FLIP_FLOP)
+CHECKED = (NEW, CHANGED, REVERT, UNCHANGED, FLIP_FLOP, SKIPPED)
 
 
 def run_record(

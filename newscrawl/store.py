@@ -6,7 +6,7 @@ Collections (see README "Data model"):
 * ``versions``  one document per stored version, unique on ``(url, version)``.
 * ``diffs``     one document per version > 1, the diff from the version before, unique likewise.
 * ``feeds``     one document per feed URL: conditional-GET validators and last poll result.
-* ``errors``    one document per failed feed or article fetch.
+* ``errors``    one document per failed feed or article fetch, pruned by age and count.
 
 Every query uses the pymongo API only, so the same code runs on MongoDB and on litemongo
 (mongomock semantics on SQLite files) when ``MONGO_URI`` is unset.
@@ -32,6 +32,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 
 from newscrawl.bounds import unpack_version
+from newscrawl.schedule import RevisitPolicy
 from newscrawl.search import backfill
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ BUSY_TIMEOUT = 30.0
 # shutting down, network) plus time limits and write conflicts.
 RETRYABLE_CODES = frozenset({6, 7, 50, 89, 91, 112, 134, 189, 262, 9001, 10058, 10107, 11600,
                              11602, 13435, 13436})  # fmt: skip
+ERRORS_TTL_INDEX = "errors_ttl"
+INDEX_OPTIONS_CONFLICT = 85  # MongoDB's error code: same index, other options
 
 
 def utcnow() -> datetime:
@@ -240,9 +243,10 @@ class Store:
         reason: str,
         message: str,
         now: datetime,
-        retry_at: datetime | None = None,
+        policy: RevisitPolicy | None = None,
     ) -> None:
-        """Keep a per-feed / per-article error record; a tracked article is retried at retry_at."""
+        """Keep a per-feed / per-article error record; a tracked, scheduled article is retried
+        as ``policy.after_error`` says (backing off), or no longer checked (``failing``)."""
         self.errors.insert_one(
             {
                 "at": now,
@@ -253,18 +257,60 @@ class Store:
                 "message": message[:2000],
             }  # fmt: skip
         )
-        if kind == "article" and retry_at is not None:
-            self.articles.update_one(
-                {"_id": url, "next_check": {"$ne": None}},
-                {
-                    "$set": {
-                        "last_error": reason,
-                        "last_checked": now,
-                        "next_check": retry_at,
-                        **LEASE_FREE,
-                    },
-                    "$inc": {"errors": 1},
+        if kind != "article" or policy is None:
+            return
+        article = self.articles.find_one(
+            {"_id": url, "next_check": {"$ne": None}}, {"errors": 1, "failing_since": 1}
+        )
+        if article is None:  # untracked, or no longer scheduled: no schedule to move
+            return
+        errors = int(article.get("errors") or 0) + 1
+        since = as_utc(article.get("failing_since") or now) if errors > 1 else now
+        _, retry_at = policy.after_error(now, errors, since)
+        self.articles.update_one(
+            {"_id": url},
+            {
+                "$set": {
+                    "last_error": reason,
+                    "last_checked": now,
+                    "next_check": retry_at,
+                    "errors": errors,
+                    "failing_since": since,
+                    **({} if retry_at else {"status": "failing"}),
+                    **LEASE_FREE,
                 },
+            },
+        )
+
+    def bound_errors(self, now: datetime, ttl: float, keep: int) -> int:
+        """Delete ``errors`` records older than ``ttl`` seconds, and when there are more than
+        ``keep``, all but the newest 90% of ``keep`` (so this is not redone at every run);
+        0 disables either. On MongoDB a TTL index also expires them between crawls; the
+        embedded store gets none, as it would scan the collection at every insert."""
+        deleted = 0
+        if ttl > 0:
+            if isinstance(self.client, pymongo.MongoClient):
+                self._ensure_errors_ttl(int(ttl))
+            cutoff = now - timedelta(seconds=ttl)
+            deleted += self.errors.delete_many({"at": {"$lt": cutoff}}).deleted_count
+        if keep > 0 and self.errors.estimated_document_count() > keep:
+            newest = self.errors.find({}, {"at": 1}).sort("at", DESCENDING)
+            oldest_kept = list(newest.skip(keep - keep // 10 - 1).limit(1))
+            if oldest_kept:
+                deleted += self.errors.delete_many(
+                    {"at": {"$lt": oldest_kept[0]["at"]}}
+                ).deleted_count
+        return deleted
+
+    def _ensure_errors_ttl(self, seconds: int) -> None:
+        try:
+            self.errors.create_index("at", name=ERRORS_TTL_INDEX, expireAfterSeconds=seconds)
+        except OperationFailure as exc:
+            if exc.code != INDEX_OPTIONS_CONFLICT:
+                raise
+            # the TTL setting changed since the index was made
+            self.db.command(
+                "collMod", "errors", index={"keyPattern": {"at": 1}, "expireAfterSeconds": seconds}
             )
 
     def history(self, url: str) -> list[dict[str, Any]]:

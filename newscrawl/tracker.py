@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bson.errors import InvalidDocument
@@ -34,6 +34,7 @@ CHANGED = "changed"  # a new version stored
 REVERT = "revert"  # a new version whose text equals an earlier version's
 UNCHANGED = "unchanged"  # same text as the latest version
 FLIP_FLOP = "flip-flop"  # a back-and-forth between two versions already recorded
+SKIPPED = "skipped"  # a change of a volatile article over its daily cap of versions: counted
 # The first check of an article by a newer extractor: its text becomes the new baseline
 # without a version, so an upgrade that extracts some pages differently makes no versions.
 # An edit published since the previous check is folded into the baseline (logged).
@@ -73,6 +74,7 @@ class Fetched:
             "etag": self.etag,
             "last_modified": self.last_modified,
             "errors": 0,
+            "failing_since": None,
             **LEASE_FREE,
         }
 
@@ -110,13 +112,18 @@ class Tracker:
             if latest and latest["content_hash"] == page.content_hash:
                 article = article or self.store.articles.find_one({"_id": page.url})
                 return self._complete(page, latest, article, policy)
+            shown = self._shown(page.url, article, latest)
             revert_of = self._earlier_version(page)
-            if latest and revert_of and self._is_flip_flop(page, latest):
+            if shown and revert_of and self._is_flip_flop(page, shown):
                 article = article or self.store.articles.find_one({"_id": page.url}) or {}
-                return self._unchanged(page, article, policy, latest["version"], flip_flop=True)
-            outcome = self._store_version(page, latest, revert_of)
+                current = self._latest_with_text(page.url, page.content_hash)
+                return self._unchanged(page, article, policy, current["version"], current=current)
+            if article and latest and self._over_daily_cap(page, article, policy):
+                return self._unchanged(page, article, policy, latest["version"], skipped=True)
+            skipped = int(article.get("unstored_changes", 0)) if article else 0
+            outcome = self._store_version(page, latest, revert_of, shown, skipped)
             if outcome is not None:
-                self._after_change(page, outcome, policy)
+                self._after_change(page, outcome, policy, article)
                 return outcome
         raise RuntimeError(f"could not claim a version number for {page.url}")
 
@@ -127,26 +134,76 @@ class Tracker:
         )
         return earlier["version"] if earlier else None
 
-    def _is_flip_flop(self, page: Fetched, latest: dict[str, Any]) -> bool:
-        """The move latest -> this text was already recorded once: do not record it again."""
-        return (
+    def _shown(
+        self, url: str, article: dict[str, Any] | None, latest: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
+        """The stored version the page showed at the last check: the latest, or an earlier
+        one the page flip-flopped back to (``current_version``). New versions follow it."""
+        number = int(article.get("current_version") or 0) if article else 0
+        if latest is None or not number or number >= latest["version"]:
+            return latest
+        return self.store.versions.find_one({"url": url, "version": number}) or latest
+
+    def _latest_with_text(self, url: str, text_hash: str) -> dict[str, Any] | None:
+        """Number and title of the newest version with this text."""
+        return self.store.versions.find_one(
+            {"url": url, "content_hash": text_hash},
+            {"version": 1, "title": 1},
+            sort=[("version", DESCENDING)],
+        )
+
+    def _is_flip_flop(self, page: Fetched, shown: dict[str, Any]) -> bool:
+        """The move shown -> this text was already recorded once, or the page is back on the
+        text shown after a change a volatile article's cap skipped: record no version."""
+        return shown["content_hash"] == page.content_hash or (
             self.store.versions.find_one(
                 {
                     "url": page.url,
                     "content_hash": page.content_hash,
-                    "previous_hash": latest["content_hash"],
+                    "previous_hash": shown["content_hash"],
                 },
                 {"_id": 1},
             )
             is not None
         )
 
+    def _over_daily_cap(
+        self, page: Fetched, article: dict[str, Any], policy: RevisitPolicy
+    ) -> bool:
+        """A volatile article (this change counted) that has its day's versions already."""
+        if not check_fields(article, True, policy)["volatile"]:
+            return False
+        since = page.fetched_at - timedelta(days=1)
+        stored = self.store.versions.count_documents(
+            {"url": page.url, "fetched_at": {"$gt": since}}
+        )
+        return stored >= policy.volatile_versions_per_day
+
+    def _migrated_current(self, url: str, text_hash: str) -> dict[str, Any]:
+        """``current_version`` (and its title) for an article stored before the field existed,
+        which an older flip-flop rule may have left showing the other side of a toggle."""
+        shown = self._latest_with_text(url, text_hash)
+        if shown is None:  # a rebaselined text: the latest version stays the one shown
+            latest = self.store.versions.find_one(
+                {"url": url}, {"version": 1}, sort=[("version", DESCENDING)]
+            )
+            return {"current_version": latest["version"]} if latest else {}
+        return {"current_version": shown["version"], "title": shown["title"]}
+
     # writes -----------------------------------------------------------------------------
     def _store_version(
-        self, page: Fetched, latest: dict[str, Any] | None, revert_of: int | None
+        self,
+        page: Fetched,
+        newest: dict[str, Any] | None,
+        revert_of: int | None,
+        latest: dict[str, Any] | None,
+        skipped: int = 0,
     ) -> Outcome | None:
-        """Insert the next version; None when another process claimed that number first."""
-        number = latest["version"] + 1 if latest else 1
+        """Insert the version after ``newest``, diffed against ``latest`` (the version the page
+        showed before: ``newest`` unless it flip-flopped back to an earlier one) and counting
+        the ``skipped`` changes not stored since; None when another process claimed that
+        number first."""
+        number = newest["version"] + 1 if newest else 1
         minor = bool(latest) and latest.get("loose_hash") == page.loose_hash
         latest = unpack_version(latest)
         warnings = extraction_warnings(page.paragraphs, latest["paragraphs"] if latest else None)
@@ -167,6 +224,7 @@ class Tracker:
             "minor": minor,
             "revert_of": revert_of,
             "warnings": warnings,
+            "skipped_before": skipped,
         }
         try:
             doc, refused = self._insert_version(doc)
@@ -252,15 +310,37 @@ class Tracker:
             and not latest.get("diff_error")
             and not self.store.diffs.find_one({"url": page.url, "version": number}, {"_id": 1})
         ):
-            previous = self.store.versions.find_one({"url": page.url, "version": number - 1})
+            previous = self.store.versions.find_one(
+                {"url": page.url, "version": {"$lt": number},
+                 "content_hash": latest["previous_hash"]},
+                sort=[("version", DESCENDING)],
+            )  # fmt: skip
             self._store_diff(latest, previous)
         if article is None or int(article.get("versions", 0)) < number:
-            self._after_change(page, Outcome(kind=CHANGED, version=number), policy)
+            self._after_change(page, Outcome(kind=CHANGED, version=number), policy, article)
             return Outcome(kind=UNCHANGED, version=number)
-        return self._unchanged(page, article, policy, number)
+        if article.get("content_hash") == page.content_hash:  # all written by another process
+            return self._unchanged(page, article, policy, number)
+        # The article had another text at the last check (the other side of a toggle, or a
+        # change a volatile article's cap skipped): the page is back on the latest version.
+        return self._unchanged(page, article, policy, number, current=latest)
 
-    def _after_change(self, page: Fetched, outcome: Outcome, policy: RevisitPolicy) -> None:
-        interval, next_check = policy.after_change(page.fetched_at)
+    def _after_change(
+        self,
+        page: Fetched,
+        outcome: Outcome,
+        policy: RevisitPolicy,
+        article: dict[str, Any] | None,
+    ) -> None:
+        checks = check_fields(article, True, policy) if article else {
+            "recent_changes": [], "volatile": False
+        }  # fmt: skip
+        if checks["volatile"]:
+            interval, next_check = policy.after_volatile_change(
+                page.fetched_at, float(article.get("interval") or policy.initial)
+            )
+        else:
+            interval, next_check = policy.after_change(page.fetched_at)
         update = {
             "$setOnInsert": {"first_seen": page.fetched_at, "flip_flops": 0},
             "$max": {"versions": outcome.version},
@@ -270,12 +350,15 @@ class Tracker:
                 "title": page.title,
                 "search_words": search_words(page.url, page.title),
                 "content_hash": page.content_hash,
+                "current_version": outcome.version,
+                "unstored_changes": 0,
                 "status": "active",
                 "extractor": page.extractor,
                 "last_changed": page.fetched_at,
                 "interval": interval,
                 "next_check": next_check,
                 "response_url": page.response_url,
+                **checks,
                 **page.fetch_state(),
             },
         }
@@ -291,28 +374,55 @@ class Tracker:
         article: dict[str, Any],
         policy: RevisitPolicy,
         version: int,
-        flip_flop: bool = False,
+        current: dict[str, Any] | None = None,
+        skipped: bool = False,
         rebaseline: bool = False,
     ) -> Outcome:
-        """Only the schedule moves on; a flip-flop (a toggle already recorded) is counted, a
-        rebaseline takes the text's hash and extractor version."""
+        """No new version. Only the schedule moves on, unless: a flip-flop (a toggle already
+        recorded, to the stored version ``current``) is counted and points the article at
+        that version; a skipped change of a volatile article is counted (the next version
+        says how many it follows); a rebaseline takes the text's hash and extractor version."""
         last_changed = as_utc(article.get("last_changed") or page.fetched_at)
-        interval, next_check = policy.after_unchanged(
-            page.fetched_at, float(article.get("interval") or policy.initial), last_changed
-        )
+        interval = float(article.get("interval") or policy.initial)
+        if skipped:
+            interval, next_check = policy.after_volatile_change(page.fetched_at, interval)
+        else:
+            interval, next_check = policy.after_unchanged(page.fetched_at, interval, last_changed)
         update: dict[str, Any] = {
             "$set": {
                 "content_hash": page.content_hash or article.get("content_hash"),
                 "status": "active" if next_check else "dormant",
                 "interval": interval,
                 "next_check": next_check,
+                **check_fields(article, current is not None or skipped, policy),
                 **page.fetch_state(),
             }
         }
-        if flip_flop:
+        if current is not None:
+            update["$set"].update(current_version=current["version"], title=current["title"])
             update["$inc"] = {"flip_flops": 1}
+        elif article and "current_version" not in article:  # stored before it existed
+            update["$set"].update(self._migrated_current(page.url, update["$set"]["content_hash"]))
+        if skipped:
+            update["$set"]["last_changed"] = page.fetched_at
+            update["$inc"] = {"skipped_changes": 1, "unstored_changes": 1}
         if rebaseline:
             update["$set"]["extractor"] = page.extractor
         self.store.articles.update_one({"_id": page.url}, update)
-        kind = FLIP_FLOP if flip_flop else REBASELINE if rebaseline else UNCHANGED
+        kind = (
+            FLIP_FLOP if current is not None
+            else SKIPPED if skipped
+            else REBASELINE if rebaseline
+            else UNCHANGED
+        )  # fmt: skip
         return Outcome(kind=kind, version=version)
+
+
+def check_fields(article: dict[str, Any], changed: bool, policy: RevisitPolicy) -> dict[str, Any]:
+    """Article fields recording a check: whether it changed (1) or not (0), the last
+    ``volatile_checks`` checks kept oldest first, and whether the article is now volatile."""
+    recent = [*article.get("recent_changes", []), int(changed)][-policy.volatile_checks :]
+    return {
+        "recent_changes": recent,
+        "volatile": policy.is_volatile(recent, bool(article.get("volatile"))),
+    }

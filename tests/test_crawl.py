@@ -10,10 +10,12 @@ import json
 import random
 import subprocess
 import sys
+from datetime import timedelta
 
 import pytest
 
 from newscrawl.extract import extract_article
+from newscrawl.store import as_utc, utcnow
 from tests.conftest import REPO
 from tests.corpus import load_pages, token_f1
 from tests.mockserver import rss
@@ -163,7 +165,7 @@ def test_revert_is_recorded_and_flip_flops_do_not_flood_history(site, crawl, ope
     (_, edited, *_), *_ = edit_variants(page.html, page.record, random.Random(3))
     (url,) = serve(site, [page.html])
     crawl()
-    for html in (edited, page.html, edited, page.html, edited, page.html):
+    for html in (edited, page.html, edited, page.html, edited, page.html, edited, edited):
         site.put("/news/0.html", html)
         crawl("-a", "recheck=all")
     store = open_store()
@@ -171,7 +173,11 @@ def test_revert_is_recorded_and_flip_flops_do_not_flood_history(site, crawl, ope
     assert [v["version"] for v in history] == [1, 2, 3]
     assert history[2]["revert_of"] == 1
     assert history[2]["content_hash"] == history[0]["content_hash"]
-    assert store.articles.find_one({"_id": url})["flip_flops"] >= 2
+    article = store.articles.find_one({"_id": url})
+    assert article["flip_flops"] >= 2
+    # the page ends on the edited text: the article points at the version holding it
+    assert article.get("current_version", article["versions"]) == 2
+    assert article["content_hash"] == history[1]["content_hash"]
 
 
 def test_removed_article_keeps_history_and_is_marked(site, crawl, open_store):
@@ -272,6 +278,10 @@ def test_export_writes_one_json_line_per_article(site, crawl, open_store, store_
     assert v2["changes"]["added"] or v2["changes"]["removed"]
     assert v2["text"].split("\n\n") == open_store().history(url)[1]["paragraphs"]
     assert set(v2) >= {"version", "fetched_at", "title", "text", "content_hash", "changes"}
+    assert (record["current_version"], record["volatile"], record["skipped_changes"]) == (
+        2, False, 0
+    )  # fmt: skip
+    assert v2["skipped_before"] == 0
 
 
 @pytest.mark.parametrize("recheck", ["due", "none"])
@@ -282,3 +292,63 @@ def test_recheck_modes_follow_the_schedule(site, crawl, open_store, recheck):
     # nothing is due 30 minutes after the first check, and "none" never re-checks
     assert "'newscrawl/articles/rechecks': 0" in result.stderr
     assert "newscrawl/articles/unchanged" not in result.stderr
+
+
+def test_an_article_failing_at_every_check_backs_off_then_is_no_longer_checked(
+    site, crawl, open_store
+):
+    """A tracked article answering 500: each failed check doubles the delay to the next one;
+    after failing for NEWSCRAWL_REVISIT_ERROR_STOP_AFTER it is ``failing`` and no longer
+    requested; the run's end deletes error records older than NEWSCRAWL_ERRORS_TTL."""
+    (url,) = serve(site, [PAGES[0].html])
+    crawl()
+    site.put("/news/0.html", "Internal Server Error", status=500, content_type="text/plain")
+    ancient = {"at": utcnow() - timedelta(days=31), "kind": "feed", "url": site.url("/x"),
+               "source": "Local", "reason": "http-500", "message": ""}  # fmt: skip
+    open_store().errors.insert_one(ancient)
+    delays = []
+    for _ in range(3):
+        crawl("-a", "recheck=all")
+        article = open_store().articles.find_one({"_id": url})
+        delays.append((as_utc(article["next_check"]) - as_utc(article["last_checked"])).seconds)
+    assert delays == [1800, 3600, 7200]
+    store = open_store()
+    assert store.errors.count_documents({"url": url}) == 3
+    assert store.errors.count_documents({"url": site.url("/x")}) == 0  # pruned at run end
+    # a week of failures later
+    week_ago = utcnow() - timedelta(days=7, minutes=1)
+    store.articles.update_one({"_id": url}, {"$set": {"failing_since": week_ago}})
+    crawl("-a", "recheck=all")
+    article = open_store().articles.find_one({"_id": url})
+    assert (article["status"], article["next_check"], article["errors"]) == ("failing", None, 4)
+    requests = len(site.requests_for("/news/0.html"))
+    result = crawl()
+    assert "'newscrawl/articles/rechecks': 0" in result.stderr
+    assert len(site.requests_for("/news/0.html")) == requests
+
+
+def test_a_page_changing_at_every_crawl_becomes_volatile_and_its_versions_are_capped(
+    site, crawl, open_store
+):
+    """With the volatile settings given on the command line (2 changes of the last 3 checks,
+    2 versions a day): the third and later changes in a day are counted, not stored, and the
+    interval grows although the page changes."""
+    page = PAGES[0]
+    edits = edit_variants(page.html, page.record, random.Random(7))
+    texts = [page.html] + [html for _, html, *_ in edits][:4]
+    assert len(texts) == 5
+    (url,) = serve(site, texts[:1])
+    volatile = {"NEWSCRAWL_VOLATILE_CHECKS": "3", "NEWSCRAWL_VOLATILE_CHANGES": "2",
+                "NEWSCRAWL_VOLATILE_MAX_VERSIONS_PER_DAY": "2"}  # fmt: skip
+    crawl(settings=volatile)
+    for html in texts[1:]:
+        site.put("/news/0.html", html)
+        result = crawl("-a", "recheck=all", settings=volatile)
+    assert "'newscrawl/articles/skipped': 1" in result.stderr
+    store = open_store()
+    article = store.articles.find_one({"_id": url})
+    assert len(versions_of(store, url)) == 2
+    assert (article["volatile"], article["skipped_changes"], article["unstored_changes"]) == (
+        True, 3, 3
+    )  # fmt: skip
+    assert article["interval"] > 30 * 60

@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from newscrawl.normalize import content_hash, loose_hash
 from newscrawl.schedule import RevisitPolicy
-from newscrawl.store import Store
+from newscrawl.store import Store, as_utc
 from newscrawl.tracker import (
     CHANGED,
     FLIP_FLOP,
     NEW,
     REBASELINE,
     REVERT,
+    SKIPPED,
     UNCHANGED,
     Fetched,
     Tracker,
 )
+from newscrawl.web import create_app
+from newscrawl.web.queries import compare
 
 T0 = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
 URL = "https://news.example/a"
@@ -101,11 +106,60 @@ def test_punctuation_only_change_is_kept_but_flagged_minor(tracker):
 def test_return_to_earlier_text_is_a_revert_and_flip_flops_are_counted(tracker):
     a, b = page("T", ["Original text."]), page("T", ["Edited text."])
     kinds = [tracker.record(p).kind for p in (a, b, a, b, a, b, a)]
-    assert kinds == [NEW, CHANGED, REVERT, FLIP_FLOP, UNCHANGED, FLIP_FLOP, UNCHANGED]
+    assert kinds == [NEW, CHANGED, REVERT, FLIP_FLOP, FLIP_FLOP, FLIP_FLOP, FLIP_FLOP]
     versions = tracker.store.history(URL)
     assert [v["version"] for v in versions] == [1, 2, 3]
     assert versions[2]["revert_of"] == 1
-    assert tracker.store.articles.find_one({"_id": URL})["flip_flops"] == 2
+    assert tracker.store.articles.find_one({"_id": URL})["flip_flops"] == 4
+
+
+def test_after_a_suppressed_toggle_the_article_shows_what_the_page_says_now(tracker, store_env):
+    """A->B->A->B, then B for 30 more checks: no version is added, and the article points at
+    the stored version with B's text (not A's, the latest stored); the next edit is diffed
+    against B, what the page said before it."""
+    a, b = page("Headline A", ["Original text."]), page("Headline B", ["Edited text."])
+    for i, fetched in enumerate([a, b, a, b] + [b] * 30):
+        tracker.record(replace(fetched, fetched_at=T0 + timedelta(hours=i)))
+    store = tracker.store
+    assert store.versions.count_documents({"url": URL}) == 3
+    article = store.articles.find_one({"_id": URL})
+    shown = store.versions.find_one({"url": URL, "version": article["current_version"]})
+    assert shown["content_hash"] == b.content_hash == article["content_hash"]
+    assert article["title"] == "Headline B"
+    viewer = create_app(store_env).test_client()
+    shown = viewer.get("/article.json", query_string={"url": URL}).get_json()
+    assert (shown["title"], shown["current_version"]) == ("Headline B", 2)
+    html = viewer.get("/article", query_string={"url": URL}).get_data(as_text=True)
+    assert "<td>2<br><small>on the page now</small></td>" in html
+    # the page going back to A points the article at A again, still without a version
+    assert tracker.record(replace(a, fetched_at=T0 + timedelta(days=2))).kind == FLIP_FLOP
+    article = store.articles.find_one({"_id": URL})
+    assert (article["current_version"], article["title"]) == (3, "Headline A")
+    assert tracker.record(replace(b, fetched_at=T0 + timedelta(days=3))).kind == FLIP_FLOP
+    edited = page("Headline C", ["Edited text, again."], at=T0 + timedelta(days=4))
+    assert (tracker.record(edited).kind, store.versions.count_documents({})) == (CHANGED, 4)
+    diff = store.diffs.find_one({"url": URL, "version": 4})
+    assert diff["from_version"] == 2 and diff["removed"] == ["Edited text."]
+    assert store.history(URL)[-1]["previous_hash"] == b.content_hash
+    # the viewer uses the stored diff only for the versions it was computed between
+    assert compare(store, article, 2, 4).stored
+    three_to_four = compare(store, article, 3, 4)
+    assert not three_to_four.stored and three_to_four.diff["removed"] == ["Original text."]
+
+
+def test_an_article_left_showing_the_wrong_side_by_the_old_rule_is_repaired(tracker):
+    """Stored before current_version existed: the article is pointed at the page's text at
+    its next check, even when that check finds the page unchanged."""
+    a, b = page("Headline A", ["Original text."]), page("Headline B", ["Edited text."])
+    for fetched in (a, b, a):
+        tracker.record(fetched)
+    tracker.store.articles.update_one(
+        {"_id": URL},
+        {"$set": {"content_hash": b.content_hash}, "$unset": {"current_version": ""}},
+    )  # what the old flip-flop rule left after A->B->A->B
+    assert tracker.record(replace(b, fetched_at=T0 + timedelta(hours=1))).kind == UNCHANGED
+    article = tracker.store.articles.find_one({"_id": URL})
+    assert (article["current_version"], article["title"]) == (2, "Headline B")
 
 
 def test_article_goes_dormant_after_stop_after_without_change(tracker):
@@ -282,3 +336,120 @@ def test_the_first_check_by_a_newer_extractor_is_a_rebaseline_not_a_version(trac
     assert (edited.kind, edited.version) == (CHANGED, 2)
     diff = tracker.store.diffs.find_one({"url": URL, "version": 2})
     assert diff["other_headlines"] is None and diff["paragraphs"][0]["op"] == "replace"
+
+
+# -- growth bounds: volatile articles -------------------------------------------------------
+
+
+def check_at_each_next_check(tracker: Tracker, text: Callable[[int], str], days: float) -> int:
+    """Re-check the article whenever it is due for ``days``, the page reading ``text(i)`` at
+    the i-th check; returns the number of checks."""
+    end, checks = T0 + timedelta(days=days), 0
+    while True:
+        article = tracker.store.articles.find_one({"_id": URL})
+        due = as_utc(article["next_check"]) if article else T0
+        if due > end:
+            return checks
+        tracker.record(page("Live: the latest", [text(checks)], at=due))
+        checks += 1
+
+
+def test_a_page_changing_at_every_check_is_volatile_backs_off_and_caps_its_versions(tracker):
+    checks = check_at_each_next_check(tracker, lambda i: f"Update number {i}.", days=10)
+    store = tracker.store
+    article = store.articles.find_one({"_id": URL})
+    assert article["volatile"] is True
+    assert article["interval"] == 24 * 60 * 60  # grown to the policy's max despite changing
+    history = store.history(URL)
+    assert checks < 60 and len(history) < 40  # was 480 of each in 10 days
+    volatile_from = T0 + timedelta(days=1)  # after 8 changes at 30-minute checks
+    for version in history:  # then at most 6 versions in any 24 hours
+        window = [v for v in history if timedelta(0) <= v["fetched_at"] - version["fetched_at"]
+                  < timedelta(days=1)]  # fmt: skip
+        assert len(window) <= 6 or version["fetched_at"] < volatile_from
+    # every change is accounted for: stored, or counted where it was skipped
+    assert article["skipped_changes"] == checks - len(history) > 0
+    skipped = sum(v["skipped_before"] for v in history) + article["unstored_changes"]
+    assert skipped == article["skipped_changes"]
+
+
+def test_a_volatile_article_that_settles_is_scheduled_as_usual_again(tracker):
+    policy = tracker.policy
+    for i in range(policy.volatile_checks):
+        tracker.record(page("Live", [f"Update {i}."], at=T0 + timedelta(hours=i)))
+    assert tracker.store.articles.find_one({"_id": URL})["volatile"] is True
+    # the first check of the final text is a change; then 6 of the last 10 checks unchanged
+    still = [page("Live", ["Final text."], at=T0 + timedelta(days=1, hours=i)) for i in range(7)]
+    for fetched in still:
+        tracker.record(fetched)
+    assert tracker.store.articles.find_one({"_id": URL})["volatile"] is False
+    tracker.record(page("Live", ["Final text, corrected."], at=T0 + timedelta(days=2)))
+    article = tracker.store.articles.find_one({"_id": URL})
+    assert article["interval"] == policy.initial  # a change resets the interval again
+
+
+def test_a_rarely_edited_article_is_never_volatile(tracker):
+    check_at_each_next_check(tracker, lambda i: f"Text {i // 5}.", days=3)
+    article = tracker.store.articles.find_one({"_id": URL})
+    assert article["volatile"] is False and article.get("skipped_changes", 0) == 0
+
+
+# -- growth bounds: failing articles and the errors collection -------------------------------
+
+
+def test_failed_checks_back_off_and_end_in_failing_and_a_success_resets_them(tracker):
+    store, policy = tracker.store, tracker.policy
+    tracker.record(page("T", ["Text."]))
+    delays = []
+    while (article := store.articles.find_one({"_id": URL}))["next_check"] is not None:
+        due = as_utc(article["next_check"])
+        store.record_error("article", URL, "Example", "http-500", "server error", due, policy)
+        after = store.articles.find_one({"_id": URL})
+        if after["next_check"] is not None:
+            delays.append((as_utc(after["next_check"]) - due).total_seconds())
+    hour = 3600
+    assert delays[:7] == [hour / 2, hour, 2 * hour, 4 * hour, 8 * hour, 16 * hour, 24 * hour]
+    assert set(delays[6:]) == {24 * hour}
+    assert article["status"] == "failing"
+    failing_for = as_utc(article["last_checked"]) - as_utc(article["failing_since"])
+    assert failing_for >= timedelta(days=7)
+    failures = store.errors.count_documents({"url": URL, "kind": "article"})
+    assert failures == article["errors"] == len(delays) + 1 < 15  # was 336 in 7 days
+    # a later successful check (recheck=all) puts it back on the schedule
+    tracker.record(page("T", ["Text."], at=as_utc(article["last_checked"]) + timedelta(days=1)))
+    article = store.articles.find_one({"_id": URL})
+    assert (article["status"], article["errors"], article["failing_since"]) == ("active", 0, None)
+    assert article["next_check"] is not None
+
+
+def test_errors_are_bounded_by_age_and_count(tracker):
+    store, now = tracker.store, T0 + timedelta(days=60)
+    for day in range(60):
+        at = T0 + timedelta(days=day, hours=1)
+        store.record_error("feed", f"https://news.example/feed{day}", "Example", "http-500", "", at)
+    assert store.bound_errors(now, ttl=30 * 86400, keep=0) == 30
+    assert min(as_utc(e["at"]) for e in store.errors.find()) > now - timedelta(days=30)
+    # over the cap: down to 90% of it, the newest kept
+    assert store.bound_errors(now, ttl=30 * 86400, keep=10) == 21
+    kept = sorted(e["url"] for e in store.errors.find())
+    assert kept == sorted(f"https://news.example/feed{day}" for day in range(51, 60))
+    assert store.bound_errors(now, ttl=0, keep=0) == 0  # both bounds off
+
+
+def test_a_volatile_page_back_on_its_stored_text_after_a_skipped_change_adds_no_version(
+    open_store,
+):
+    policy = RevisitPolicy(volatile_checks=4, volatile_changes=3, volatile_versions_per_day=3)
+    tracker = Tracker(open_store(), policy)
+    texts = ["A.", "B.", "C.", "D.", "C."]  # D is the 4th version in a day: skipped
+    kinds = [
+        tracker.record(page("Live", [text], at=T0 + timedelta(hours=i))).kind
+        for i, text in enumerate(texts)
+    ]
+    assert kinds == [NEW, CHANGED, CHANGED, SKIPPED, FLIP_FLOP]
+    article = tracker.store.articles.find_one({"_id": URL})
+    assert (article["current_version"], article["versions"]) == (3, 3)
+    assert article["content_hash"] == content_hash("Live", ["C."])
+    assert (article["skipped_changes"], article["unstored_changes"]) == (1, 1)
+    edited = tracker.record(page("Live", ["E."], at=T0 + timedelta(days=2)))
+    assert (edited.kind, tracker.store.history(URL)[-1]["skipped_before"]) == (CHANGED, 1)

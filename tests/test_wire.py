@@ -14,6 +14,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pymongo
@@ -21,6 +22,7 @@ import pytest
 
 from newscrawl.extract import extract_article
 from newscrawl.normalize import content_hash
+from newscrawl.store import Store, utcnow
 from tests.conftest import write_sources
 from tests.corpus import CorpusPage, load_pages
 from tests.crawling import REPO, crawl_command
@@ -253,3 +255,28 @@ def test_store_outage_mid_crawl_loses_nothing_and_exits_non_zero(site, tmp_path,
         assert versions == [1, 2], f"{path}: {versions}"
     assert db.diffs.count_documents({}) == len(pages)
     client.close()
+
+
+def test_errors_get_a_ttl_index_on_mongodb_and_old_records_are_pruned(wire_uri):
+    """Over the real driver: ``bound_errors`` (run at every crawl's end) makes the TTL index
+    MongoDB expires ``errors`` by, follows a changed TTL, and deletes what is already old."""
+    database = f"newscrawl_wire_{uuid.uuid4().hex[:8]}"
+    store = Store.from_settings({"MONGO_URI": wire_uri, "MONGO_DATABASE": database})
+    try:
+        now = utcnow()
+        for days in (40, 1):
+            store.record_error("feed", f"https://x.example/{days}", "X", "http-500", "",
+                               now - timedelta(days=days))  # fmt: skip
+        assert store.bound_errors(now, ttl=30 * 86400, keep=0) == 1
+        assert [e["url"] for e in store.errors.find()] == ["https://x.example/1"]
+
+        def ttls() -> list[int]:
+            indexes = store.errors.index_information().values()
+            return [i["expireAfterSeconds"] for i in indexes if "expireAfterSeconds" in i]
+
+        assert ttls() == [30 * 86400]
+        store.bound_errors(now, ttl=7 * 86400, keep=0)
+        assert ttls() == [7 * 86400]
+    finally:
+        store.client.drop_database(database)
+        store.close()

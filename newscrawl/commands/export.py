@@ -29,6 +29,11 @@ def article_records(store: Store, source: str | None = None) -> Iterator[dict[st
             "title": article.get("title"),
             "status": article.get("status"),
             "first_seen": _iso(article.get("first_seen")),
+            "current_version": article.get("current_version") or article.get("versions"),
+            "volatile": bool(article.get("volatile")),
+            "flip_flops": article.get("flip_flops", 0),
+            "skipped_changes": article.get("skipped_changes", 0),
+            "unstored_changes": article.get("unstored_changes", 0),
             "versions": versions,
         }
 
@@ -44,6 +49,7 @@ def _version_record(version: dict[str, Any], diff: dict[str, Any] | None) -> dic
         "content_hash": version["content_hash"],
         "minor": version.get("minor", False),
         "revert_of": version.get("revert_of"),
+        "skipped_before": version.get("skipped_before", 0),
         "changes": changes,
     }
 

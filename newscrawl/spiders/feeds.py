@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import scrapy
@@ -120,8 +120,9 @@ class FeedsSpider(scrapy.Spider):
                 yield article
 
     def closed(self, reason: str) -> None:
-        """Save complete feeds' validators and give back unchecked leases (runs before the
-        store closes; the store may be down, then leases expire by themselves)."""
+        """Save complete feeds' validators, give back unchecked leases and prune old error
+        records (runs before the store closes; the store may be down, then leases expire by
+        themselves)."""
         thread = self.store
         try:
             if reason == "finished":
@@ -136,6 +137,13 @@ class FeedsSpider(scrapy.Spider):
             )
             if released:
                 logger.info("released %d unchecked article leases (%s)", released, reason)
+            pruned = thread.call_sync(
+                thread.store.bound_errors, utcnow(),
+                self.settings.getfloat("NEWSCRAWL_ERRORS_TTL"),
+                self.settings.getint("NEWSCRAWL_ERRORS_MAX"),
+            )  # fmt: skip
+            if pruned:
+                logger.info("deleted %d old error records", pruned)
         except Exception as exc:
             if not transient_error(exc):
                 raise
@@ -327,15 +335,13 @@ class FeedsSpider(scrapy.Spider):
         self, url: str, source_name: str, reason: str, message: str, at: datetime | None = None
     ) -> None:
         """Log, count and store an article failure (also used by the pipelines). A tracked
-        article is retried after its source's initial interval; an untracked one has no
-        schedule to move, which the store's update leaves alone."""
+        article is retried later, backing off while it keeps failing (its source's revisit
+        policy); an untracked one has no schedule to move, which the store leaves alone."""
         logger.warning("article %s (%s) failed: %s: %s", url, source_name, reason, message)
         self.crawler.stats.inc_value(f"newscrawl/articles/errors/{reason}")
-        now = at or utcnow()
-        retry_at = now + timedelta(seconds=self.policy_for(source_name).initial)
-        thread = self.store
+        now, policy, thread = at or utcnow(), self.policy_for(source_name), self.store
         await thread.call(
-            thread.store.record_error, "article", url, source_name, reason, message, now, retry_at
+            thread.store.record_error, "article", url, source_name, reason, message, now, policy
         )
 
 

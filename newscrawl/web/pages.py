@@ -31,6 +31,8 @@ def article_fields(article: dict[str, Any]) -> dict[str, Any]:
         "first_seen": iso(article.get("first_seen")),
         "last_checked": iso(article.get("last_checked")),
         "last_changed": iso(article.get("last_changed")),
+        # the version the page showed at the last check: the latest unless it flip-flopped
+        "current_version": article.get("current_version") or article.get("versions"),
     }
 
 

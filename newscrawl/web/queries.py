@@ -186,9 +186,11 @@ def compare(
     )
     if old_version is None or new_version is None:
         return None
-    diff = None
-    if new == old + 1:
-        diff = store.diffs.find_one({"url": url, "version": new}, max_time_ms=remaining_ms())
+    # the stored diff of ``new`` is from the version the page showed before it: usually
+    # new - 1, an earlier one after a flip-flop
+    diff = store.diffs.find_one(
+        {"url": url, "version": new, "from_version": old}, max_time_ms=remaining_ms()
+    )
     stored = diff is not None
     if diff is None:
         key = (url, old, new, old_version.get("content_hash"), new_version.get("content_hash"))
