@@ -68,23 +68,19 @@ NEWSCRAWL_REVISIT_STOP_AFTER = 40 * 24 * 60 * 60
 # A failed check is retried after NEWSCRAWL_REVISIT_INITIAL, then twice as long each time
 # (capped at NEWSCRAWL_REVISIT_MAX); an article whose every check failed for this long is no
 # longer checked (status "failing"). 7 days.
-NEWSCRAWL_REVISIT_ERROR_STOP_AFTER = float(
-    os.environ.get("NEWSCRAWL_REVISIT_ERROR_STOP_AFTER", 7 * 24 * 60 * 60)
-)
+NEWSCRAWL_REVISIT_ERROR_STOP_AFTER = 7 * 24 * 60 * 60
 # Volatile articles (live blogs, rotating content): changed at NEWSCRAWL_VOLATILE_CHANGES or
 # more of the last NEWSCRAWL_VOLATILE_CHECKS checks. Their interval grows even when they
 # change, and at most NEWSCRAWL_VOLATILE_MAX_VERSIONS_PER_DAY versions are stored per 24 h;
 # the changes not stored are counted (skipped_changes).
-NEWSCRAWL_VOLATILE_CHECKS = int(os.environ.get("NEWSCRAWL_VOLATILE_CHECKS", 10))
-NEWSCRAWL_VOLATILE_CHANGES = int(os.environ.get("NEWSCRAWL_VOLATILE_CHANGES", 8))
-NEWSCRAWL_VOLATILE_MAX_VERSIONS_PER_DAY = int(
-    os.environ.get("NEWSCRAWL_VOLATILE_MAX_VERSIONS_PER_DAY", 6)
-)
+NEWSCRAWL_VOLATILE_CHECKS = 10
+NEWSCRAWL_VOLATILE_CHANGES = 8
+NEWSCRAWL_VOLATILE_MAX_VERSIONS_PER_DAY = 6
 # `errors` records older than this (s; 30 days) are deleted, and beyond NEWSCRAWL_ERRORS_MAX
 # the oldest (down to 90% of it): at the end of every crawl, and on MongoDB also by a TTL
 # index. 0 disables either bound.
-NEWSCRAWL_ERRORS_TTL = float(os.environ.get("NEWSCRAWL_ERRORS_TTL", 30 * 24 * 60 * 60))
-NEWSCRAWL_ERRORS_MAX = int(os.environ.get("NEWSCRAWL_ERRORS_MAX", 50_000))
+NEWSCRAWL_ERRORS_TTL = 30 * 24 * 60 * 60
+NEWSCRAWL_ERRORS_MAX = 50_000
 # At most this many due articles are re-checked per run (most overdue first).
 NEWSCRAWL_RECHECK_LIMIT = 5000
 
