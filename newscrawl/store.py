@@ -208,7 +208,7 @@ class Store:
                 {"$set": {"lease_until": now + timedelta(seconds=lease_seconds),
                           "lease_owner": token}},
             )  # fmt: skip
-        claimed = self.articles.find({"lease_owner": token}, CLAIM_FIELDS)
+        claimed = self.articles.find({"lease_owner": token}, dict(CLAIM_FIELDS))
         return token, sorted(claimed, key=lambda a: a.get("next_check") or now)
 
     def release_leases(self, token: str) -> int:

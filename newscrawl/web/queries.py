@@ -36,6 +36,8 @@ DIFF_TIME_LIMIT = 1.0
 MAX_WORD_DIFF_CHARS = 100_000
 _NEVER = datetime.min.replace(tzinfo=UTC)
 # Diff fields a list of changes needs: everything but the aligned paragraph rows.
+# Passed as copies: the embedded store adds "_id" to a projection it is given, which would
+# turn these exclusions into a mixed projection for the next (MongoDB) query.
 _CHANGE_FIELDS = {"paragraphs": 0}
 _VERSION_FIELDS = {"paragraphs": 0, "packed": 0}
 
@@ -97,7 +99,7 @@ def recent_changes(
     query = change_filter(source, url, minor)
     total = store.diffs.count_documents(query, **_max_time())
     cursor = (
-        store.diffs.find(query, None if with_rows else _CHANGE_FIELDS)
+        store.diffs.find(query, None if with_rows else dict(_CHANGE_FIELDS))
         .sort([("fetched_at", DESCENDING), ("url", ASCENDING), ("version", DESCENDING)])
         .skip((page - 1) * per_page)
         .limit(per_page)
@@ -155,7 +157,7 @@ def version_list(store: Store, url: str) -> list[dict[str, Any]]:
             max_time_ms=remaining_ms(),
         )
     }
-    found = store.versions.find({"url": url}, _VERSION_FIELDS, max_time_ms=remaining_ms())
+    found = store.versions.find({"url": url}, dict(_VERSION_FIELDS), max_time_ms=remaining_ms())
     versions = list(found.sort("version", ASCENDING))
     for version in versions:
         diff = diffs.get(version["version"])
