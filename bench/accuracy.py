@@ -38,6 +38,7 @@ import statistics
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from multiprocessing import Pool
@@ -46,7 +47,8 @@ from pathlib import Path
 import trafilatura
 
 from bench import timeline
-from newscrawl.extract import extract_article
+from newscrawl.extract import Article, extract_article
+from newscrawl.furniture import furniture_only
 from newscrawl.normalize import content_hash, normalize_for_hash
 from tests.corpus import CorpusPage, corpus_dir, fold, intl_corpus_dir, load_pages, token_f1
 from tests.edits import edit_variants
@@ -80,13 +82,8 @@ class PageResult:
     missed: list[str] = field(default_factory=list)
     wrong: list[str] = field(default_factory=list)
     naive_missed: list[str] = field(default_factory=list)
-
-
-def _hash(html: str | bytes, url: str) -> tuple[str | None, list[str], list[str]]:
-    article = extract_article(html, url)
-    if article is None:
-        return None, [], []
-    return content_hash(*article.text()), article.paragraphs, article.headlines()
+    # Other change-detection rules on the same variants: rule -> phantom / missed / wrong kinds.
+    rules: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
 
 def _naive(html: str, url: str) -> str:
@@ -120,25 +117,62 @@ def evaluate_page(item: tuple[str, CorpusPage], seed: int = 0) -> PageResult:
         title_ok, ours / max(theirs, 1e-9),
     )  # fmt: skip
 
-    original = content_hash(*article.text()) if article else None
+    # Variants are text, so the page they are compared with is extracted from its text too.
+    article = extract_article(page.html, url)
+    original = _digest(article)
     naive_original = _naive(page.html, url)
     rng = random.Random(f"{seed}:{page.name}")
+    result.rules = {rule: {"phantom": [], "missed": [], "wrong": []} for rule in RULES}
     for name, html in noise_variants(page.html, record, rng):
         result.noise.append(name)
-        if _hash(html, url)[0] != original:
+        variant = extract_article(html, url)
+        if _digest(variant) != original:
             result.phantoms.append(name)
         if _naive(html, url) != naive_original:
             result.naive_phantoms.append(name)
+        for rule, decide in RULES.items():
+            if decide(article, variant):
+                result.rules[rule]["phantom"].append(name)
     for name, html, title, expected in edit_variants(page.html, record, rng):
         result.edits.append(name)
-        digest, got, got_headlines = _hash(html, url)
-        if digest == original:
+        variant = extract_article(html, url)
+        got = variant.paragraphs if variant else []
+        captured = edit_captured(variant.headlines() if variant else [], got, record, title,
+                                 expected)  # fmt: skip
+        if _digest(variant) == original:
             result.missed.append(name)
-        elif not edit_captured(got_headlines, got, record, title, expected):
+        elif not captured:
             result.wrong.append(name)
         if _naive(html, url) == naive_original:
             result.naive_missed.append(name)
+        for rule, decide in RULES.items():
+            if not decide(article, variant):
+                result.rules[rule]["missed"].append(name)
+            elif not captured:
+                result.rules[rule]["wrong"].append(name)
     return result
+
+
+def _digest(article: Article | None) -> str | None:
+    return content_hash(*article.text()) if article else None
+
+
+def _furniture_rule(edges: int | None) -> Callable[[Article | None, Article | None], bool]:
+    """Version iff the hash changed and the change is not furniture only (``newscrawl.furniture``);
+    ``edges``: only furniture within that many blocks of the body's start or end counts."""
+
+    def decide(old: Article | None, new: Article | None) -> bool:
+        if _digest(old) == _digest(new):
+            return False
+        if old is None or new is None:
+            return True
+        return not furniture_only(*old.text(), *new.text(), edges=edges)
+
+    return decide
+
+
+# Change-detection rules compared offline on the same variants (the crawl runs the tracker's).
+RULES = {"furniture": _furniture_rule(None), "furniture at edges": _furniture_rule(2)}
 
 
 # --- groups ------------------------------------------------------------------------------
@@ -230,6 +264,27 @@ def print_figures(groups: list[Figures]) -> None:
                 f"{_rate(c.edits - len(c.naive_missed), c.edits)}; wrong captures "
                 f"{len(c.wrong)}; not fetched {len(c.not_fetched)}"
             )
+
+
+def print_rules(groups: list[Figures]) -> None:
+    """Each offline rule's figures beside the plain hash's, per group (same variants)."""
+    for g in groups:
+        r = g.results
+        if not r:
+            continue
+        noise, edits = sum(len(x.noise) for x in r), sum(len(x.edits) for x in r)
+        cells = [
+            f"hash: phantoms {_rate(sum(len(x.phantoms) for x in r), noise)}, versions "
+            f"{_rate(edits - sum(len(x.missed) for x in r), edits)}, wrong "
+            f"{sum(len(x.wrong) for x in r)}"
+        ]
+        for rule in RULES:
+            phantoms = sum(len(x.rules[rule]["phantom"]) for x in r)
+            missed = sum(len(x.rules[rule]["missed"]) for x in r)
+            wrong = sum(len(x.rules[rule]["wrong"]) for x in r)
+            cells.append(f"{rule}: phantoms {_rate(phantoms, noise)}, versions "
+                         f"{_rate(edits - missed, edits)}, wrong {wrong}")  # fmt: skip
+        print(f"  {g.label} offline rules: " + "; ".join(cells))
 
 
 def print_kinds(groups: list[Figures]) -> None:
@@ -327,6 +382,7 @@ def main(argv: list[str] | None = None) -> int:
         print_pages(results)
     print()
     print_figures(groups)
+    print_rules(groups)
     print_kinds(groups)
     print()
     print_figures(folds)

@@ -67,6 +67,9 @@ NEWSCRAWL_REVISIT_MAX = 24 * 60 * 60
 NEWSCRAWL_REVISIT_STOP_AFTER = 40 * 24 * 60 * 60
 # At most this many due articles are re-checked per run (most overdue first).
 NEWSCRAWL_RECHECK_LIMIT = 5000
+# A change confined to short non-sentence blocks (a dateline, a counter) makes no version
+# (newscrawl/furniture.py); "false" stores a version on every new hash.
+NEWSCRAWL_FURNITURE = os.environ.get("NEWSCRAWL_FURNITURE", "true").lower() in {"1", "true", "yes"}
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

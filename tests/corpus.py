@@ -63,10 +63,19 @@ def _load(directory: Path) -> tuple[CorpusPage, ...]:
         raw = gzip.decompress(path.read_bytes())
         stem = path.name.removesuffix(".html.gz")
         record = json.loads(path.with_name(f"{stem}.json").read_text())
-        _, html = html_to_unicode(None, raw)
+        html = _decode(raw)
         name = f"{path.parent.name}/{stem}"
         pages.append(CorpusPage(name=name, raw=raw, html=html, record=record))
     return tuple(pages)
+
+
+def _decode(raw: bytes) -> str:
+    """The page's text. Bytes that are valid UTF-8 are UTF-8 whatever the page declares: the
+    corpus stores pages re-encoded (three declare a legacy charset that no longer applies)."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return html_to_unicode(None, raw)[1]
 
 
 def load_pages(directory: Path | None = None) -> list[CorpusPage]:

@@ -111,9 +111,24 @@ def _consider(slots: list[Slot], element: Any, slot: str, article: str) -> None:
     text = clean_text(getattr(element, slot))
     if not re.search(r"\w", text) or len(text.split()) > MAX_WORDS:
         return
+    block = _block(_owner((element, slot)))
+    if block is not None and len(block.text_content().split()) > MAX_WORDS:
+        return  # a piece of a long block: prose, even where the record leaves it out
     key = _key(text)
     if len(key) >= 2 and key not in article:
         slots.append((element, slot))
+
+
+_INLINE = {"a", "span", "b", "strong", "i", "em", "u", "small", "time", "abbr", "sup", "sub",
+           "mark", "cite", "q", "font", "label", "code", "s", "br", "img"}  # fmt: skip
+
+
+def _block(element: Any) -> Any | None:
+    """The nearest block-level element holding ``element`` (itself if it is one)."""
+    for candidate in (element, *element.iterancestors()):
+        if candidate.tag not in _INLINE:
+            return candidate
+    return None
 
 
 def _owner(slot: Slot) -> Any:
