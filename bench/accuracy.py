@@ -100,8 +100,11 @@ def _best_of(runs: int, call: partial) -> float:
     return best
 
 
-def evaluate_page(item: tuple[str, CorpusPage], seed: int = 0) -> PageResult:
+def evaluate_page(
+    item: tuple[str, CorpusPage], seed: int = 0, template: dict[str, frozenset[str]] | None = None
+) -> PageResult:
     corpus, page = item
+    blocks = (template or {}).get(page.name, frozenset())
     record, url = page.record, page.url
     article = extract_article(page.raw, url)
     ours = _best_of(3, partial(extract_article, page.raw, url))
@@ -131,7 +134,7 @@ def evaluate_page(item: tuple[str, CorpusPage], seed: int = 0) -> PageResult:
         if _naive(html, url) != naive_original:
             result.naive_phantoms.append(name)
         for rule, decide in RULES.items():
-            if decide(article, variant):
+            if decide(article, variant, blocks):
                 result.rules[rule]["phantom"].append(name)
     for name, html, title, expected in edit_variants(page.html, record, rng):
         result.edits.append(name)
@@ -146,7 +149,7 @@ def evaluate_page(item: tuple[str, CorpusPage], seed: int = 0) -> PageResult:
         if _naive(html, url) == naive_original:
             result.naive_missed.append(name)
         for rule, decide in RULES.items():
-            if not decide(article, variant):
+            if not decide(article, variant, blocks):
                 result.rules[rule]["missed"].append(name)
             elif not captured:
                 result.rules[rule]["wrong"].append(name)
@@ -157,22 +160,54 @@ def _digest(article: Article | None) -> str | None:
     return content_hash(*article.text()) if article else None
 
 
-def _furniture_rule(edges: int | None) -> Callable[[Article | None, Article | None], bool]:
-    """Version iff the hash changed and the change is not furniture only (``newscrawl.furniture``);
-    ``edges``: only furniture within that many blocks of the body's start or end counts."""
+Rule = Callable[[Article | None, Article | None, frozenset[str]], bool]
 
-    def decide(old: Article | None, new: Article | None) -> bool:
+
+def _furniture_rule(edges: int | None = None, template: bool = False) -> Rule:
+    """Version iff the hash changed and the change is not furniture only (``newscrawl.furniture``);
+    ``edges``: only furniture within that many blocks of the body's start or end counts;
+    ``template``: the publisher's template blocks (learned from its other pages) count too."""
+
+    def decide(old: Article | None, new: Article | None, blocks: frozenset[str]) -> bool:
         if _digest(old) == _digest(new):
             return False
         if old is None or new is None:
             return True
-        return not furniture_only(*old.text(), *new.text(), edges=edges)
+        chosen = blocks if template else frozenset()
+        return not furniture_only(*old.text(), *new.text(), edges=edges, template=chosen)
 
     return decide
 
 
 # Change-detection rules compared offline on the same variants (the crawl runs the tracker's).
-RULES = {"furniture": _furniture_rule(None), "furniture at edges": _furniture_rule(2)}
+RULES: dict[str, Rule] = {
+    "furniture": _furniture_rule(),
+    "furniture at edges": _furniture_rule(edges=2),
+    "furniture + template": _furniture_rule(template=True),
+}
+TEMPLATE_ARTICLES = 2  # a block is the publisher's template once this many other pages have it
+
+
+def page_blocks(item: tuple[str, CorpusPage]) -> tuple[str, str, frozenset[str]]:
+    """(publisher, page name, the page's normalized blocks) for learning templates."""
+    _, page = item
+    article = extract_article(page.html, page.url)
+    blocks = (
+        frozenset(normalize_for_hash(p) for p in article.paragraphs) if article else frozenset()
+    )
+    return page.publisher, page.name, blocks
+
+
+def templates(learned: list[tuple[str, str, frozenset[str]]]) -> dict[str, frozenset[str]]:
+    """Per page: the blocks at least ``TEMPLATE_ARTICLES`` *other* pages of its publisher have,
+    as the crawl would have learned them from the publisher's other articles."""
+    result = {}
+    for publisher, name, _ in learned:
+        counts = Counter(
+            b for p, n, blocks in learned if p == publisher and n != name for b in blocks
+        )
+        result[name] = frozenset(b for b, count in counts.items() if count >= TEMPLATE_ARTICLES)
+    return result
 
 
 # --- groups ------------------------------------------------------------------------------
@@ -358,7 +393,9 @@ def main(argv: list[str] | None = None) -> int:
 
     start = time.monotonic()
     with Pool(args.workers) as pool:
-        results = pool.map(partial(evaluate_page, seed=args.seed), items, chunksize=1)
+        learned = templates(pool.map(page_blocks, items, chunksize=4))
+        evaluate = partial(evaluate_page, seed=args.seed, template=learned)
+        results = pool.map(evaluate, items, chunksize=1)
     print(f"offline: {len(results)} pages in {time.monotonic() - start:.0f} s")
     crawled = None
     if args.crawl:
