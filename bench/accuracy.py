@@ -238,6 +238,7 @@ class Figures:
     label: str
     results: list[PageResult]
     crawl: timeline.TimelineResult | None = None
+    plain: timeline.TimelineResult | None = None  # --compare-tracker: NEWSCRAWL_FURNITURE off
 
     def pooled(self) -> tuple[int, int, int, int, int]:
         """(noise, phantoms, edits, missed, wrong), offline and crawled pooled."""
@@ -290,10 +291,11 @@ def print_figures(groups: list[Figures]) -> None:
             f"{_rate(edits - sum(len(x.naive_missed) for x in r), edits)}; wrong captures "
             f"{sum(len(x.wrong) for x in r)}"
         )
-        if g.crawl is not None:
-            c = g.crawl
+        for name, c in (("crawled", g.crawl), ("crawled, plain hash tracker", g.plain)):
+            if c is None:
+                continue
             print(
-                f"  crawled: phantoms {_rate(len(c.phantoms), c.noise)}, naive "
+                f"  {name}: phantoms {_rate(len(c.phantoms), c.noise)}, naive "
                 f"{_rate(len(c.naive_phantoms), c.noise)}; edits making exactly one version "
                 f"{_rate(c.edits - len(c.missed), c.edits)}, naive "
                 f"{_rate(c.edits - len(c.naive_missed), c.edits)}; wrong captures "
@@ -373,6 +375,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--seed", type=int, default=0, help="mutation seed")
     parser.add_argument("--pages", action="store_true", help="print every page's issues")
+    parser.add_argument("--compare-tracker", action="store_true",
+                        help="crawl again with NEWSCRAWL_FURNITURE=false")  # fmt: skip
     parser.add_argument("--phantom-max", type=float, default=PHANTOM_MAX)
     parser.add_argument("--recall-min", type=float, default=RECALL_MIN)
     parser.add_argument("--wrong-max", type=int, default=WRONG_MAX)
@@ -402,10 +406,15 @@ def main(argv: list[str] | None = None) -> int:
         crawled = timeline.run_timeline([p for _, p in items], seed=args.seed,
                                         workers=args.workers)  # fmt: skip
         print(f"crawl: {crawled.rounds} crawls in {crawled.crawl_seconds:.0f} s")
+    plain = None
+    if args.crawl and args.compare_tracker:
+        plain = timeline.run_timeline([p for _, p in items], seed=args.seed, workers=args.workers,
+                                      settings={"NEWSCRAWL_FURNITURE": "false"})  # fmt: skip
 
     def figures(label: str, chosen: list[PageResult]) -> Figures:
         names = {r.name for r in chosen}
-        return Figures(label, chosen, crawled.select(names) if crawled else None)
+        return Figures(label, chosen, crawled.select(names) if crawled else None,
+                       plain.select(names) if plain else None)  # fmt: skip
 
     labels = sorted({a.group for a in assignments.values()}, key=lambda g: (g[0] != "h", g))
     groups = [figures(g, [r for r in results if assignments[r.name].group == g]) for g in labels]

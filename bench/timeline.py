@@ -276,7 +276,9 @@ def run_timeline(
     verbose: bool = False,
     edit_rounds: int = EDIT_ROUNDS,
     workers: int = 2,
+    settings: dict[str, str] | None = None,
 ) -> TimelineResult:
+    """``settings``: extra environment for the crawls (``NEWSCRAWL_*`` overrides)."""
     timelines = [
         build_timeline(page, i, noise_rounds, seed, edit_rounds) for i, page in enumerate(pages)
     ]
@@ -294,6 +296,7 @@ def run_timeline(
                 "MONGO_URI": "",
                 "NEWSCRAWL_SOURCES": str(sources),
                 "NEWSCRAWL_ALLOW_PRIVATE_HOSTS": "True",
+                **(settings or {}),
             }
             urls = {t.path: canonical_url(site.url(t.path)) for t in timelines}
             for publisher in {t.page.publisher for t in timelines}:
