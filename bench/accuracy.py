@@ -3,6 +3,7 @@
     python -m bench.accuracy [--corpus DIR ...] [--folds 5] [--holdout 0,1,...] [--limit N]
                              [--subset] [--workers 2] [--crawl] [--check] [--seed 0]
                              [--phantom-max 0.01] [--recall-min 0.99] [--wrong-max 0]
+                             [--compare-tracker] [--pages]
 
 Pages are split by publisher (``CorpusPage.publisher``) into ``--folds`` folds
 (``tests.corpus.fold``, a hash of the publisher's name: deterministic, no list). Every rule in
@@ -12,16 +13,19 @@ folds) and tuned otherwise: a rule writer looks at some folds and is scored on t
 Held-out figures are reported first: they are the ones that count.
 
 Per page: token F1 of our extraction and of trafilatura alone, title exact match, the speed
-ratio of ``extract_article`` to ``trafilatura.extract`` (best of 3 each, same process),
+ratio of ``extract_article`` to ``trafilatura.extract`` (best of 2 each, same process),
 then the offline mutation test on every noise kind (``tests.noise``: blocks inserted and
 furniture reworded in place) and every edit kind (``tests.edits``, CMS-style ones included):
 a noise variant whose content hash differs from the original's is a *phantom*; an edit
 variant with an unchanged hash is *missed*; one whose extraction does not show the edit is a
 *wrong capture*. The naive baseline, trafilatura's text + SHA-256, is scored on the same
-variants in the same run.
+variants in the same run. So are other change-detection rules (``RULES``: the furniture
+rule of ``newscrawl.furniture``, at the body's edges only, and with the publisher's template
+learned from its other pages), so that a rule is kept only if it helps the held-out folds.
 
 ``--crawl`` adds the crawl timeline (``bench.timeline``) over the same pages, one source per
-publisher. ``--subset`` takes 15 pages spread evenly over each corpus (a fixed rule, no
+publisher; ``--compare-tracker`` crawls them again with ``NEWSCRAWL_FURNITURE=false`` (the
+plain hash tracker). ``--subset`` takes 15 pages spread evenly over each corpus (a fixed rule, no
 names). ``--check`` exits 1 when, in any group (held-out, tuned), offline and crawled
 variants pooled, the phantom rate exceeds ``--phantom-max``, fewer than ``--recall-min`` of
 edits make exactly one version, or wrong captures exceed ``--wrong-max``; and, on whole
@@ -51,9 +55,9 @@ from newscrawl.extract import Article, extract_article
 from newscrawl.furniture import furniture_only
 from newscrawl.normalize import content_hash, normalize_for_hash
 from tests.corpus import CorpusPage, corpus_dir, fold, intl_corpus_dir, load_pages, token_f1
-from tests.edits import edit_variants
+from tests.edits import EDITS, edit_variants
 from tests.mutations import edit_captured
-from tests.noise import noise_variants
+from tests.noise import NOISE_KINDS, noise_variants
 
 PHANTOM_MAX = 0.01
 RECALL_MIN = 0.99
@@ -100,15 +104,26 @@ def _best_of(runs: int, call: partial) -> float:
     return best
 
 
+def _rotated(kinds: tuple, index: int, count: int | None) -> tuple:
+    """``count`` of ``kinds`` starting at the page's turn (all of them with None)."""
+    if count is None or count >= len(kinds):
+        return kinds
+    return tuple(kinds[(index * count + i) % len(kinds)] for i in range(count))
+
+
 def evaluate_page(
-    item: tuple[str, CorpusPage], seed: int = 0, template: dict[str, frozenset[str]] | None = None
+    item: tuple[int, str, CorpusPage],
+    seed: int = 0,
+    template: dict[str, frozenset[str]] | None = None,
+    noise_per_page: int | None = None,
+    edits_per_page: int | None = None,
 ) -> PageResult:
-    corpus, page = item
+    index, corpus, page = item
     blocks = (template or {}).get(page.name, frozenset())
     record, url = page.record, page.url
     article = extract_article(page.raw, url)
-    ours = _best_of(3, partial(extract_article, page.raw, url))
-    theirs = _best_of(3, partial(trafilatura.extract, page.html, url=url, include_comments=False))
+    ours = _best_of(2, partial(extract_article, page.raw, url))
+    theirs = _best_of(2, partial(trafilatura.extract, page.html, url=url, include_comments=False))
     paragraphs = article.paragraphs if article else []
     precision, recall, f1 = token_f1(paragraphs, record["paragraphs"])
     baseline = trafilatura.extract(page.html, url=url, include_comments=False) or ""
@@ -126,7 +141,9 @@ def evaluate_page(
     naive_original = _naive(page.html, url)
     rng = random.Random(f"{seed}:{page.name}")
     result.rules = {rule: {"phantom": [], "missed": [], "wrong": []} for rule in RULES}
-    for name, html in noise_variants(page.html, record, rng):
+    for name, html in noise_variants(
+        page.html, record, rng, _rotated(NOISE_KINDS, index, noise_per_page)
+    ):
         result.noise.append(name)
         variant = extract_article(html, url)
         if _digest(variant) != original:
@@ -136,7 +153,8 @@ def evaluate_page(
         for rule, decide in RULES.items():
             if decide(article, variant, blocks):
                 result.rules[rule]["phantom"].append(name)
-    for name, html, title, expected in edit_variants(page.html, record, rng):
+    makes = _rotated(EDITS, index, edits_per_page)
+    for name, html, title, expected in edit_variants(page.html, record, rng, makes):
         result.edits.append(name)
         variant = extract_article(html, url)
         got = variant.paragraphs if variant else []
@@ -188,9 +206,9 @@ RULES: dict[str, Rule] = {
 TEMPLATE_ARTICLES = 2  # a block is the publisher's template once this many other pages have it
 
 
-def page_blocks(item: tuple[str, CorpusPage]) -> tuple[str, str, frozenset[str]]:
+def page_blocks(item: tuple[int, str, CorpusPage]) -> tuple[str, str, frozenset[str]]:
     """(publisher, page name, the page's normalized blocks) for learning templates."""
-    _, page = item
+    *_, page = item
     article = extract_article(page.html, page.url)
     blocks = (
         frozenset(normalize_for_hash(p) for p in article.paragraphs) if article else frozenset()
@@ -377,6 +395,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", action="store_true", help="print every page's issues")
     parser.add_argument("--compare-tracker", action="store_true",
                         help="crawl again with NEWSCRAWL_FURNITURE=false")  # fmt: skip
+    parser.add_argument("--noise-per-page", type=int, default=None,
+                        help="offline: N noise kinds a page, rotated (default: all)")  # fmt: skip
+    parser.add_argument("--edits-per-page", type=int, default=None,
+                        help="offline: N edit kinds a page, rotated (default: all)")  # fmt: skip
     parser.add_argument("--phantom-max", type=float, default=PHANTOM_MAX)
     parser.add_argument("--recall-min", type=float, default=RECALL_MIN)
     parser.add_argument("--wrong-max", type=int, default=WRONG_MAX)
@@ -394,12 +416,15 @@ def main(argv: list[str] | None = None) -> int:
         pages = load_pages(directory)[: args.limit]
         items += [(name, page) for page in (subset(pages) if args.subset else pages)]
     assignments = {page.name: assign(c, page, args.folds, holdout) for c, page in items}
+    numbered = [(i, c, page) for i, (c, page) in enumerate(items)]
 
     start = time.monotonic()
     with Pool(args.workers) as pool:
-        learned = templates(pool.map(page_blocks, items, chunksize=4))
-        evaluate = partial(evaluate_page, seed=args.seed, template=learned)
-        results = pool.map(evaluate, items, chunksize=1)
+        learned = templates(pool.map(page_blocks, numbered, chunksize=4))
+        evaluate = partial(evaluate_page, seed=args.seed, template=learned,
+                           noise_per_page=args.noise_per_page,
+                           edits_per_page=args.edits_per_page)  # fmt: skip
+        results = pool.map(evaluate, numbered, chunksize=1)
     print(f"offline: {len(results)} pages in {time.monotonic() - start:.0f} s")
     crawled = None
     if args.crawl:

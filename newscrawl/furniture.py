@@ -25,6 +25,7 @@ MAX_CHARS = 90  # the same for scripts written without spaces
 # A sentence ends with terminal punctuation, possibly inside quotes or brackets.
 _SENTENCE_END = re.compile(r"[.!?…。！？]['\"’”»)\]]*$")
 _MIN_SENTENCE_WORDS = 3
+_MIN_SENTENCE_CHARS = 12
 
 
 def is_sentence(text: str) -> bool:
@@ -32,7 +33,9 @@ def is_sentence(text: str) -> bool:
     words = len(text.split())
     if words > MAX_WORDS or len(text) > MAX_CHARS:
         return True
-    return bool(_SENTENCE_END.search(text.rstrip())) and words >= _MIN_SENTENCE_WORDS
+    # Scripts written without spaces (Chinese, Japanese) count characters instead of words.
+    long_enough = words >= _MIN_SENTENCE_WORDS or len(text) >= _MIN_SENTENCE_CHARS * max(words, 1)
+    return bool(_SENTENCE_END.search(text.rstrip())) and long_enough
 
 
 def furniture_only(

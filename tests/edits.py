@@ -210,6 +210,7 @@ EDITS = (*_EDITS, *CMS_EDITS)
 EDIT_KINDS = tuple(make.__name__.lstrip("_") for make in EDITS)
 
 
-def edit_variants(html: str, record: Record, rng: Rng) -> list[EditVariant]:
-    """(kind, html, expected_title, expected_paragraphs) for every edit kind, CMS ones too."""
-    return [variant for make in EDITS if (variant := make(html, record, rng)) is not None]
+def edit_variants(html: str, record: Record, rng: Rng, makes: tuple = EDITS) -> list[EditVariant]:
+    """(kind, html, expected_title, expected_paragraphs) for every edit kind (of ``makes``),
+    CMS ones too."""
+    return [variant for make in makes if (variant := make(html, record, rng)) is not None]

@@ -31,6 +31,8 @@ def test_sentences_and_furniture_lines_are_told_apart():
     assert not is_sentence(DATELINE)
     assert not is_sentence("Updated 12 minutes ago")
     assert not is_sentence("Key points")
+    assert is_sentence("東京都は新しい住宅計画を発表した。")  # no spaces: characters count
+    assert not is_sentence("Photo: Reuters.")
 
 
 def test_a_reworded_dateline_or_counter_around_unchanged_prose_is_furniture():
