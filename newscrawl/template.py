@@ -17,7 +17,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, UpdateOne
 
 from newscrawl.normalize import normalize_for_hash
 from newscrawl.store import Store
@@ -44,10 +44,16 @@ class Templates:
 
     def learn(self, source: str, url: str, paragraphs: Iterable[str]) -> None:
         """Remember which of the article's blocks it has (idempotent)."""
-        for key in _blocks(paragraphs):
-            doc_id = _key(f"{source}\x1f{key}\x1f{url}")
-            doc = {"source": source, "key": key, "url": url}
-            self.collection.update_one({"_id": doc_id}, {"$set": doc}, upsert=True)
+        writes = [
+            UpdateOne(
+                {"_id": _key(f"{source}\x1f{key}\x1f{url}")},
+                {"$set": {"source": source, "key": key, "url": url}},
+                upsert=True,
+            )
+            for key in _blocks(paragraphs)
+        ]
+        if writes:
+            self.collection.bulk_write(writes, ordered=False)
 
     def blocks(self, source: str, url: str, paragraphs: Iterable[str]) -> frozenset[str]:
         """Which of ``paragraphs`` (normalized) are the source's template, for ``url``."""
