@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from pymongo import ASCENDING, UpdateOne
+from pymongo.collection import Collection
 
 from newscrawl.normalize import normalize_for_hash
 from newscrawl.store import Store
@@ -38,9 +39,18 @@ def _blocks(paragraphs: Iterable[str]) -> dict[str, str]:
 
 class Templates:
     def __init__(self, store: Store, articles: int) -> None:
-        self.collection = store.db[COLLECTION]
+        self.store = store
         self.articles = articles
-        self.collection.create_index([("source", ASCENDING), ("key", ASCENDING)])
+        self._collection: Collection | None = None
+
+    @property
+    def collection(self) -> Collection:
+        """Opened where it is first used: the embedded store's handles belong to the thread
+        that opens them, the crawl's store thread."""
+        if self._collection is None:
+            self._collection = self.store.db[COLLECTION]
+            self._collection.create_index([("source", ASCENDING), ("key", ASCENDING)])
+        return self._collection
 
     def learn(self, source: str, url: str, paragraphs: Iterable[str]) -> None:
         """Remember which of the article's blocks it has (idempotent)."""
