@@ -20,8 +20,8 @@ a noise variant whose content hash differs from the original's is a *phantom*; a
 variant with an unchanged hash is *missed*; one whose extraction does not show the edit is a
 *wrong capture*. The naive baseline, trafilatura's text + SHA-256, is scored on the same
 variants in the same run. So are other change-detection rules (``RULES``: the furniture
-rule of ``newscrawl.furniture``, at the body's edges only, and with the publisher's template
-learned from its other pages), so that a rule is kept only if it helps the held-out folds.
+rule of ``newscrawl.furniture``, anywhere and at the body's edges only), so that a rule is
+kept only if it helps the held-out folds.
 
 ``--crawl`` adds the crawl timeline (``bench.timeline``) over the same pages, one source per
 publisher; ``--compare-tracker`` crawls them again with ``NEWSCRAWL_FURNITURE=false`` (the
@@ -114,12 +114,10 @@ def _rotated(kinds: tuple, index: int, count: int | None) -> tuple:
 def evaluate_page(
     item: tuple[int, str, CorpusPage],
     seed: int = 0,
-    template: dict[str, frozenset[str]] | None = None,
     noise_per_page: int | None = None,
     edits_per_page: int | None = None,
 ) -> PageResult:
     index, corpus, page = item
-    blocks = (template or {}).get(page.name, frozenset())
     record, url = page.record, page.url
     article = extract_article(page.raw, url)
     ours = _best_of(2, partial(extract_article, page.raw, url))
@@ -151,7 +149,7 @@ def evaluate_page(
         if _naive(html, url) != naive_original:
             result.naive_phantoms.append(name)
         for rule, decide in RULES.items():
-            if decide(article, variant, blocks):
+            if decide(article, variant):
                 result.rules[rule]["phantom"].append(name)
     makes = _rotated(EDITS, index, edits_per_page)
     for name, html, title, expected in edit_variants(page.html, record, rng, makes):
@@ -167,7 +165,7 @@ def evaluate_page(
         if _naive(html, url) == naive_original:
             result.naive_missed.append(name)
         for rule, decide in RULES.items():
-            if not decide(article, variant, blocks):
+            if not decide(article, variant):
                 result.rules[rule]["missed"].append(name)
             elif not captured:
                 result.rules[rule]["wrong"].append(name)
@@ -178,21 +176,19 @@ def _digest(article: Article | None) -> str | None:
     return content_hash(*article.text()) if article else None
 
 
-Rule = Callable[[Article | None, Article | None, frozenset[str]], bool]
+Rule = Callable[[Article | None, Article | None], bool]
 
 
-def _furniture_rule(edges: int | None = None, template: bool = False) -> Rule:
+def _furniture_rule(edges: int | None = None) -> Rule:
     """Version iff the hash changed and the change is not furniture only (``newscrawl.furniture``);
-    ``edges``: only furniture within that many blocks of the body's start or end counts;
-    ``template``: the publisher's template blocks (learned from its other pages) count too."""
+    ``edges``: only furniture within that many blocks of the body's start or end counts."""
 
-    def decide(old: Article | None, new: Article | None, blocks: frozenset[str]) -> bool:
+    def decide(old: Article | None, new: Article | None) -> bool:
         if _digest(old) == _digest(new):
             return False
         if old is None or new is None:
             return True
-        chosen = blocks if template else frozenset()
-        return not furniture_only(*old.text(), *new.text(), edges=edges, template=chosen)
+        return not furniture_only(*old.text(), *new.text(), edges=edges)
 
     return decide
 
@@ -201,31 +197,7 @@ def _furniture_rule(edges: int | None = None, template: bool = False) -> Rule:
 RULES: dict[str, Rule] = {
     "furniture": _furniture_rule(),
     "furniture at edges": _furniture_rule(edges=2),
-    "furniture + template": _furniture_rule(template=True),
 }
-TEMPLATE_ARTICLES = 2  # a block is the publisher's template once this many other pages have it
-
-
-def page_blocks(item: tuple[int, str, CorpusPage]) -> tuple[str, str, frozenset[str]]:
-    """(publisher, page name, the page's normalized blocks) for learning templates."""
-    *_, page = item
-    article = extract_article(page.html, page.url)
-    blocks = (
-        frozenset(normalize_for_hash(p) for p in article.paragraphs) if article else frozenset()
-    )
-    return page.publisher, page.name, blocks
-
-
-def templates(learned: list[tuple[str, str, frozenset[str]]]) -> dict[str, frozenset[str]]:
-    """Per page: the blocks at least ``TEMPLATE_ARTICLES`` *other* pages of its publisher have,
-    as the crawl would have learned them from the publisher's other articles."""
-    result = {}
-    for publisher, name, _ in learned:
-        counts = Counter(
-            b for p, n, blocks in learned if p == publisher and n != name for b in blocks
-        )
-        result[name] = frozenset(b for b, count in counts.items() if count >= TEMPLATE_ARTICLES)
-    return result
 
 
 # --- groups ------------------------------------------------------------------------------
@@ -420,8 +392,7 @@ def main(argv: list[str] | None = None) -> int:
 
     start = time.monotonic()
     with Pool(args.workers) as pool:
-        learned = templates(pool.map(page_blocks, numbered, chunksize=4))
-        evaluate = partial(evaluate_page, seed=args.seed, template=learned,
+        evaluate = partial(evaluate_page, seed=args.seed,
                            noise_per_page=args.noise_per_page,
                            edits_per_page=args.edits_per_page)  # fmt: skip
         results = pool.map(evaluate, numbered, chunksize=1)

@@ -15,7 +15,7 @@ Headline changes (title, other headlines) are always edits.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from difflib import SequenceMatcher
 
 from newscrawl.normalize import normalize_for_hash
@@ -46,15 +46,9 @@ def furniture_only(
     new_paragraphs: Sequence[str],
     new_headlines: Sequence[str],
     edges: int | None = None,
-    template: Collection[str] = frozenset(),
 ) -> bool:
     """Whether the new text differs from the old only in short non-sentence blocks (with
-    ``edges``: only within that many blocks of the body's start or end).
-
-    ``template`` holds the normalized blocks the source repeats across its articles
-    (``newscrawl.template``): they count as furniture whatever their length, on both sides,
-    and so does whatever takes the place of template blocks alone (reworded sign-up copy).
-    """
+    ``edges``: only within that many blocks of the body's start or end)."""
     if normalize_for_hash(old_title) != normalize_for_hash(new_title):
         return False
     if sorted(map(normalize_for_hash, old_headlines)) != sorted(
@@ -68,15 +62,10 @@ def furniture_only(
     kept_sentence = False
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
-            kept = (p for p in old[i1:i2] if p not in template)
-            kept_sentence = kept_sentence or any(is_sentence(p) for p in kept)
+            kept_sentence = kept_sentence or any(is_sentence(p) for p in old[i1:i2])
             continue
         changed = True
-        gone = [p for p in old[i1:i2] if p not in template]
-        came = [p for p in new[j1:j2] if p not in template]
-        if tag == "replace" and not gone and len(came) <= i2 - i1:
-            continue  # template blocks reworded in place
-        if any(is_sentence(p) for p in (*gone, *came)):
+        if any(is_sentence(p) for p in (*old[i1:i2], *new[j1:j2])):
             return False
         if (
             edges is not None

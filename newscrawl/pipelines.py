@@ -172,11 +172,8 @@ class ChangeDetectionPipeline:
 
     def open_spider(self) -> None:
         thread = crawler_store(self.crawler)
-        settings = self.crawler.settings
-        self.tracker = Tracker(
-            thread.store, self.policy, settings.getbool("NEWSCRAWL_FURNITURE", True),
-            settings.getint("NEWSCRAWL_TEMPLATE_ARTICLES", 2),
-        )  # fmt: skip
+        furniture = self.crawler.settings.getbool("NEWSCRAWL_FURNITURE", True)
+        self.tracker = Tracker(thread.store, self.policy, furniture)
         replayed = thread.call_sync(self.spool.replay, self._record)
         if replayed:
             logger.info("wrote %d pages spooled by an earlier run", replayed)

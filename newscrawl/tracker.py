@@ -22,7 +22,6 @@ from newscrawl.furniture import furniture_only
 from newscrawl.health import extraction_warnings, word_count
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.store import LEASE_FREE, Store, as_utc
-from newscrawl.template import Templates
 
 logger = logging.getLogger(__name__)
 
@@ -89,20 +88,10 @@ class Outcome:
 
 
 class Tracker:
-    def __init__(
-        self,
-        store: Store,
-        policy: RevisitPolicy,
-        furniture: bool = True,
-        template_articles: int = 0,
-    ) -> None:
+    def __init__(self, store: Store, policy: RevisitPolicy, furniture: bool = True) -> None:
         self.store = store
         self.policy = policy
         self.furniture = furniture  # NEWSCRAWL_FURNITURE
-        # NEWSCRAWL_TEMPLATE_ARTICLES: the per-source template (0: none)
-        self.templates = (
-            Templates(store, template_articles) if furniture and template_articles else None
-        )
 
     def record(self, page: Fetched, policy: RevisitPolicy | None = None) -> Outcome:
         """Store what this fetch means for the article's history and schedule."""
@@ -132,8 +121,6 @@ class Tracker:
                 return self._unchanged(page, article, policy, latest["version"], flip_flop=True)
             outcome = self._store_version(page, latest, revert_of)
             if outcome is not None:
-                if self.templates is not None:
-                    self.templates.learn(page.source, page.url, page.paragraphs)
                 self._after_change(page, outcome, policy)
                 return outcome
         raise RuntimeError(f"could not claim a version number for {page.url}")
@@ -161,15 +148,9 @@ class Tracker:
 
     def _furniture_only(self, page: Fetched) -> bool:
         latest = self.store.versions.find_one({"url": page.url}, sort=[("version", DESCENDING)])
-        if latest is None:
-            return False
-        template: frozenset[str] = frozenset()
-        if self.templates is not None:
-            both = [*latest["paragraphs"], *page.paragraphs]
-            template = self.templates.blocks(page.source, page.url, both)
-        return furniture_only(
+        return latest is not None and furniture_only(
             latest["title"], latest["paragraphs"], latest.get("other_headlines", []),
-            page.title, page.paragraphs, page.other_headlines, template=template,
+            page.title, page.paragraphs, page.other_headlines,
         )  # fmt: skip
 
     # writes -----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from newscrawl.furniture import furniture_only, is_sentence
-from newscrawl.normalize import content_hash, loose_hash, normalize_for_hash
+from newscrawl.normalize import content_hash, loose_hash
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.tracker import CHANGED, FURNITURE, UNCHANGED, Fetched, Tracker
 
@@ -105,45 +105,3 @@ def test_tracker_without_the_furniture_rule_stores_every_new_hash(open_store):
     tracker.record(fetched([DATELINE, *PROSE], T0))
     outcome = tracker.record(fetched(["6:02 AM PST", *PROSE], T0 + timedelta(hours=1)))
     assert (outcome.kind, outcome.version) == (CHANGED, 2)
-
-
-SIGNUP = "Sign up to our newsletter to get the city's news in your inbox every morning."
-
-
-def test_template_blocks_and_their_rewording_are_furniture_long_sentences_included():
-    reworded = SIGNUP.replace("every morning", "each day")
-    assert not only([*PROSE, SIGNUP], [*PROSE, reworded])  # a sentence: an edit by itself
-    assert furniture_only("T", [*PROSE, SIGNUP], [], "T", [*PROSE, reworded], [],
-                          template={normalize_for_hash(SIGNUP)})  # fmt: skip
-    # Template or not, prose edits stay edits.
-    edited = [PROSE[0], PROSE[1].replace("full", "congested"), PROSE[2], reworded]
-    assert not furniture_only("T", [*PROSE, SIGNUP], [], "T", edited, [],
-                              template={normalize_for_hash(SIGNUP)})  # fmt: skip
-
-
-def test_a_sources_template_is_learned_from_its_stored_articles_after_a_few_articles(open_store):
-    """The sign-up sentence, reworded on article A, is an edit while A is the only article
-    of its source with it; once two other articles of the source were stored with it, the
-    same rewording is furniture; another source's articles teach this source nothing."""
-    tracker = Tracker(open_store(), RevisitPolicy(), template_articles=2)
-    reworded = SIGNUP.replace("every morning", "each day")
-
-    def at(url: str, paragraphs: list[str], hours: int, source: str = "Example") -> Fetched:
-        text = ("Title " + url, paragraphs)
-        return Fetched(
-            url=url, source=source, fetched_at=T0 + timedelta(hours=hours), title=text[0],
-            paragraphs=paragraphs, content_hash=content_hash(*text), loose_hash=loose_hash(*text),
-        )  # fmt: skip
-
-    a, b, c, d = (f"https://news.example/{n}" for n in "abcd")
-    tracker.record(at(a, [*PROSE, SIGNUP], 0))
-    assert tracker.record(at(a, [*PROSE, reworded], 1)).kind == CHANGED
-    tracker.record(at(b, [PROSE[1], SIGNUP], 2, source="Other"))
-    tracker.record(at(c, [PROSE[2], SIGNUP], 3, source="Other"))
-    assert tracker.record(at(a, [*PROSE, SIGNUP], 4)).kind in (CHANGED, "revert")
-    tracker.record(at(b, [PROSE[0], SIGNUP], 5))
-    tracker.record(at(c, [PROSE[2], "More words here so the text differs.", SIGNUP], 6))
-    outcome = tracker.record(at(a, [*PROSE, reworded], 7))
-    assert outcome.kind == FURNITURE
-    assert tracker.store.versions.count_documents({"url": a}) == 3
-    assert tracker.store.db["template_blocks"].count_documents({"source": "Example"}) > 0
