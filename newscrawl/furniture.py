@@ -25,13 +25,19 @@ MAX_CHARS = 90  # the same for scripts written without spaces
 # A sentence ends with terminal punctuation, possibly inside quotes or brackets.
 _SENTENCE_END = re.compile(r"[.!?…。！？]['\"’”»)\]]*$")
 _MIN_SENTENCE_WORDS = 3
+# A sentence end after a lowercase word, followed by more text ("… the plan. Opponents",
+# "…した。ガザでは"), not an abbreviation ("U.S. stocks", "Dr. Smith").
+_INNER_END = re.compile(r"[^\W\d_A-Z]{2}[.!?…]\s+\w|[。！？]\w")
 _MIN_SENTENCE_CHARS = 12
 
 
 def is_sentence(text: str) -> bool:
-    """Prose: a long block, or one of a few words ending like a sentence."""
+    """Prose: a long block, two sentences, a lead-in line ending with a colon, or one of a
+    few words ending like a sentence."""
     words = len(text.split())
-    if words > MAX_WORDS or len(text) > MAX_CHARS:
+    if words > MAX_WORDS or len(text) > MAX_CHARS or _INNER_END.search(text):
+        return True
+    if text.rstrip().endswith(":") and words >= _MIN_SENTENCE_WORDS:
         return True
     # Scripts written without spaces (Chinese, Japanese) count characters instead of words.
     long_enough = words >= _MIN_SENTENCE_WORDS or len(text) >= _MIN_SENTENCE_CHARS * max(words, 1)

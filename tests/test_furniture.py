@@ -33,6 +33,9 @@ def test_sentences_and_furniture_lines_are_told_apart():
     assert not is_sentence("Key points")
     assert is_sentence("東京都は新しい住宅計画を発表した。")  # no spaces: characters count
     assert not is_sentence("Photo: Reuters.")
+    assert is_sentence("According to a copy of the filing obtained by the paper:")  # a lead-in
+    assert is_sentence("Fire crews arrived. Two people")  # a sentence end inside the block
+    assert not is_sentence("U.S. stocks rise")  # an abbreviation is no sentence end
 
 
 def test_a_reworded_dateline_or_counter_around_unchanged_prose_is_furniture():
