@@ -185,7 +185,8 @@ class ChangeDetectionPipeline:
 
     def open_spider(self) -> None:
         thread = crawler_store(self.crawler)
-        self.tracker = Tracker(thread.store, self.policy)
+        furniture = self.crawler.settings.getbool("NEWSCRAWL_FURNITURE", True)
+        self.tracker = Tracker(thread.store, self.policy, furniture)
         stats, settings = self.crawler.stats, self.crawler.settings
         self.snapshots = thread.call_sync(Snapshots.from_settings, thread.store, settings)
         files, self._spooled_pages = self.raw_spool.files(), self.raw_spool.load()

@@ -83,6 +83,9 @@ NEWSCRAWL_ERRORS_TTL = 30 * 24 * 60 * 60
 NEWSCRAWL_ERRORS_MAX = 50_000
 # At most this many due articles are re-checked per run (most overdue first).
 NEWSCRAWL_RECHECK_LIMIT = 5000
+# A change confined to short non-sentence blocks (a dateline, a counter) makes no version
+# (newscrawl/furniture.py); "false" stores a version on every new hash.
+NEWSCRAWL_FURNITURE = True
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

@@ -20,6 +20,7 @@ from pymongo.errors import DuplicateKeyError
 
 from newscrawl.bounds import bound_diff, pack_version, unpack_version
 from newscrawl.diff import diff_versions
+from newscrawl.furniture import furniture_only
 from newscrawl.health import extraction_warnings, word_count
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.search import search_words
@@ -39,6 +40,9 @@ SKIPPED = "skipped"  # a change of a volatile article over its daily cap of vers
 # without a version, so an upgrade that extracts some pages differently makes no versions.
 # An edit published since the previous check is folded into the baseline (logged).
 REBASELINE = "rebaseline"
+# A new text differing from the latest version only in short non-sentence blocks (a dateline,
+# a counter, a credit line; see newscrawl.furniture): no version, the hash moves on.
+FURNITURE = "furniture"
 
 
 @dataclass(frozen=True)
@@ -90,9 +94,10 @@ class Outcome:
 
 
 class Tracker:
-    def __init__(self, store: Store, policy: RevisitPolicy) -> None:
+    def __init__(self, store: Store, policy: RevisitPolicy, furniture: bool = True) -> None:
         self.store = store
         self.policy = policy
+        self.furniture = furniture  # NEWSCRAWL_FURNITURE
 
     def record(self, page: Fetched, policy: RevisitPolicy | None = None) -> Outcome:
         """Store what this fetch means for the article's history and schedule."""
@@ -107,6 +112,10 @@ class Tracker:
             )
         if not_modified:  # an article deleted from the store meanwhile: nothing to update
             return Outcome(kind=UNCHANGED, version=0)
+        if article and self.furniture and self._furniture_only(page, article):
+            return self._unchanged(
+                page, article, policy, int(article.get("versions", 0)), furniture=True
+            )
         for _ in range(MAX_CLAIM_ATTEMPTS):
             latest = self.store.versions.find_one({"url": page.url}, sort=[("version", DESCENDING)])
             if latest and latest["content_hash"] == page.content_hash:
@@ -189,6 +198,16 @@ class Tracker:
             )
             return {"current_version": latest["version"]} if latest else {}
         return {"current_version": shown["version"], "title": shown["title"]}
+
+    def _furniture_only(self, page: Fetched, article: dict[str, Any]) -> bool:
+        """The text differs from the version the page showed only in furniture (see
+        ``newscrawl.furniture``)."""
+        latest = self.store.versions.find_one({"url": page.url}, sort=[("version", DESCENDING)])
+        shown = unpack_version(self._shown(page.url, article, latest))
+        return shown is not None and furniture_only(
+            shown["title"], shown["paragraphs"], shown.get("other_headlines", []),
+            page.title, page.paragraphs, page.other_headlines,
+        )  # fmt: skip
 
     # writes -----------------------------------------------------------------------------
     def _store_version(
@@ -377,6 +396,7 @@ class Tracker:
         current: dict[str, Any] | None = None,
         skipped: bool = False,
         rebaseline: bool = False,
+        furniture: bool = False,
     ) -> Outcome:
         """No new version. Only the schedule moves on, unless: a flip-flop (a toggle already
         recorded, to the stored version ``current``) is counted and points the article at
@@ -413,6 +433,7 @@ class Tracker:
             FLIP_FLOP if current is not None
             else SKIPPED if skipped
             else REBASELINE if rebaseline
+            else FURNITURE if furniture
             else UNCHANGED
         )  # fmt: skip
         return Outcome(kind=kind, version=version)
