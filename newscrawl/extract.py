@@ -199,7 +199,10 @@ def _extract(html: str | bytes, url: str, overrides: Mapping[str, Any]) -> Artic
 
 def _parse(html: str | bytes) -> lxml.html.HtmlElement | None:
     if isinstance(html, bytes):
-        _, html = html_to_unicode(None, html)
+        try:  # valid UTF-8 beyond ASCII is UTF-8, whatever the page declares
+            html = html.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            _, html = html_to_unicode(None, html)
     html = _INVALID_CHARS.sub("", html)
     if not html.strip():
         return None
