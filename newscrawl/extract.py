@@ -458,7 +458,11 @@ def _body_blocks(element: etree._Element) -> Iterator[_Block]:
         if not isinstance(child.tag, str):
             continue
         if child.tag in _BLOCK_TAGS and not _has_block_descendant(child):
-            yield _block(child, heading=child.tag in _HEADING_TAGS)
+            heading = child.tag in _HEADING_TAGS
+            if heading or child.find(".//lb") is None and child.find(".//br") is None:
+                yield _block(child, heading=heading)
+            else:
+                yield from _line_blocks(child)
         elif child.tag in _LIST_TAGS:
             yield from _list_blocks(list(_body_blocks(child)))
         else:
@@ -486,8 +490,44 @@ def _block(element: etree._Element, heading: bool = False) -> _Block:
     return _Block(_text(element), links, heading)
 
 
+_BREAK = object()
+
+
+def _line_blocks(element: etree._Element) -> Iterator[_Block]:
+    """A block's lines as blocks: text separated by line breaks (``<br>``, trafilatura's
+    ``<lb>``) is how some CMSs lay out paragraphs, so each line is judged, and its edits
+    shown, on its own."""
+    line: list[tuple[str, bool]] = []
+    for piece in [*_pieces(element, False), _BREAK]:
+        if piece is not _BREAK:
+            line.append(piece)
+            continue
+        text = clean_text("".join(t for t, _ in line))
+        if text:
+            links = sum(len(clean_text(t)) for t, linked in line if linked)
+            yield _Block(text, min(links, len(text)))
+        line = []
+
+
+def _pieces(element: etree._Element, linked: bool) -> Iterator[Any]:
+    """Text pieces of an element in order, each with whether it is link text, and _BREAK
+    at each line break."""
+    if element.tag in ("lb", "br"):
+        yield _BREAK
+        return
+    linked = linked or element.tag in ("ref", "a")
+    if element.text:
+        yield element.text, linked
+    for child in element:
+        if isinstance(child.tag, str):
+            yield from _pieces(child, linked)
+        if child.tail:
+            yield child.tail, linked
+
+
 _SUBHEADING_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
 _CHROME_WORDS = 5
+_CHROME_CHARS = 40  # a few words of a script written without spaces are one \w+ run
 # Minimum fuzz.ratio between a page element and the meta description to be its standfirst.
 _STANDFIRST_SIMILARITY = 90
 
@@ -530,7 +570,11 @@ def _with_page_structure(tree: lxml.html.HtmlElement, blocks: list[_Block]) -> l
 def _is_chrome(text: str) -> bool:
     """A few words, not a sentence, outside any paragraph, heading or list item on the page:
     a widget's label ("Latest Videos From"), not article text."""
-    return _words(text) <= _CHROME_WORDS and not _ENDS_SENTENCE.search(text)
+    return (
+        _words(text) <= _CHROME_WORDS
+        and len(text) <= _CHROME_CHARS
+        and not _ENDS_SENTENCE.search(text)
+    )
 
 
 def _dropped_before(

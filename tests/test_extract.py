@@ -384,3 +384,28 @@ def test_the_summary_line_under_the_headline_is_found_by_its_class() -> None:
     assert extract._strapline(tree, [PROSE_A, PROSE_B]) == "A big shift, but with some wiggle room"
     tree.find(".//p[@class='strapline']").set("class", "byline-text")
     assert extract._strapline(tree, [PROSE_A, PROSE_B]) == ""
+
+
+LINES = [
+    f"Paragraph {word} of the story explains what the council decided and why it matters."
+    for word in ("one", "two", "three", "four", "five", "six")
+]
+
+
+def _story(body: str, head: str = "") -> str:
+    return (
+        f"<html><head><title>Council delays vote | Example News</title>{head}</head><body>"
+        "<nav><a href='/'>Home</a> <a href='/news'>News</a></nav><main><article>"
+        f"<h1>Council delays vote</h1>{body}</article></main></body></html>"
+    )
+
+
+@pytest.mark.parametrize("separator", ["<br>", "<br><br>", "<br/>\n<br/>"])
+def test_a_body_of_lines_separated_by_br_keeps_every_line_as_a_paragraph(separator: str) -> None:
+    """Text nodes separated by <br> (no <p>): each line is a paragraph of its own, so an
+    edit shows in the line it changed and no two lines are glued into one word."""
+    article = extract_article(
+        _story(f"<div class='text'>{separator.join(LINES)}</div>"), "https://news.example/a"
+    )
+    assert article is not None
+    assert article.paragraphs == LINES
