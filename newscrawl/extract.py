@@ -111,6 +111,8 @@ _TIMESTAMP_TOKEN = re.compile(
       | (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*
       | \d{1,4}(?:st|nd|rd|th)?
       | \d{1,2}[:.]\d{2}(?:[:.]\d{2})?
+      | \d{1,4}(?:\.\d{1,2}){1,2}\.?|\d{1,2}\.\d{1,2}\.\d{2,4}  # 22.04.2024
+      | \d{1,2}T\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|\+\d{2}:?\d{2})?  # ISO 8601
       | [ap]\.?m
       | (?-i:[A-Z]{2,4})  # time zones: BST, EDT, GMT (upper case only)
       | updated|published|posted|at|on""",
@@ -810,7 +812,9 @@ def _is_noise(block: _Block) -> bool:
         return True  # a linked headline or link list; a long linked *sentence* is body text
     if _BOILERPLATE.match(text):
         return True
-    return len(text) < 80 and bool(_HAS_DIGIT.search(text)) and _is_timestamp(text)
+    return len(text) < 80 and bool(_HAS_DIGIT.search(text)) and (
+        _is_timestamp(text) or _is_dateline(text)
+    )
 
 
 def _is_sentence(text: str) -> bool:
@@ -818,6 +822,23 @@ def _is_sentence(text: str) -> bool:
     do not end so). Counted, not matched with one regular expression, which backtracks
     quadratically on a long text without an end."""
     return bool(_SENTENCE_END.search(text)) and len(text.split(maxsplit=10)) > 9
+
+
+# A token that alone dates a line: a time of day, a year, a numeric date.
+_DATING_TOKEN = re.compile(r"\d{1,2}[:.]\d{2}|(?:19|20)\d{2}|\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d+T\d")
+
+
+def _is_dateline(text: str) -> bool:
+    """A short line mostly of dates and times, in any language ("Stand: 22.04.2024, 06:00
+    Uhr", "5:45 AM PST 11/19/2019 by NAME"): at least half its tokens are date or time
+    tokens and one of them dates it (a score such as "2-1" does not), and it is not a
+    sentence. Such lines change on every republication without the article changing."""
+    if _ENDS_SENTENCE.search(text) and not text.endswith(".."):
+        return False
+    tokens = [t.strip(".:;()") for t in _TIMESTAMP_SEPARATORS.split(text)]
+    tokens = [t for t in tokens if t]
+    dating = [t for t in tokens if _TIMESTAMP_TOKEN.fullmatch(t)]
+    return 2 * len(dating) >= len(tokens) and any(_DATING_TOKEN.match(t) for t in dating)
 
 
 def _is_timestamp(text: str) -> bool:

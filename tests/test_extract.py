@@ -409,3 +409,34 @@ def test_a_body_of_lines_separated_by_br_keeps_every_line_as_a_paragraph(separat
     )
     assert article is not None
     assert article.paragraphs == LINES
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("Stand: 22.04.2024, 06:00 Uhr", "Stand: 23.04.2024, 09:30 Uhr"),
+        ("2024-05-01T10:02:00Z", "2024-05-02T08:15:00+01:00"),
+        (
+            "5:45 AM PST 11/19/2019 by <a href='/by/jane'>Jane Doe</a>",
+            "6:10 AM PST 11/20/2019 by <a href='/by/jane'>Jane Doe</a>",
+        ),
+    ],
+)
+def test_a_dateline_in_the_body_changing_does_not_change_the_text(before: str, after: str) -> None:
+    """A line of dates and times (in any language) at the top of the body is republication
+    furniture: rewriting it must not make a version."""
+    body = "".join(f"<p>{line}</p>" for line in LINES)
+    url = "https://news.example/a"
+    first = extract_article(_story(f"<p>{before}</p>{body}"), url)
+    second = extract_article(_story(f"<p>{after}</p>{body}"), url)
+    assert first is not None and second is not None
+    assert first.paragraphs == second.paragraphs == LINES
+
+
+def test_a_score_line_is_not_taken_for_a_dateline() -> None:
+    body = "".join(f"<p>{line}</p>" for line in LINES[:3])
+    article = extract_article(
+        _story(f"{body}<p>Galatasaray 2-1 Fenerbahce</p>{body.replace('Paragraph', 'Part')}"),
+        "https://news.example/a",
+    )
+    assert article is not None and "Galatasaray 2-1 Fenerbahce" in article.paragraphs
