@@ -714,7 +714,9 @@ def _standfirst(tree: lxml.html.HtmlElement, description: str | None, paragraphs
         return ""
     for end in (description[:24], description[-24:]):
         for text in tree.xpath("//body//text()[contains(., $end)]", end=end):
-            element = text.getparent()
+            element = text.getparent()  # of a tail text: the element it follows
+            if text.is_tail:
+                element = element.getparent()
             found = loose_key(element.text_content())
             if found != key and fuzz.ratio(found, key) < _STANDFIRST_SIMILARITY:
                 continue

@@ -440,3 +440,15 @@ def test_a_score_line_is_not_taken_for_a_dateline() -> None:
         "https://news.example/a",
     )
     assert article is not None and "Galatasaray 2-1 Fenerbahce" in article.paragraphs
+
+
+def test_a_standfirst_after_a_bold_place_name_is_found_by_the_meta_description() -> None:
+    """The description's words start in the tail text after an inline element
+    (``<strong>Berlin.</strong> …``): the standfirst is that tail's paragraph, not the
+    inline element."""
+    description = "The council put off its vote on the housing plan after a row over the figures."
+    head = f'<meta name="description" content="{description}">'
+    intro = f"<p class='intro'><strong>Berlin.</strong> {description}</p>"
+    tree = extract._parse(_story(intro, head))
+    assert tree is not None
+    assert extract._standfirst(tree, description, LINES) == f"Berlin. {description}"
