@@ -728,8 +728,29 @@ def _standfirst(tree: lxml.html.HtmlElement, description: str | None, paragraphs
 
 # Class names publishers give the summary line under the headline.
 _STRAPLINE_CLASSES = frozenset(
-    {"standfirst", "strapline", "dek", "deck", "subheadline", "sub-headline", "subtitle"}
+    {
+        "standfirst",
+        "strapline",
+        "dek",
+        "deck",
+        "subheadline",
+        "sub-headline",
+        "subtitle",
+        "lead",
+        "intro",
+        "preamble",
+        "epigraph",
+        "summary",
+    }
 )
+_CLASS_PART = re.compile(r"[-_]+")
+
+
+def _class_names(element: etree._Element) -> set[str]:
+    """An element's class names and the last part of each (``article__preamble`` also
+    names ``preamble``; ``lead-image`` does not name ``lead``)."""
+    names = set((element.get("class") or "").lower().split())
+    return names | {_CLASS_PART.split(name)[-1] for name in names}
 
 
 def _strapline(tree: lxml.html.HtmlElement, paragraphs: list[str]) -> str:
@@ -747,7 +768,7 @@ def _strapline(tree: lxml.html.HtmlElement, paragraphs: list[str]) -> str:
                 continue
             if node.tag == "p" and _text(node) == first:
                 return ""  # the body starts: a summary comes before it
-            classes = set((node.get("class") or "").lower().split())
+            classes = _class_names(node)
             if node.tag in ("p", "div", "h2", "span") and classes & _STRAPLINE_CLASSES:
                 text = _text(node)
                 if _words(text) >= 4 and loose_key(text) not in body:

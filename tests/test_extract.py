@@ -452,3 +452,18 @@ def test_a_standfirst_after_a_bold_place_name_is_found_by_the_meta_description()
     tree = extract._parse(_story(intro, head))
     assert tree is not None
     assert extract._standfirst(tree, description, LINES) == f"Berlin. {description}"
+
+
+@pytest.mark.parametrize(
+    ("classes", "found"),
+    [("article__preamble", True), ("teaser lead", True), ("lead-image", False)],
+)
+def test_a_summary_line_is_found_by_the_last_part_of_its_class_name(
+    classes: str, found: bool
+) -> None:
+    summary = "A big shift in housing policy, but with some wiggle room for the council"
+    tree = _page_tree(
+        f"<header><h1>A story</h1><div class='{classes}'>{summary}</div></header>"
+        f"<div class='body'><p>{PROSE_A}</p><p>{PROSE_B}</p></div>"
+    )
+    assert extract._strapline(tree, [PROSE_A, PROSE_B]) == (summary if found else "")
