@@ -566,7 +566,46 @@ def _with_page_structure(tree: lxml.html.HtmlElement, blocks: list[_Block]) -> l
         if found and not noise:  # a sign-up line does not bound the next gap
             # the same text in several places: where the block was is unknown
             previous = found[0] if len(found) == 1 else None
-    return _regroup_lists(structured, elements)
+    return _in_region(_regroup_lists(structured, elements), elements)
+
+
+# The article's region holds this share of the prose the extraction located on the page.
+_REGION_SHARE = 0.9
+
+
+def _in_region(blocks: list[_Block], elements: dict[str, list[etree._Element]]) -> list[_Block]:
+    """The blocks without the furniture outside the article's region.
+
+    The region is the innermost element that holds nearly all the prose (see ``_is_prose``)
+    the extraction found in one place on the page. A block found on the page only outside
+    it that is not prose (a teaser headline, a widget label, a credit line, a sidebar's
+    heading) is not article text, whatever the extractor returned; prose outside it stays,
+    so that no paragraph of the article is lost. Copies of a block elsewhere on the page
+    (which rotate) do not change the decision.
+    """
+    located = {b.text: found[0] for b in blocks if len(found := elements.get(b.text, [])) == 1}
+    weight: Counter[etree._Element] = Counter()
+    total = 0
+    for block in blocks:
+        element = located.get(block.text)
+        if element is None or block.heading or not _is_prose(block):
+            continue
+        total += len(block.text)
+        for ancestor in element.iterancestors():
+            weight[ancestor] += len(block.text)
+    if not total:
+        return blocks
+    region = max(
+        (a for a, w in weight.items() if w >= _REGION_SHARE * total),
+        key=lambda a: sum(1 for _ in a.iterancestors()),
+    )
+    return [
+        block
+        for block in blocks
+        if not (found := elements.get(block.text))
+        or any(region in element.iterancestors() for element in found)
+        or (not block.heading and _is_prose(block))
+    ]
 
 
 def _is_chrome(text: str) -> bool:

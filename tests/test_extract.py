@@ -467,3 +467,17 @@ def test_a_summary_line_is_found_by_the_last_part_of_its_class_name(
         f"<div class='body'><p>{PROSE_A}</p><p>{PROSE_B}</p></div>"
     )
     assert extract._strapline(tree, [PROSE_A, PROSE_B]) == (summary if found else "")
+
+
+def test_furniture_outside_the_region_of_the_articles_prose_is_dropped_prose_is_not() -> None:
+    """Blocks the extractor returned from outside the element holding the article's prose:
+    a teaser headline and a credit line are dropped, a paragraph of prose is kept."""
+    teaser, credit = "Why the new bridge will take another decade", "Photo: Agency / Jane Doe"
+    closing = "The council will meet again next month."
+    tree = _page_tree(
+        f"<div class='story'><p>{PROSE_A * 2}</p><p>{PROSE_B * 2}</p><p>{LINKED}</p></div>"
+        f"<aside><p>{teaser}</p><p>{credit}</p><p>{closing}</p></aside>"
+    )
+    texts = [extract._text(p) for p in tree.iter("p")]
+    blocks = extract._with_page_structure(tree, [extract._Block(t, 0) for t in texts])
+    assert [b.text for b in blocks] == [*texts[:3], closing]
