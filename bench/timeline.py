@@ -1,6 +1,7 @@
 """Crawl-based mutation timeline: the real spider, the real pipelines, the real store.
 
     python -m bench.timeline [--corpus DIR] [--subset] [--limit N] [--check] [--seed 0]
+                             [--edit-rounds N]
 
 Every corpus page is served by a loopback site (``tests.mockserver.Site``) under its own path
 and listed in one RSS feed; ``scrapy crawl feeds`` (a subprocess, AutoThrottle off) crawls all
@@ -8,22 +9,27 @@ of them in every round, so one round costs one crawl whatever the number of page
 goes through the same timeline:
 
 * round 0: the original page (version 1);
-* noise rounds: each serves the *current* text with a different noise variant from
-  ``tests.mutations.noise_variants`` (rotated per page, so every kind is served);
-* edit rounds: one real edit (``tests.mutations.edit_variants``) applied on top of the edits
-  before it (the article evolves; nothing is reverted), each followed by a noise round.
+* noise rounds: each serves the *current* text with a different noise kind from
+  ``tests.noise.NOISE_KINDS`` (blocks inserted, furniture reworded in place; rotated per
+  page, so every kind is served across pages);
+* edit rounds: one real edit (``tests.edits.EDITS``, rotated per page) applied on top of
+  the edits before it (the article evolves; nothing is reverted), each followed by a noise
+  round.
 
 Read back from the store: a version created in a noise round is a *phantom*; an edit round
 that creates no version is *missed*; a version that does not show the edit
 (``tests.mutations.edit_captured`` on the stored title and paragraphs) is a *wrong capture*.
 The stored version 1 hash is also compared with the offline ``extract_article`` +
 ``content_hash`` of the same bytes (``bench.accuracy`` measures offline: the crawl must not
-add anything to the text).
+add anything to the text). The naive baseline (``naive_hash``: trafilatura's text and
+SHA-256) is scored on the same served bytes, as a tracker storing a version on every new
+hash would.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import random
 import subprocess
@@ -32,33 +38,30 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
+from multiprocessing import Pool
 from pathlib import Path
 from typing import Any
+
+import trafilatura
 
 from newscrawl.extract import extract_article
 from newscrawl.normalize import content_hash
 from newscrawl.store import Store
 from newscrawl.urls import canonical_url
 from tests.corpus import CorpusPage, corpus_dir, load_pages
+from tests.edits import EDITS
 from tests.mockserver import Site, rss
-from tests.mutations import (
-    _EDITS,
-    _NOISE,
-    _article_paragraphs,
-    _container,
-    _parse,
-    _serialize,
-    edit_captured,
-)
+from tests.mutations import edit_captured
+from tests.noise import NOISE_KINDS, noise_variant
 
 REPO = Path(__file__).resolve().parents[1]
 PHANTOM_MAX = 0.01
 RECALL_MIN = 0.99
 SUBSET_SIZE = 15
-# With the noise round after each of the 5 edits: 12 noise fetches a page, every kind once.
+# With the noise round after each of the 5 edits: 12 noise fetches and 5 edits a page, the
+# kinds rotated over pages so that every kind is served.
 NOISE_ROUNDS = 7
-EDIT_KINDS = tuple(make.__name__.lstrip("_") for make in _EDITS)  # word_changed, ...
-NOISE_KINDS = tuple(_NOISE)
+EDIT_ROUNDS = 5
 FAST = {
     "AUTOTHROTTLE_ENABLED": "False",
     "DOWNLOAD_DELAY": "0",
@@ -91,8 +94,11 @@ class PageTimeline:
     steps: list[Step | None] = field(default_factory=list)  # None: serve the same bytes again
 
 
-def build_timeline(page: CorpusPage, index: int, noise_rounds: int, seed: int) -> PageTimeline:
-    """Original, ``noise_rounds`` noise rounds, then each edit kind followed by a noise round."""
+def build_timeline(
+    page: CorpusPage, index: int, noise_rounds: int, seed: int, edit_rounds: int = EDIT_ROUNDS
+) -> PageTimeline:
+    """Original, ``noise_rounds`` noise rounds, then ``edit_rounds`` edits (this page's turn
+    in the rotation of kinds), each followed by a noise round."""
     rng = random.Random(f"{seed}:timeline:{page.name}")
     timeline = PageTimeline(page, f"/news/{index:03d}/article.html")
     html, record = page.html, page.record
@@ -101,18 +107,17 @@ def build_timeline(page: CorpusPage, index: int, noise_rounds: int, seed: int) -
     def noise(round_number: int) -> Step | None:
         """The next applicable noise kind in this page's rotation (one variant, not all)."""
         for offset in range(len(NOISE_KINDS)):
-            kind = NOISE_KINDS[(index + round_number + offset) % len(NOISE_KINDS)]
-            tree = _parse(html)
-            paragraphs = _article_paragraphs(tree, record)
-            container = _container(paragraphs)
-            if container is not None and _NOISE[kind](tree, container, paragraphs, rng):
-                return Step(f"noise:{kind}", _serialize(tree))
+            kind = NOISE_KINDS[(index * 7 + round_number + offset) % len(NOISE_KINDS)]
+            variant = noise_variant(html, record, kind, rng)
+            if variant is not None:
+                return Step(f"noise:{kind}", variant)
         return None
 
     for number in range(noise_rounds):
         timeline.steps.append(noise(number))
-    start = index % len(_EDITS)
-    for number, make in enumerate(_EDITS[start:] + _EDITS[:start]):
+    start = index * edit_rounds % len(EDITS)
+    makes = [EDITS[(start + i) % len(EDITS)] for i in range(min(edit_rounds, len(EDITS)))]
+    for number, make in enumerate(makes):
         variant = make(html, record, rng)
         if variant is None:
             timeline.steps += [None, None]
@@ -125,18 +130,73 @@ def build_timeline(page: CorpusPage, index: int, noise_rounds: int, seed: int) -
     return timeline
 
 
+@dataclass(frozen=True)
+class Event:
+    """One scored fetch of one page: did our tracker, and the naive one, store a version?"""
+
+    page: str
+    label: str
+    kind: str  # "noise:<name>" or "edit:<name>"
+    version: bool
+    wrong: bool = False  # an edit's version without the edited text
+    naive_version: bool = False
+
+
 @dataclass
 class TimelineResult:
     pages: int = 0
     rounds: int = 0
     crawl_seconds: float = 0.0
-    noise: int = 0
-    phantoms: list[str] = field(default_factory=list)
-    edits: int = 0
-    missed: list[str] = field(default_factory=list)
-    wrong: list[str] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
     not_fetched: list[str] = field(default_factory=list)
     offline_agree: int = 0
+    names: frozenset[str] = frozenset()
+
+    def select(self, names: set[str]) -> TimelineResult:
+        """The same run restricted to the pages named."""
+        return TimelineResult(
+            pages=len(self.names & names),
+            rounds=self.rounds,
+            crawl_seconds=self.crawl_seconds,
+            events=[e for e in self.events if e.page in names],
+            not_fetched=[label for label in self.not_fetched if label.split("#")[0] in names],
+            offline_agree=self.offline_agree,
+            names=self.names & frozenset(names),
+        )
+
+    def _noise(self) -> list[Event]:
+        return [e for e in self.events if e.kind.startswith("noise:")]
+
+    def _edits(self) -> list[Event]:
+        return [e for e in self.events if e.kind.startswith("edit:")]
+
+    @property
+    def noise(self) -> int:
+        return len(self._noise())
+
+    @property
+    def edits(self) -> int:
+        return len(self._edits())
+
+    @property
+    def phantoms(self) -> list[str]:
+        return [e.label for e in self._noise() if e.version]
+
+    @property
+    def missed(self) -> list[str]:
+        return [e.label for e in self._edits() if not e.version]
+
+    @property
+    def wrong(self) -> list[str]:
+        return [e.label for e in self._edits() if e.wrong]
+
+    @property
+    def naive_phantoms(self) -> list[str]:
+        return [e.label for e in self._noise() if e.naive_version]
+
+    @property
+    def naive_missed(self) -> list[str]:
+        return [e.label for e in self._edits() if not e.naive_version]
 
     @property
     def phantom_rate(self) -> float:
@@ -147,13 +207,34 @@ class TimelineResult:
         return (self.edits - len(self.missed)) / max(self.edits, 1)
 
     def summary(self) -> str:
+        naive_phantoms = len(self.naive_phantoms) / max(self.noise, 1)
+        naive_recall = (self.edits - len(self.naive_missed)) / max(self.edits, 1)
         return (
             f"crawl timeline: {self.pages} pages, {self.rounds} crawls in "
             f"{self.crawl_seconds:.0f} s; noise fetches {self.noise}: phantom rate "
-            f"{self.phantom_rate:.2%} ({len(self.phantoms)}); edits {self.edits}: recall "
-            f"{self.recall:.2%} ({len(self.missed)} missed), wrong captures {len(self.wrong)}; "
-            f"stored v1 hash = offline hash on {self.offline_agree}/{self.pages} pages"
+            f"{self.phantom_rate:.2%} ({len(self.phantoms)}; naive {naive_phantoms:.2%}); "
+            f"edits {self.edits}: exactly one version {self.recall:.2%} ({len(self.missed)} "
+            f"missed; naive {naive_recall:.2%}), wrong captures {len(self.wrong)}; "
+            f"stored v1 hash = offline hash on {self.offline_agree}/{len(self.names)} pages"
         )
+
+
+def naive_hash(html: str, url: str) -> str:
+    """The naive tracker's hash: SHA-256 of trafilatura's text alone."""
+    text = trafilatura.extract(html, url=url, include_comments=False) or ""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _naive_hashes(timelines: list[PageTimeline], workers: int) -> dict[tuple[str, int], str]:
+    jobs = [
+        ((t.path, n), step.html, t.page.url)
+        for t in timelines
+        for n, step in enumerate(t.steps)
+        if step is not None
+    ]
+    with Pool(workers) as pool:
+        hashes = pool.starmap(naive_hash, [(html, url) for _, html, url in jobs], chunksize=4)
+    return {key: digest for (key, _, _), digest in zip(jobs, hashes, strict=True)}
 
 
 def _crawl(env: dict[str, str], first: bool) -> float:
@@ -171,30 +252,58 @@ def _crawl(env: dict[str, str], first: bool) -> float:
     return time.monotonic() - start
 
 
+def _sources_toml(site: Site, timelines: list[PageTimeline]) -> str:
+    """One source per publisher with its own feed, as a deployment would configure them, so
+    that whatever the crawl learns per source is learned per publisher."""
+    blocks = []
+    for publisher in sorted({t.page.publisher for t in timelines}):
+        feed = site.url(f"/feeds/{_slug(publisher)}.xml")
+        blocks.append(
+            f'[[source]]\nname = "{_slug(publisher)}"\nfeeds = ["{feed}"]\n'
+            'domains = ["127.0.0.1"]\n'
+        )
+    return "\n".join(blocks)
+
+
+def _slug(publisher: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in publisher)
+
+
 def run_timeline(
-    pages: list[CorpusPage], noise_rounds: int = NOISE_ROUNDS, seed: int = 0, verbose: bool = False
+    pages: list[CorpusPage],
+    noise_rounds: int = NOISE_ROUNDS,
+    seed: int = 0,
+    verbose: bool = False,
+    edit_rounds: int = EDIT_ROUNDS,
+    workers: int = 2,
+    settings: dict[str, str] | None = None,
 ) -> TimelineResult:
-    timelines = [build_timeline(page, i, noise_rounds, seed) for i, page in enumerate(pages)]
+    """``settings``: extra environment for the crawls (``NEWSCRAWL_*`` overrides)."""
+    timelines = [
+        build_timeline(page, i, noise_rounds, seed, edit_rounds) for i, page in enumerate(pages)
+    ]
+    naive = _naive_hashes(timelines, workers)
     rounds = max(len(t.steps) for t in timelines)
-    result = TimelineResult(pages=len(pages), rounds=rounds)
+    result = TimelineResult(pages=len(pages), rounds=rounds, names=frozenset(p.name for p in pages))
     site = Site().start()
     try:
         with tempfile.TemporaryDirectory(prefix="newscrawl-timeline-") as directory:
             sources = Path(directory) / "sources.toml"
-            sources.write_text(
-                f'[[source]]\nname = "Timeline"\nfeeds = ["{site.url("/feed.xml")}"]\n'
-                'domains = ["127.0.0.1"]\n'
-            )
+            sources.write_text(_sources_toml(site, timelines))
             env = {
                 "NEWSCRAWL_DATA_DIR": str(Path(directory) / "data"),
                 "MONGO_DATABASE": f"newscrawl_timeline_{uuid.uuid4().hex[:12]}",
                 "MONGO_URI": "",
                 "NEWSCRAWL_SOURCES": str(sources),
                 "NEWSCRAWL_ALLOW_PRIVATE_HOSTS": "True",
+                **(settings or {}),
             }
             urls = {t.path: canonical_url(site.url(t.path)) for t in timelines}
-            site.put("/feed.xml", rss("Timeline", [site.url(t.path) for t in timelines]))
+            for publisher in {t.page.publisher for t in timelines}:
+                listed = [site.url(t.path) for t in timelines if t.page.publisher == publisher]
+                site.put(f"/feeds/{_slug(publisher)}.xml", rss(publisher, listed))
             counts = {t.path: 0 for t in timelines}
+            naive_last: dict[str, str] = {}
             for number in range(rounds):
                 served = {}
                 for t in timelines:
@@ -212,13 +321,16 @@ def run_timeline(
                         if step is None:
                             continue
                         label = f"{t.page.name}#{number}:{step.kind}"
+                        digest = naive[(t.path, number)]
+                        naive_version = naive_last.get(t.path) != digest
+                        naive_last[t.path] = digest
                         if t.path not in fetched:
                             result.not_fetched.append(label)
                             continue
                         history = store.history(urls[t.path])
                         created = len(history) - counts[t.path]
                         counts[t.path] = len(history)
-                        _score(result, t, step, label, created, history)
+                        _score(result, t, step, label, created, history, naive_version)
                 finally:
                     store.close()
                 if verbose:
@@ -235,28 +347,25 @@ def _score(
     label: str,
     created: int,
     history: list[dict[str, Any]],
+    naive_version: bool,
 ) -> None:
+    name = timeline.page.name
     if step.kind == "original":
         article = extract_article(step.html.encode("utf-8"), timeline.page.url)
         offline = content_hash(*article.text()) if article else None
         result.offline_agree += bool(history) and history[0]["content_hash"] == offline
     elif step.kind.startswith("noise:"):
-        result.noise += 1
-        if created:
-            result.phantoms.append(label)
+        result.events.append(Event(name, label, step.kind, bool(created), False, naive_version))
     else:
         assert step.before is not None and step.expected is not None
-        result.edits += 1
-        if not created:
-            result.missed.append(label)
-        elif not edit_captured(
+        wrong = bool(created) and not edit_captured(
             [history[-1]["title"], *history[-1].get("other_headlines", [])],
             history[-1]["paragraphs"],
             step.before,
             step.expected["title"],
             step.expected["paragraphs"],
-        ):
-            result.wrong.append(label)
+        )
+        result.events.append(Event(name, label, step.kind, bool(created), wrong, naive_version))
 
 
 def report(result: TimelineResult) -> None:
@@ -273,7 +382,10 @@ def report(result: TimelineResult) -> None:
 
 def failed(result: TimelineResult) -> bool:
     return bool(
-        result.phantom_rate > PHANTOM_MAX or result.recall < RECALL_MIN or result.not_fetched
+        result.phantom_rate > PHANTOM_MAX
+        or result.recall < RECALL_MIN
+        or result.wrong
+        or result.not_fetched
     )
 
 
@@ -283,6 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--subset", action="store_true", help=f"{SUBSET_SIZE} spread pages")
     parser.add_argument("--limit", type=int, default=None, help="only the first N pages")
     parser.add_argument("--noise-rounds", type=int, default=NOISE_ROUNDS)
+    parser.add_argument("--edit-rounds", type=int, default=EDIT_ROUNDS)
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--seed", type=int, default=0, help="mutation seed")
     parser.add_argument("--verbose", action="store_true")
@@ -290,7 +403,9 @@ def main(argv: list[str] | None = None) -> int:
     pages = load_pages(args.corpus or corpus_dir())[: args.limit]
     if args.subset:
         pages = subset(pages)
-    result = run_timeline(pages, args.noise_rounds, args.seed, verbose=args.verbose)
+    result = run_timeline(
+        pages, args.noise_rounds, args.seed, verbose=args.verbose, edit_rounds=args.edit_rounds
+    )
     report(result)
     return 1 if args.check and failed(result) else 0
 

@@ -172,7 +172,11 @@ class ChangeDetectionPipeline:
 
     def open_spider(self) -> None:
         thread = crawler_store(self.crawler)
-        self.tracker = Tracker(thread.store, self.policy)
+        settings = self.crawler.settings
+        self.tracker = Tracker(
+            thread.store, self.policy, settings.getbool("NEWSCRAWL_FURNITURE", True),
+            settings.getint("NEWSCRAWL_TEMPLATE_ARTICLES", 2),
+        )  # fmt: skip
         replayed = thread.call_sync(self.spool.replay, self._record)
         if replayed:
             logger.info("wrote %d pages spooled by an earlier run", replayed)

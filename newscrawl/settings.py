@@ -67,6 +67,12 @@ NEWSCRAWL_REVISIT_MAX = 24 * 60 * 60
 NEWSCRAWL_REVISIT_STOP_AFTER = 40 * 24 * 60 * 60
 # At most this many due articles are re-checked per run (most overdue first).
 NEWSCRAWL_RECHECK_LIMIT = 5000
+# A change confined to short non-sentence blocks (a dateline, a counter) makes no version
+# (newscrawl/furniture.py); "false" stores a version on every new hash.
+NEWSCRAWL_FURNITURE = os.environ.get("NEWSCRAWL_FURNITURE", "true").lower() in {"1", "true", "yes"}
+# A block stored in this many other articles of a source is its template: furniture for the
+# rule above (newscrawl/template.py, learned in the store; 0 = no template).
+NEWSCRAWL_TEMPLATE_ARTICLES = int(os.environ.get("NEWSCRAWL_TEMPLATE_ARTICLES", "2"))
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

@@ -18,9 +18,11 @@ from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from newscrawl.diff import diff_versions
+from newscrawl.furniture import furniture_only
 from newscrawl.health import extraction_warnings, word_count
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.store import LEASE_FREE, Store, as_utc
+from newscrawl.template import Templates
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +37,9 @@ FLIP_FLOP = "flip-flop"  # a back-and-forth between two versions already recorde
 # without a version, so an upgrade that extracts some pages differently makes no versions.
 # An edit published since the previous check is folded into the baseline (logged).
 REBASELINE = "rebaseline"
+# A new text differing from the latest version only in short non-sentence blocks (a dateline,
+# a counter, a credit line; see newscrawl.furniture): no version, the hash moves on.
+FURNITURE = "furniture"
 
 
 @dataclass(frozen=True)
@@ -84,9 +89,20 @@ class Outcome:
 
 
 class Tracker:
-    def __init__(self, store: Store, policy: RevisitPolicy) -> None:
+    def __init__(
+        self,
+        store: Store,
+        policy: RevisitPolicy,
+        furniture: bool = True,
+        template_articles: int = 0,
+    ) -> None:
         self.store = store
         self.policy = policy
+        self.furniture = furniture  # NEWSCRAWL_FURNITURE
+        # NEWSCRAWL_TEMPLATE_ARTICLES: the per-source template (0: none)
+        self.templates = (
+            Templates(store, template_articles) if furniture and template_articles else None
+        )
 
     def record(self, page: Fetched, policy: RevisitPolicy | None = None) -> Outcome:
         """Store what this fetch means for the article's history and schedule."""
@@ -101,6 +117,10 @@ class Tracker:
             )
         if not_modified:  # an article deleted from the store meanwhile: nothing to update
             return Outcome(kind=UNCHANGED, version=0)
+        if article and self.furniture and self._furniture_only(page):
+            return self._unchanged(
+                page, article, policy, int(article.get("versions", 0)), furniture=True
+            )
         for _ in range(MAX_CLAIM_ATTEMPTS):
             latest = self.store.versions.find_one({"url": page.url}, sort=[("version", DESCENDING)])
             if latest and latest["content_hash"] == page.content_hash:
@@ -112,6 +132,8 @@ class Tracker:
                 return self._unchanged(page, article, policy, latest["version"], flip_flop=True)
             outcome = self._store_version(page, latest, revert_of)
             if outcome is not None:
+                if self.templates is not None:
+                    self.templates.learn(page.source, page.url, page.paragraphs)
                 self._after_change(page, outcome, policy)
                 return outcome
         raise RuntimeError(f"could not claim a version number for {page.url}")
@@ -136,6 +158,19 @@ class Tracker:
             )
             is not None
         )
+
+    def _furniture_only(self, page: Fetched) -> bool:
+        latest = self.store.versions.find_one({"url": page.url}, sort=[("version", DESCENDING)])
+        if latest is None:
+            return False
+        template: frozenset[str] = frozenset()
+        if self.templates is not None:
+            both = [*latest["paragraphs"], *page.paragraphs]
+            template = self.templates.blocks(page.source, page.url, both)
+        return furniture_only(
+            latest["title"], latest["paragraphs"], latest.get("other_headlines", []),
+            page.title, page.paragraphs, page.other_headlines, template=template,
+        )  # fmt: skip
 
     # writes -----------------------------------------------------------------------------
     def _store_version(
@@ -252,6 +287,7 @@ class Tracker:
         version: int,
         flip_flop: bool = False,
         rebaseline: bool = False,
+        furniture: bool = False,
     ) -> Outcome:
         """Only the schedule moves on; a flip-flop (a toggle already recorded) is counted, a
         rebaseline takes the text's hash and extractor version."""
@@ -274,4 +310,5 @@ class Tracker:
             update["$set"]["extractor"] = page.extractor
         self.store.articles.update_one({"_id": page.url}, update)
         kind = FLIP_FLOP if flip_flop else REBASELINE if rebaseline else UNCHANGED
+        kind = FURNITURE if furniture else kind
         return Outcome(kind=kind, version=version)

@@ -1,8 +1,10 @@
-"""Shared loading of the article corpus (``../shared/corpus`` or ``$NEWSCRAWL_CORPUS``)."""
+"""Shared loading of the article corpora (``../shared/corpus`` or ``$NEWSCRAWL_CORPUS``, and
+``../shared/corpus-intl``) and their split by publisher into cross-validation folds."""
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import re
@@ -26,13 +28,32 @@ class CorpusPage:
     def url(self) -> str:
         return self.record["url"]
 
+    @property
+    def publisher(self) -> str:
+        """The record's ``publisher``, else the file name's prefix (``BBC_2024_08_01``)."""
+        return self.record.get("publisher") or self.name.split("/")[-1].split("_")[0]
+
+
+def fold(publisher: str, folds: int) -> int:
+    """The publisher's cross-validation fold: stable across runs, machines and corpora."""
+    digest = hashlib.sha256(publisher.strip().lower().encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % folds
+
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
 
 def corpus_dir() -> Path:
     """The corpus directory: ``$NEWSCRAWL_CORPUS`` or ``shared/corpus`` beside the repository."""
     env = os.environ.get("NEWSCRAWL_CORPUS")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+    return SHARED / "corpus"
+
+
+def intl_corpus_dir() -> Path:
+    """The second corpus, publishers nobody tuned for: ``shared/corpus-intl``."""
+    return SHARED / "corpus-intl"
 
 
 @cache
@@ -42,10 +63,19 @@ def _load(directory: Path) -> tuple[CorpusPage, ...]:
         raw = gzip.decompress(path.read_bytes())
         stem = path.name.removesuffix(".html.gz")
         record = json.loads(path.with_name(f"{stem}.json").read_text())
-        _, html = html_to_unicode(None, raw)
+        html = _decode(raw)
         name = f"{path.parent.name}/{stem}"
         pages.append(CorpusPage(name=name, raw=raw, html=html, record=record))
     return tuple(pages)
+
+
+def _decode(raw: bytes) -> str:
+    """The page's text. Bytes that are valid UTF-8 are UTF-8 whatever the page declares: the
+    corpus stores pages re-encoded (three declare a legacy charset that no longer applies)."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return html_to_unicode(None, raw)[1]
 
 
 def load_pages(directory: Path | None = None) -> list[CorpusPage]:

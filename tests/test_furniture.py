@@ -1,0 +1,149 @@
+"""Per-article furniture: changes confined to short non-sentence blocks make no version."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from newscrawl.furniture import furniture_only, is_sentence
+from newscrawl.normalize import content_hash, loose_hash, normalize_for_hash
+from newscrawl.schedule import RevisitPolicy
+from newscrawl.tracker import CHANGED, FURNITURE, UNCHANGED, Fetched, Tracker
+
+T0 = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
+URL = "https://news.example/a"
+PROSE = [
+    "The council approved the new housing plan on Tuesday after a long debate.",
+    "Opponents said the scheme would add traffic to roads that are already full.",
+    "A final vote on the budget is expected next month, officials said.",
+]
+DATELINE = "5:45 AM PST 11/19/2019 by Jane Doe"
+
+
+def only(old: list[str], new: list[str], **kwargs) -> bool:
+    return furniture_only("Title", old, [], "Title", new, [], **kwargs)
+
+
+def test_sentences_and_furniture_lines_are_told_apart():
+    assert is_sentence(PROSE[0])
+    assert is_sentence("Prices rose again.")  # three words ending like a sentence
+    assert not is_sentence(DATELINE)
+    assert not is_sentence("Updated 12 minutes ago")
+    assert not is_sentence("Key points")
+    assert is_sentence("東京都は新しい住宅計画を発表した。")  # no spaces: characters count
+    assert not is_sentence("Photo: Reuters.")
+
+
+def test_a_reworded_dateline_or_counter_around_unchanged_prose_is_furniture():
+    assert only([DATELINE, *PROSE], ["6:02 AM PST 11/19/2019 by Jane Doe", *PROSE])
+    assert only([*PROSE, "1,204 views"], [*PROSE, "1,377 views"])
+    assert only(PROSE, [PROSE[0], "Read more: Rail fares rise", *PROSE[1:]])  # inserted line
+    assert only([DATELINE, *PROSE], PROSE)  # and one that disappears
+
+
+def test_a_sentence_edit_added_or_removed_paragraph_is_an_edit():
+    edited = [PROSE[0].replace("Tuesday", "Monday"), *PROSE[1:]]
+    assert not only(PROSE, edited)
+    assert not only(PROSE, [*PROSE, "Officials declined to comment further on Wednesday."])
+    assert not only(PROSE, PROSE[:-1])
+    # A furniture line changing in the same fetch does not hide the sentence edit.
+    assert not only([DATELINE, *PROSE], ["6:02 AM PST", *edited])
+
+
+def test_a_headline_change_is_an_edit_even_with_only_furniture_changed_in_the_body():
+    assert not furniture_only("Title", PROSE, [], "New title", PROSE, [])
+    assert not furniture_only("Title", PROSE, ["Social"], "Title", PROSE, ["Social v2"])
+
+
+def test_a_text_without_unchanged_prose_is_not_judged_furniture():
+    """All-short bodies (a live ticker, a photo gallery) give the rule nothing to stand on."""
+    assert not only(["Goal 12'", "Half time"], ["Goal 12'", "Full time"])
+
+
+def test_edges_limit_furniture_to_the_start_and_end_of_the_body():
+    middle = [*PROSE[:2], "Advertisement 3", PROSE[2], *PROSE]
+    changed = [*PROSE[:2], "Advertisement 4", PROSE[2], *PROSE]
+    assert only(middle, changed)
+    assert not only(middle, changed, edges=2)
+    assert only([DATELINE, *PROSE], ["6:02 AM PST", *PROSE], edges=2)
+
+
+def fetched(paragraphs: list[str], at: datetime, title: str = "Title") -> Fetched:
+    return Fetched(
+        url=URL, source="Example", fetched_at=at, title=title, paragraphs=paragraphs,
+        content_hash=content_hash(title, paragraphs), loose_hash=loose_hash(title, paragraphs),
+    )  # fmt: skip
+
+
+@pytest.fixture
+def tracker(open_store) -> Tracker:
+    return Tracker(open_store(), RevisitPolicy())
+
+
+def test_tracker_stores_no_version_for_furniture_and_diffs_the_next_edit_against_the_last(
+    tracker,
+):
+    tracker.record(fetched([DATELINE, *PROSE], T0))
+    outcome = tracker.record(fetched(["6:02 AM PST", *PROSE], T0 + timedelta(hours=1)))
+    assert outcome.kind == FURNITURE and outcome.version == 1
+    assert tracker.store.versions.count_documents({"url": URL}) == 1
+    # The same furniture again is plainly unchanged; the original furniture is too.
+    assert tracker.record(fetched(["6:02 AM PST", *PROSE], T0 + timedelta(hours=2))).kind in (
+        UNCHANGED
+    )
+    assert tracker.record(fetched([DATELINE, *PROSE], T0 + timedelta(hours=3))).kind == UNCHANGED
+    edited = [*PROSE[:2], "A final vote on the budget is expected in June, officials said."]
+    outcome = tracker.record(fetched(["7:10 AM PST", *edited], T0 + timedelta(hours=4)))
+    assert (outcome.kind, outcome.version) == (CHANGED, 2)
+    diff = tracker.store.diffs.find_one({"url": URL, "version": 2})
+    assert diff["from_version"] == 1
+
+
+def test_tracker_without_the_furniture_rule_stores_every_new_hash(open_store):
+    tracker = Tracker(open_store(), RevisitPolicy(), furniture=False)
+    tracker.record(fetched([DATELINE, *PROSE], T0))
+    outcome = tracker.record(fetched(["6:02 AM PST", *PROSE], T0 + timedelta(hours=1)))
+    assert (outcome.kind, outcome.version) == (CHANGED, 2)
+
+
+SIGNUP = "Sign up to our newsletter to get the city's news in your inbox every morning."
+
+
+def test_template_blocks_and_their_rewording_are_furniture_long_sentences_included():
+    reworded = SIGNUP.replace("every morning", "each day")
+    assert not only([*PROSE, SIGNUP], [*PROSE, reworded])  # a sentence: an edit by itself
+    assert furniture_only("T", [*PROSE, SIGNUP], [], "T", [*PROSE, reworded], [],
+                          template={normalize_for_hash(SIGNUP)})  # fmt: skip
+    # Template or not, prose edits stay edits.
+    edited = [PROSE[0], PROSE[1].replace("full", "congested"), PROSE[2], reworded]
+    assert not furniture_only("T", [*PROSE, SIGNUP], [], "T", edited, [],
+                              template={normalize_for_hash(SIGNUP)})  # fmt: skip
+
+
+def test_a_sources_template_is_learned_from_its_stored_articles_after_a_few_articles(open_store):
+    """The sign-up sentence, reworded on article A, is an edit while A is the only article
+    of its source with it; once two other articles of the source were stored with it, the
+    same rewording is furniture; another source's articles teach this source nothing."""
+    tracker = Tracker(open_store(), RevisitPolicy(), template_articles=2)
+    reworded = SIGNUP.replace("every morning", "each day")
+
+    def at(url: str, paragraphs: list[str], hours: int, source: str = "Example") -> Fetched:
+        text = ("Title " + url, paragraphs)
+        return Fetched(
+            url=url, source=source, fetched_at=T0 + timedelta(hours=hours), title=text[0],
+            paragraphs=paragraphs, content_hash=content_hash(*text), loose_hash=loose_hash(*text),
+        )  # fmt: skip
+
+    a, b, c, d = (f"https://news.example/{n}" for n in "abcd")
+    tracker.record(at(a, [*PROSE, SIGNUP], 0))
+    assert tracker.record(at(a, [*PROSE, reworded], 1)).kind == CHANGED
+    tracker.record(at(b, [PROSE[1], SIGNUP], 2, source="Other"))
+    tracker.record(at(c, [PROSE[2], SIGNUP], 3, source="Other"))
+    assert tracker.record(at(a, [*PROSE, SIGNUP], 4)).kind in (CHANGED, "revert")
+    tracker.record(at(b, [PROSE[0], SIGNUP], 5))
+    tracker.record(at(c, [PROSE[2], "More words here so the text differs.", SIGNUP], 6))
+    outcome = tracker.record(at(a, [*PROSE, reworded], 7))
+    assert outcome.kind == FURNITURE
+    assert tracker.store.versions.count_documents({"url": a}) == 3
+    assert tracker.store.db["template_blocks"].count_documents({"source": "Example"}) > 0
