@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 # Bumped when a change to extraction changes the text of unchanged pages: the first check of
 # an article by a newer extractor takes its text as the baseline (newscrawl.tracker.REBASELINE).
-EXTRACTOR_VERSION = 2
+EXTRACTOR_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,8 @@ _TIMESTAMP_TOKEN = re.compile(
       | (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*
       | \d{1,4}(?:st|nd|rd|th)?
       | \d{1,2}[:.]\d{2}(?:[:.]\d{2})?
+      | \d{1,4}(?:\.\d{1,2}){1,2}\.?|\d{1,2}\.\d{1,2}\.\d{2,4}  # 22.04.2024
+      | \d{1,2}T\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|\+\d{2}:?\d{2})?  # ISO 8601
       | [ap]\.?m
       | (?-i:[A-Z]{2,4})  # time zones: BST, EDT, GMT (upper case only)
       | updated|published|posted|at|on""",
@@ -199,12 +201,17 @@ def _extract(html: str | bytes, url: str, overrides: Mapping[str, Any]) -> Artic
 
 def _parse(html: str | bytes) -> lxml.html.HtmlElement | None:
     if isinstance(html, bytes):
-        _, html = html_to_unicode(None, html)
+        try:  # valid UTF-8 beyond ASCII is UTF-8, whatever the page declares
+            html = html.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            _, html = html_to_unicode(None, html)
     html = _INVALID_CHARS.sub("", html)
     if not html.strip():
         return None
     # Bytes + explicit encoding: lxml refuses str input that carries an XML encoding declaration.
-    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
+    parser = lxml.html.HTMLParser(
+        encoding="utf-8", remove_comments=True, remove_pis=True, collect_ids=False
+    )
     try:
         return lxml.html.document_fromstring(html.encode("utf-8"), parser=parser)
     except (etree.ParserError, ValueError):
@@ -228,7 +235,6 @@ def _remove(element: etree._Element) -> None:
 # Markup that is never the article's own text, named by conventions shared across sites:
 # social-media embeds (the class names are the platforms' embed codes) and text only screen
 # readers get (CSS frameworks' and WordPress's visually-hidden classes).
-_INVISIBLE = ("script", "style", "template")
 _EMBED_CLASSES = frozenset(
     {
         "twitter-tweet",
@@ -252,19 +258,27 @@ _HIDDEN_CLASSES = frozenset(
 )
 
 
+def _has_class(names: frozenset[str]) -> str:
+    spaced = "concat(' ', normalize-space(@class), ' ')"
+    return " or ".join(f"contains({spaced}, ' {name} ')" for name in sorted(names))
+
+
+# One XPath run in C instead of a Python loop over every element with a class.
+_NON_ARTICLE = etree.XPath(
+    f"//script | //style | //template | //*[@class][{_has_class(_HIDDEN_CLASSES)}]"
+    f" | //blockquote[@class][{_has_class(_EMBED_CLASSES)}]"
+)
+_STRING = etree.XPath("string()")
+
+
 def _drop_non_article(tree: lxml.html.HtmlElement) -> None:
     """Remove scripts and styles (their text is code), hidden text and social embeds."""
-    doomed = list(tree.iter(*_INVISIBLE))
-    for element in tree.iterfind(".//*[@class]"):
-        classes = set(element.get("class", "").split())
-        if classes & _HIDDEN_CLASSES or (element.tag == "blockquote" and classes & _EMBED_CLASSES):
-            doomed.append(element)
-    for element in doomed:
+    for element in _NON_ARTICLE(tree):
         _remove(element)
 
 
 def _text(element: etree._Element) -> str:
-    return clean_text("".join(element.itertext()))
+    return clean_text(_STRING(element))
 
 
 # --- structured data -----------------------------------------------------------------------
@@ -455,7 +469,11 @@ def _body_blocks(element: etree._Element) -> Iterator[_Block]:
         if not isinstance(child.tag, str):
             continue
         if child.tag in _BLOCK_TAGS and not _has_block_descendant(child):
-            yield _block(child, heading=child.tag in _HEADING_TAGS)
+            heading = child.tag in _HEADING_TAGS
+            if heading or child.find(".//lb") is None and child.find(".//br") is None:
+                yield _block(child, heading=heading)
+            else:
+                yield from _line_blocks(child)
         elif child.tag in _LIST_TAGS:
             yield from _list_blocks(list(_body_blocks(child)))
         else:
@@ -483,8 +501,44 @@ def _block(element: etree._Element, heading: bool = False) -> _Block:
     return _Block(_text(element), links, heading)
 
 
+_BREAK = object()
+
+
+def _line_blocks(element: etree._Element) -> Iterator[_Block]:
+    """A block's lines as blocks: text separated by line breaks (``<br>``, trafilatura's
+    ``<lb>``) is how some CMSs lay out paragraphs, so each line is judged, and its edits
+    shown, on its own."""
+    line: list[tuple[str, bool]] = []
+    for piece in [*_pieces(element, False), _BREAK]:
+        if piece is not _BREAK:
+            line.append(piece)
+            continue
+        text = clean_text("".join(t for t, _ in line))
+        if text:
+            links = sum(len(clean_text(t)) for t, linked in line if linked)
+            yield _Block(text, min(links, len(text)))
+        line = []
+
+
+def _pieces(element: etree._Element, linked: bool) -> Iterator[Any]:
+    """Text pieces of an element in order, each with whether it is link text, and _BREAK
+    at each line break."""
+    if element.tag in ("lb", "br"):
+        yield _BREAK
+        return
+    linked = linked or element.tag in ("ref", "a")
+    if element.text:
+        yield element.text, linked
+    for child in element:
+        if isinstance(child.tag, str):
+            yield from _pieces(child, linked)
+        if child.tail:
+            yield child.tail, linked
+
+
 _SUBHEADING_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
 _CHROME_WORDS = 5
+_CHROME_CHARS = 40  # a few words of a script written without spaces are one \w+ run
 # Minimum fuzz.ratio between a page element and the meta description to be its standfirst.
 _STANDFIRST_SIMILARITY = 90
 
@@ -521,13 +575,56 @@ def _with_page_structure(tree: lxml.html.HtmlElement, blocks: list[_Block]) -> l
         if found and not noise:  # a sign-up line does not bound the next gap
             # the same text in several places: where the block was is unknown
             previous = found[0] if len(found) == 1 else None
-    return _regroup_lists(structured, elements)
+    return _in_region(_regroup_lists(structured, elements), elements)
+
+
+# The article's region holds this share of the prose the extraction located on the page.
+_REGION_SHARE = 0.9
+
+
+def _in_region(blocks: list[_Block], elements: dict[str, list[etree._Element]]) -> list[_Block]:
+    """The blocks without the furniture outside the article's region.
+
+    The region is the innermost element that holds nearly all the prose (see ``_is_prose``)
+    the extraction found in one place on the page. A block found on the page only outside
+    it that is not prose (a teaser headline, a widget label, a credit line, a sidebar's
+    heading) is not article text, whatever the extractor returned; prose outside it stays,
+    so that no paragraph of the article is lost. Copies of a block elsewhere on the page
+    (which rotate) do not change the decision.
+    """
+    located = {b.text: found[0] for b in blocks if len(found := elements.get(b.text, [])) == 1}
+    weight: Counter[etree._Element] = Counter()
+    total = 0
+    for block in blocks:
+        element = located.get(block.text)
+        if element is None or block.heading or not _is_prose(block):
+            continue
+        total += len(block.text)
+        for ancestor in element.iterancestors():
+            weight[ancestor] += len(block.text)
+    if not total:
+        return blocks
+    region = max(
+        (a for a, w in weight.items() if w >= _REGION_SHARE * total),
+        key=lambda a: sum(1 for _ in a.iterancestors()),
+    )
+    return [
+        block
+        for block in blocks
+        if not (found := elements.get(block.text))
+        or any(region in element.iterancestors() for element in found)
+        or (not block.heading and _is_prose(block))
+    ]
 
 
 def _is_chrome(text: str) -> bool:
     """A few words, not a sentence, outside any paragraph, heading or list item on the page:
     a widget's label ("Latest Videos From"), not article text."""
-    return _words(text) <= _CHROME_WORDS and not _ENDS_SENTENCE.search(text)
+    return (
+        _words(text) <= _CHROME_WORDS
+        and len(text) <= _CHROME_CHARS
+        and not _ENDS_SENTENCE.search(text)
+    )
 
 
 def _dropped_before(
@@ -665,7 +762,9 @@ def _standfirst(tree: lxml.html.HtmlElement, description: str | None, paragraphs
         return ""
     for end in (description[:24], description[-24:]):
         for text in tree.xpath("//body//text()[contains(., $end)]", end=end):
-            element = text.getparent()
+            element = text.getparent()  # of a tail text: the element it follows
+            if text.is_tail:
+                element = element.getparent()
             found = loose_key(element.text_content())
             if found != key and fuzz.ratio(found, key) < _STANDFIRST_SIMILARITY:
                 continue
@@ -677,8 +776,29 @@ def _standfirst(tree: lxml.html.HtmlElement, description: str | None, paragraphs
 
 # Class names publishers give the summary line under the headline.
 _STRAPLINE_CLASSES = frozenset(
-    {"standfirst", "strapline", "dek", "deck", "subheadline", "sub-headline", "subtitle"}
+    {
+        "standfirst",
+        "strapline",
+        "dek",
+        "deck",
+        "subheadline",
+        "sub-headline",
+        "subtitle",
+        "lead",
+        "intro",
+        "preamble",
+        "epigraph",
+        "summary",
+    }
 )
+_CLASS_PART = re.compile(r"[-_]+")
+
+
+def _class_names(element: etree._Element) -> set[str]:
+    """An element's class names and the last part of each (``article__preamble`` also
+    names ``preamble``; ``lead-image`` does not name ``lead``)."""
+    names = set((element.get("class") or "").lower().split())
+    return names | {_CLASS_PART.split(name)[-1] for name in names}
 
 
 def _strapline(tree: lxml.html.HtmlElement, paragraphs: list[str]) -> str:
@@ -696,7 +816,7 @@ def _strapline(tree: lxml.html.HtmlElement, paragraphs: list[str]) -> str:
                 continue
             if node.tag == "p" and _text(node) == first:
                 return ""  # the body starts: a summary comes before it
-            classes = set((node.get("class") or "").lower().split())
+            classes = _class_names(node)
             if node.tag in ("p", "div", "h2", "span") and classes & _STRAPLINE_CLASSES:
                 text = _text(node)
                 if _words(text) >= 4 and loose_key(text) not in body:
@@ -763,7 +883,9 @@ def _is_noise(block: _Block) -> bool:
         return True  # a linked headline or link list; a long linked *sentence* is body text
     if _BOILERPLATE.match(text):
         return True
-    return len(text) < 80 and bool(_HAS_DIGIT.search(text)) and _is_timestamp(text)
+    return len(text) < 80 and bool(_HAS_DIGIT.search(text)) and (
+        _is_timestamp(text) or _is_dateline(text)
+    )
 
 
 def _is_sentence(text: str) -> bool:
@@ -771,6 +893,23 @@ def _is_sentence(text: str) -> bool:
     do not end so). Counted, not matched with one regular expression, which backtracks
     quadratically on a long text without an end."""
     return bool(_SENTENCE_END.search(text)) and len(text.split(maxsplit=10)) > 9
+
+
+# A token that alone dates a line: a time of day, a year, a numeric date.
+_DATING_TOKEN = re.compile(r"\d{1,2}[:.]\d{2}|(?:19|20)\d{2}|\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d+T\d")
+
+
+def _is_dateline(text: str) -> bool:
+    """A short line mostly of dates and times, in any language ("Stand: 22.04.2024, 06:00
+    Uhr", "5:45 AM PST 11/19/2019 by NAME"): at least half its tokens are date or time
+    tokens and one of them dates it (a score such as "2-1" does not), and it is not a
+    sentence. Such lines change on every republication without the article changing."""
+    if _ENDS_SENTENCE.search(text) and not text.endswith(".."):
+        return False
+    tokens = [t.strip(".:;()") for t in _TIMESTAMP_SEPARATORS.split(text)]
+    tokens = [t for t in tokens if t]
+    dating = [t for t in tokens if _TIMESTAMP_TOKEN.fullmatch(t)]
+    return 2 * len(dating) >= len(tokens) and any(_DATING_TOKEN.match(t) for t in dating)
 
 
 def _is_timestamp(text: str) -> bool:
