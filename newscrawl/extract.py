@@ -883,8 +883,10 @@ def _is_noise(block: _Block) -> bool:
         return True  # a linked headline or link list; a long linked *sentence* is body text
     if _BOILERPLATE.match(text):
         return True
-    return len(text) < 80 and bool(_HAS_DIGIT.search(text)) and (
-        _is_timestamp(text) or _is_dateline(text)
+    return (
+        len(text) < 80
+        and bool(_HAS_DIGIT.search(text))
+        and (_is_timestamp(text) or _is_dateline(text))
     )
 
 
