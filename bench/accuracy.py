@@ -198,6 +198,8 @@ RULES: dict[str, Rule] = {
     "furniture": _furniture_rule(),
     "furniture at edges": _furniture_rule(edges=2),
 }
+# The rule the tracker applies by default (NEWSCRAWL_FURNITURE): what --check scores offline.
+TRACKER_RULE = "furniture"
 
 
 # --- groups ------------------------------------------------------------------------------
@@ -231,14 +233,15 @@ class Figures:
     plain: timeline.TimelineResult | None = None  # --compare-tracker: NEWSCRAWL_FURNITURE off
 
     def pooled(self) -> tuple[int, int, int, int, int]:
-        """(noise, phantoms, edits, missed, wrong), offline and crawled pooled."""
+        """(noise, phantoms, edits, missed, wrong), offline and crawled pooled; offline as the
+        tracker decides by default (``TRACKER_RULE``), as the crawl does."""
         r = self.results
         counts = [
             sum(len(x.noise) for x in r),
-            sum(len(x.phantoms) for x in r),
+            sum(len(x.rules[TRACKER_RULE]["phantom"]) for x in r),
             sum(len(x.edits) for x in r),
-            sum(len(x.missed) for x in r),
-            sum(len(x.wrong) for x in r),
+            sum(len(x.rules[TRACKER_RULE]["missed"]) for x in r),
+            sum(len(x.rules[TRACKER_RULE]["wrong"]) for x in r),
         ]
         if self.crawl is not None:
             c = self.crawl
