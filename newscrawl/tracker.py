@@ -340,6 +340,10 @@ class Tracker:
             return Outcome(kind=UNCHANGED, version=number)
         if article.get("content_hash") == page.content_hash:  # all written by another process
             return self._unchanged(page, article, policy, number)
+        if int(article.get("current_version") or number) == number and not article.get(
+            "unstored_changes"
+        ):  # back from a furniture-only change: the page showed this version all along
+            return self._unchanged(page, article, policy, number)
         # The article had another text at the last check (the other side of a toggle, or a
         # change a volatile article's cap skipped): the page is back on the latest version.
         return self._unchanged(page, article, policy, number, current=latest)
