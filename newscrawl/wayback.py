@@ -95,6 +95,16 @@ class WaybackQueue:
         query = {"status": QUEUED, "next_try": {"$lte": now}}
         return list(self.entries.find(query, {"attempts": 0}).sort("next_try", ASCENDING))
 
+    def claim(self, entry: dict[str, Any], at: datetime, until: datetime) -> bool:
+        """Take ``entry`` for one attempt starting ``at``: False if another run took it
+        first. A run that dies mid-attempt leaves it due again ``until``."""
+        taken = self.entries.update_one(
+            {"_id": entry["_id"], "status": QUEUED, "tries": entry["tries"],
+             "next_try": {"$lte": at}},
+            {"$set": {"last_try": at, "next_try": until}},
+        )  # fmt: skip
+        return taken.modified_count == 1
+
     def last_try(self) -> datetime | None:
         latest = self.entries.find_one(
             {"last_try": {"$ne": None}}, {"last_try": 1}, sort=[("last_try", DESCENDING)]
@@ -201,17 +211,18 @@ class Wayback:
         exceeded); returns how many were archived, retried later and failed."""
         counts: Counter = Counter()
         start = self.now()
-        last = self.queue.last_try()
         for entry in self.queue.due(start):
-            if last is not None:
-                wait = (last - self.now()).total_seconds() + self.interval
-                if max_time and (self.now() - start).total_seconds() + max(wait, 0) > max_time:
-                    break
-                if wait > 0:
-                    self.sleep(wait)
-            last = self.now()
+            last = self.queue.last_try()  # re-read: another run may have submitted since
+            wait = (last - self.now()).total_seconds() + self.interval if last else 0.0
+            if max_time and (self.now() - start).total_seconds() + max(wait, 0) > max_time:
+                break
+            if wait > 0:
+                self.sleep(wait)
+            at = self.now()
+            if not self.queue.claim(entry, at, at + timedelta(seconds=2 * TIMEOUT)):
+                continue  # another run took it
             answer = self.send(self.endpoint, entry["url"], self.user_agent)
-            outcome = self._record(entry, answer, last)
+            outcome = self._record(entry, answer, at)
             counts[outcome] += 1
             if answer.status == 429:
                 break

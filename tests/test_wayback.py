@@ -24,6 +24,7 @@ from newscrawl.wayback import (
     Wayback,
     WaybackError,
     WaybackQueue,
+    submit,
 )
 from newscrawl.web.app import create_app
 from tests.conftest import REPO
@@ -219,6 +220,27 @@ def test_rate_limit_is_a_real_gap_between_requests(open_store, archive):
     assert Wayback.from_settings(store, settings).drain()["archived"] == 3
     arrivals = [at for at, _, _ in archive.requests]
     assert all(b - a >= 0.45 for a, b in zip(arrivals, arrivals[1:], strict=False))
+
+
+def test_overlapping_runs_submit_each_version_once_and_keep_the_gap(open_store, archive):
+    store, clock = open_store(), Clock()
+    urls = [f"https://news.example/{n}" for n in range(3)]
+    _queued(store, clock, *urls)
+    other = Wayback.from_settings(store, _settings(archive), now=clock.now, sleep=clock.sleep)
+
+    def send_then_overlap(endpoint: str, url: str, agent: str):
+        answer = submit(endpoint, url, agent)
+        if len(archive.requests) == 1:
+            assert other.drain() == {"archived": 2}  # a second run, while this one waits
+        return answer
+
+    first = Wayback.from_settings(
+        store, _settings(archive), now=clock.now, sleep=clock.sleep, send=send_then_overlap
+    )
+    assert first.drain() == {"archived": 1}
+    assert sorted(p for _, p, _ in archive.requests) == sorted(f"/save/{u}" for u in urls)
+    times = sorted(a["at"] for e in store.db["archive_queue"].find({}) for a in e["attempts"])
+    assert all((b - a).total_seconds() >= 15 for a, b in zip(times, times[1:], strict=False))
 
 
 def test_429_and_5xx_are_recorded_and_retried_later_with_backoff(open_store, archive):
