@@ -28,6 +28,7 @@ from newscrawl.sources import Source
 from newscrawl.spool import Spool
 from newscrawl.store import crawler_store, transient_error
 from newscrawl.tracker import FLIP_FLOP, REBASELINE, UNCHANGED, Fetched, Outcome, Tracker
+from newscrawl.wayback import WaybackQueue
 
 logger = logging.getLogger(__name__)
 
@@ -175,6 +176,7 @@ class ChangeDetectionPipeline:
         self.raw_spool = RawSpool(self.spool.directory)
         self.tracker: Tracker | None = None
         self.snapshots: Snapshots | None = None
+        self.wayback: WaybackQueue | None = None
         self._spooled_pages: dict[tuple[str, str], RawPage] = {}
         self.store_down = False
         self._closing: Deferred | None = None
@@ -189,6 +191,7 @@ class ChangeDetectionPipeline:
         self.tracker = Tracker(thread.store, self.policy, furniture)
         stats, settings = self.crawler.stats, self.crawler.settings
         self.snapshots = thread.call_sync(Snapshots.from_settings, thread.store, settings)
+        self.wayback = thread.call_sync(WaybackQueue.from_settings, thread.store, settings)
         files, self._spooled_pages = self.raw_spool.files(), self.raw_spool.load()
         replayed, quarantined = thread.call_sync(self.spool.replay, self._replay)
         self.raw_spool.clear(files)  # every spooled page was written: its raw page with it
@@ -208,6 +211,8 @@ class ChangeDetectionPipeline:
         outcome = self.tracker.record(page, self.crawler.spider.policy_for(page.source))
         if raw is not None and self.snapshots is not None:
             self._keep_snapshot(page, outcome, raw)
+        if self.wayback is not None:
+            self.wayback.add(page.url, outcome, page.fetched_at)
         return outcome
 
     def _keep_snapshot(self, page: Fetched, outcome: Outcome, raw: RawPage) -> None:

@@ -120,6 +120,13 @@ NEWSCRAWL_CLAIM_BATCH = 200
 NEWSCRAWL_KEEP_PAGES = True
 NEWSCRAWL_KEEP_PAGES_LATEST = 0
 
+# Submit every new version's URL to the Internet Archive's Save Page Now (newscrawl/wayback.py):
+# the crawl queues it (`archive_queue`), `scrapy wayback` submits the queue at most
+# NEWSCRAWL_WAYBACK_PER_MINUTE a minute (anonymous captures: about 4; 0 = no limit).
+NEWSCRAWL_WAYBACK = False
+NEWSCRAWL_WAYBACK_ENDPOINT = "https://web.archive.org/save/"
+NEWSCRAWL_WAYBACK_PER_MINUTE = 4
+
 # The viewer (`scrapy serve`): the public address its feeds link to (default: the request's
 # host), how many reverse proxies' X-Forwarded-* headers to believe (0: none), and the seconds
 # one request's store queries may take (then 503).

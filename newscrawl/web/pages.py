@@ -73,6 +73,7 @@ def version_fields(
         "words_added": version["words_added"],
         "words_removed": version["words_removed"],
         "diff": url_for("diff", url=url, **{"from": number - 1, "to": number}) if before else None,
+        "archive_url": version.get("archive_url"),
     }
 
 
@@ -84,6 +85,7 @@ def comparison_fields(c: queries.Comparison, latest: int) -> dict[str, Any]:
             "version": version["version"],
             "fetched_at": iso(version["fetched_at"]),
             "title": version["title"],
+            "archive_url": version.get("archive_url"),  # its Internet Archive capture
         }
 
     def pair(a: int, b: int) -> str | None:
