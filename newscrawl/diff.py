@@ -731,7 +731,7 @@ def diff_article(
     }
 
 
-def diff_versions(old: dict, new: dict) -> dict:
+def diff_versions(old: dict, new: dict, time_limit: float = 0.5) -> dict:
     """``diff_article`` of two stored version documents.
 
     A version stored before other headlines were kept has no ``other_headlines``: the diff
@@ -744,6 +744,7 @@ def diff_versions(old: dict, new: dict) -> dict:
         new["paragraphs"],
         old_other_headlines=old.get("other_headlines", new.get("other_headlines", [])),
         new_other_headlines=new.get("other_headlines", []),
+        time_limit=time_limit,
     )
 
 

@@ -294,13 +294,13 @@ def test_a_huge_paragraph_diff_on_the_fly_is_bounded_and_computed_once(tmp_path,
     url = huge_paragraph_article(store)
     assert len(store.versions.find_one({"url": url, "version": 1})["paragraphs"][1]) > 600_000
     computed = []
-    diff_article = queries.diff_article
+    diff_versions = queries.diff_versions
 
-    def counted(*args: Any, **kwargs: Any) -> dict:
-        computed.append(kwargs.get("time_limit"))
-        return diff_article(*args, **kwargs)
+    def counted(*args: Any) -> dict:
+        computed.append(args)
+        return diff_versions(*args)
 
-    monkeypatch.setattr(queries, "diff_article", counted)
+    monkeypatch.setattr(queries, "diff_versions", counted)
     client = create_app(env).test_client()
     start = time.perf_counter()
     first = client.get("/diff.json", query_string={"url": url, "from": 1, "to": 3})

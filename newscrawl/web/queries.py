@@ -17,7 +17,7 @@ import pymongo
 from pymongo import ASCENDING, DESCENDING
 
 from newscrawl.bounds import unpack_version
-from newscrawl.diff import diff_article, headlines_changed
+from newscrawl.diff import diff_versions, headlines_changed
 from newscrawl.search import FIELD, address_tokens, tokens
 from newscrawl.store import Store, as_utc
 from newscrawl.urls import canonical_url
@@ -208,15 +208,7 @@ def bounded_diff(old: dict[str, Any], new: dict[str, Any], time_limit: float) ->
     """``diff_versions`` within ``time_limit``; coarse at once when a paragraph is too long
     for a word diff in that time."""
     longest = max(map(len, [*old["paragraphs"], *new["paragraphs"], ""]))
-    return diff_article(
-        old["title"],
-        old["paragraphs"],
-        new["title"],
-        new["paragraphs"],
-        old_other_headlines=old.get("other_headlines", new.get("other_headlines", [])),
-        new_other_headlines=new.get("other_headlines", []),
-        time_limit=0.0 if longest > MAX_WORD_DIFF_CHARS else time_limit,
-    )
+    return diff_versions(old, new, 0.0 if longest > MAX_WORD_DIFF_CHARS else time_limit)
 
 
 def _text_size(version: dict[str, Any]) -> int:
