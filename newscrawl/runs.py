@@ -23,10 +23,19 @@ from typing import Any
 from pymongo import DESCENDING
 from pymongo.database import Database
 
-from newscrawl.tracker import CHANGED, FLIP_FLOP, NEW, REVERT, SKIPPED, UNCHANGED
+from newscrawl.tracker import (
+    CHANGED,
+    FLIP_FLOP,
+    FURNITURE,
+    NEW,
+    REBASELINE,
+    REVERT,
+    SKIPPED,
+    UNCHANGED,
+)
 
 PREFIX = "newscrawl/"
-CHECKED = (NEW, CHANGED, REVERT, UNCHANGED, FLIP_FLOP, SKIPPED)
+CHECKED = (NEW, CHANGED, REVERT, UNCHANGED, FLIP_FLOP, SKIPPED, FURNITURE, REBASELINE)
 
 
 def run_record(
