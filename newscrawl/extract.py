@@ -258,23 +258,31 @@ _HIDDEN_CLASSES = frozenset(
 )
 
 
-def _has_class(names: frozenset[str]) -> str:
-    spaced = "concat(' ', normalize-space(@class), ' ')"
-    return " or ".join(f"contains({spaced}, ' {name} ')" for name in sorted(names))
-
-
-# One XPath run in C instead of a Python loop over every element with a class.
-_NON_ARTICLE = etree.XPath(
-    f"//script | //style | //template | //*[@class][{_has_class(_HIDDEN_CLASSES)}]"
-    f" | //blockquote[@class][{_has_class(_EMBED_CLASSES)}]"
-)
-_STRING = etree.XPath("string()")
+_CODE_TAGS = frozenset({"script", "style", "template"})
 
 
 def _drop_non_article(tree: lxml.html.HtmlElement) -> None:
-    """Remove scripts and styles (their text is code), hidden text and social embeds."""
-    for element in _NON_ARTICLE(tree):
+    """Remove scripts and styles (their text is code), hidden text and social embeds.
+
+    One pass over the elements with a set test per class list: an XPath testing each class
+    name with ``contains(concat(...))`` costs a tenth of trafilatura's own extraction time.
+    """
+    found = []
+    for element in tree.iter(etree.Element):
+        if element.tag in _CODE_TAGS:
+            found.append(element)
+            continue
+        names = (element.get("class") or "").split()
+        if names and (
+            not _HIDDEN_CLASSES.isdisjoint(names)
+            or (element.tag == "blockquote" and not _EMBED_CLASSES.isdisjoint(names))
+        ):
+            found.append(element)
+    for element in found:
         _remove(element)
+
+
+_STRING = etree.XPath("string()")
 
 
 def _text(element: etree._Element) -> str:
