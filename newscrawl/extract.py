@@ -296,7 +296,7 @@ def _text(element: etree._Element) -> str:
 class _Metadata:
     headline: str | None = None
     article_body: str | None = None
-    body_lines: list[str] = field(default_factory=list)  # articleBody at its line breaks
+    article_body_source: Any = None  # articleBody as the JSON-LD gives it, line breaks kept
     byline: str | None = None
     published: str | None = None
     modified: str | None = None
@@ -311,7 +311,7 @@ class _Metadata:
         if node is not None:
             meta.headline = _as_text(node.get("headline")) or _as_text(node.get("name"))
             meta.article_body = _as_text(node.get("articleBody"))
-            meta.body_lines = _body_lines(node.get("articleBody"))
+            meta.article_body_source = node.get("articleBody")
             meta.byline = _author_names(node.get("author"))
             meta.published = _as_text(node.get("datePublished"))
             meta.modified = _as_text(node.get("dateModified"))
@@ -851,7 +851,8 @@ def _rescued_body(
     paragraphs = _filter_blocks(_article_body_blocks(tree, meta.article_body or ""), headlines)
     if paragraphs or extracted:
         return paragraphs or extracted
-    return _filter_blocks([_Block(line, 0) for line in meta.body_lines], headlines)
+    lines = _body_lines(meta.article_body_source)
+    return _filter_blocks([_Block(line, 0) for line in lines], headlines)
 
 
 # Paragraph breaks in a structured body: line breaks and HTML block tags.
