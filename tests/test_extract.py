@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import lxml.html
@@ -481,3 +482,45 @@ def test_furniture_outside_the_region_of_the_articles_prose_is_dropped_prose_is_
     texts = [extract._text(p) for p in tree.iter("p")]
     blocks = extract._with_page_structure(tree, [extract._Block(t, 0) for t in texts])
     assert [b.text for b in blocks] == [*texts[:3], closing]
+
+
+def _jsonld(body: str) -> str:
+    data = {"@type": "NewsArticle", "headline": "Council delays vote", "articleBody": body}
+    return f"<script type='application/ld+json'>{json.dumps(data)}</script>"
+
+
+def test_a_client_rendered_page_takes_its_body_from_json_ld_at_its_line_breaks() -> None:
+    """A page whose text is only in its scripts (the body is rendered in the browser): the
+    structured articleBody is the article, one paragraph per line or HTML paragraph."""
+    body = f"{LINES[0]}\n\n{LINES[1]}<br>{LINES[2]}<p>{'</p><p>'.join(LINES[3:])}</p>"
+    html = (
+        f"<html><head><title>Council delays vote</title>{_jsonld(body)}</head><body>"
+        "<div id='app'></div><script>window.__STATE__ = {}</script></body></html>"
+    )
+    article = extract_article(html, "https://news.example/a")
+    assert article is not None
+    assert article.paragraphs == LINES
+
+
+def test_a_short_extraction_stays_when_the_page_holds_none_of_the_structured_body() -> None:
+    """articleBody much longer than what was extracted, but not on the page as paragraphs
+    (a different text, a paywalled remainder): the extraction is kept, not lost."""
+    other = " ".join(
+        f"Another sentence number {n} of a text the page does not show." for n in range(40)
+    )
+    html = _story(f"<p>{PROSE_A * 2}</p><p>{PROSE_B * 2}</p>", head=_jsonld(other))
+    article = extract_article(html, "https://news.example/a")
+    assert article is not None
+    assert article.paragraphs == [PROSE_A * 2, PROSE_B * 2]
+
+
+def test_scripts_hidden_text_and_social_embeds_are_dropped_before_extraction() -> None:
+    tree = _page_tree(
+        f"<p>{PROSE_A}<span class='visually-hidden x'>Opens in a new window</span></p>"
+        "<blockquote class='twitter-tweet'><p>A post.</p></blockquote>"
+        "<blockquote class='quote'><p>A quote.</p></blockquote>"
+        "<script>var x = 1;</script><p class='sr-only'>Skip</p>"
+    )
+    extract._drop_non_article(tree)
+    assert [extract._text(p) for p in tree.iter("p")] == [PROSE_A, "A quote."]
+    assert not tree.xpath("//script")
