@@ -9,7 +9,10 @@ appeared or disappeared is short and not a sentence, and at least one sentence i
 around them. The tracker then stores no version (``newscrawl/articles/furniture``); the next
 real edit is diffed against the latest version, so nothing is lost from its diff.
 
-Headline changes (title, other headlines) are always edits.
+Headline changes (title, other headlines) are always edits, and so is a lone changed, added or
+removed *crosshead* (a short heading-like line, see ``is_crosshead``) between two unchanged
+sentences: an editor rewords or drops a subheading, while furniture sits at the body's edges or
+moves together with other blocks.
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ _MIN_SENTENCE_WORDS = 3
 # "…した。ガザでは"), not an abbreviation ("U.S. stocks", "Dr. Smith").
 _INNER_END = re.compile(r"[^\W\d_A-Z]{2}[.!?…]\s+\w|[。！？]\w")
 _MIN_SENTENCE_CHARS = 12
+CROSSHEAD_MAX_WORDS = 8
+# A heading ends without sentence or list punctuation (a colon lead-in may).
+_NOT_HEADING_END = re.compile(r"[.!?…。！？,;、，；]$")
+_LABEL = re.compile(r"[:：|»›]")
 
 
 def is_sentence(text: str) -> bool:
@@ -42,6 +49,36 @@ def is_sentence(text: str) -> bool:
     # Scripts written without spaces (Chinese, Japanese) count characters instead of words.
     long_enough = words >= _MIN_SENTENCE_WORDS or len(text) >= _MIN_SENTENCE_CHARS * max(words, 1)
     return bool(_SENTENCE_END.search(text.rstrip())) and long_enough
+
+
+def is_crosshead(text: str) -> bool:
+    """A subheading: a few words of mostly letters, no digits (a dateline, a count, a price),
+    starting with a capital (or a letter of a script without case), not ending like a
+    sentence or a list item, and no label or separator inside ("Read more: …", "News | …")."""
+    text = text.strip()
+    if not text or is_sentence(text) or len(text.split()) > CROSSHEAD_MAX_WORDS:
+        return False
+    if _NOT_HEADING_END.search(text) or any(c.isdigit() for c in text):
+        return False
+    if _LABEL.search(text.rstrip(":：")):  # a label before a teaser: "Read more: …"
+        return False
+    first = text[0]
+    if not first.isalpha() or first.islower():
+        return False
+    return sum(c.isalpha() for c in text) >= 0.6 * len(text)
+
+
+def _lone_crosshead_change(old: Sequence[str], new: Sequence[str], opcodes: list) -> bool:
+    """The whole change is one block or fewer on each side, a crosshead, between two
+    unchanged sentences."""
+    changes = [op for op in opcodes if op[0] != "equal"]
+    if len(changes) != 1:
+        return False
+    _, i1, i2, j1, j2 = changes[0]
+    if i2 - i1 > 1 or j2 - j1 > 1 or i1 == 0 or i2 >= len(old):
+        return False
+    between_prose = is_sentence(old[i1 - 1]) and is_sentence(old[i2])
+    return between_prose and any(map(is_crosshead, (*old[i1:i2], *new[j1:j2])))
 
 
 def furniture_only(
@@ -63,10 +100,10 @@ def furniture_only(
         return False
     old = [normalize_for_hash(p) for p in old_paragraphs if p.strip()]
     new = [normalize_for_hash(p) for p in new_paragraphs if p.strip()]
-    matcher = SequenceMatcher(None, old, new, autojunk=False)
+    opcodes = SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
     changed = False
     kept_sentence = False
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
             kept_sentence = kept_sentence or any(is_sentence(p) for p in old[i1:i2])
             continue
@@ -79,4 +116,4 @@ def furniture_only(
             and max(len(old) - i2, len(new) - j2) >= edges
         ):
             return False
-    return changed and kept_sentence
+    return changed and kept_sentence and not _lone_crosshead_change(old, new, opcodes)

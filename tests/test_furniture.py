@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from newscrawl.furniture import furniture_only, is_sentence
+from newscrawl.furniture import furniture_only, is_crosshead, is_sentence
 from newscrawl.normalize import content_hash, loose_hash
 from newscrawl.schedule import RevisitPolicy
-from newscrawl.tracker import CHANGED, FURNITURE, UNCHANGED, Fetched, Tracker
+from newscrawl.tracker import CHANGED, FLIP_FLOP, FURNITURE, UNCHANGED, Fetched, Tracker
 
 T0 = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
 URL = "https://news.example/a"
@@ -54,6 +54,34 @@ def test_a_sentence_edit_added_or_removed_paragraph_is_an_edit():
     assert not only([DATELINE, *PROSE], ["6:02 AM PST", *edited])
 
 
+def test_crossheads_are_told_apart_from_datelines_labels_and_list_items():
+    assert is_crosshead("Looking ahead")
+    assert is_crosshead("What the council decided")
+    assert is_crosshead("Sources:")
+    assert is_crosshead("住宅計画の今後")  # a script without case
+    assert not is_crosshead(DATELINE)  # digits: a dateline, a count, a price
+    assert not is_crosshead("Advertisement 3")
+    assert not is_crosshead("Read more: Rail fares rise")  # a teaser's label
+    assert not is_crosshead("read more")  # lowercase
+    assert not is_crosshead("Bread, milk, eggs,")  # a list item
+    assert not is_crosshead("Follow us on social media for all the latest breaking news")  # long
+    assert not is_crosshead(PROSE[0])
+
+
+def test_a_lone_crosshead_changed_added_or_removed_between_prose_is_an_edit():
+    body = [PROSE[0], "Looking ahead", *PROSE[1:]]
+    assert not only(body, [PROSE[0], "What comes next", *PROSE[1:]])  # reworded
+    assert not only(body, PROSE)  # removed
+    assert not only(PROSE, body)  # added
+    # At the body's edge, or with digits, the same kind of line is furniture.
+    assert only(["Looking ahead", *PROSE], ["What comes next", *PROSE])
+    assert only([PROSE[0], "Updated 3 hours ago", *PROSE[1:]], PROSE)
+    assert only(PROSE, [PROSE[0], "Related: Rail fares rise", *PROSE[1:]])  # a teaser
+    # Moving together with other blocks (an extraction shift), it is furniture too.
+    two = [PROSE[0], "Looking ahead", PROSE[1], "The vote", PROSE[2]]
+    assert only(two, PROSE)
+
+
 def test_a_headline_change_is_an_edit_even_with_only_furniture_changed_in_the_body():
     assert not furniture_only("Title", PROSE, [], "New title", PROSE, [])
     assert not furniture_only("Title", PROSE, ["Social"], "Title", PROSE, ["Social v2"])
@@ -95,7 +123,10 @@ def test_tracker_stores_no_version_for_furniture_and_diffs_the_next_edit_against
     assert tracker.record(fetched(["6:02 AM PST", *PROSE], T0 + timedelta(hours=2))).kind in (
         UNCHANGED
     )
-    assert tracker.record(fetched([DATELINE, *PROSE], T0 + timedelta(hours=3))).kind == UNCHANGED
+    # Back on the stored text: no version (the merged tracker counts it as a flip-flop).
+    back = tracker.record(fetched([DATELINE, *PROSE], T0 + timedelta(hours=3)))
+    assert back.kind in (UNCHANGED, FLIP_FLOP) and back.version == 1
+    assert tracker.store.versions.count_documents({"url": URL}) == 1
     edited = [*PROSE[:2], "A final vote on the budget is expected in June, officials said."]
     outcome = tracker.record(fetched(["7:10 AM PST", *edited], T0 + timedelta(hours=4)))
     assert (outcome.kind, outcome.version) == (CHANGED, 2)
