@@ -9,7 +9,7 @@ import pytest
 from newscrawl.furniture import furniture_only, is_crosshead, is_sentence
 from newscrawl.normalize import content_hash, loose_hash
 from newscrawl.schedule import RevisitPolicy
-from newscrawl.tracker import CHANGED, FLIP_FLOP, FURNITURE, UNCHANGED, Fetched, Tracker
+from newscrawl.tracker import CHANGED, FURNITURE, UNCHANGED, Fetched, Tracker
 
 T0 = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
 URL = "https://news.example/a"
@@ -123,9 +123,10 @@ def test_tracker_stores_no_version_for_furniture_and_diffs_the_next_edit_against
     assert tracker.record(fetched(["6:02 AM PST", *PROSE], T0 + timedelta(hours=2))).kind in (
         UNCHANGED
     )
-    # Back on the stored text: no version (the merged tracker counts it as a flip-flop).
+    # Back on the stored text: unchanged (not a flip-flop: the page showed version 1 all along).
     back = tracker.record(fetched([DATELINE, *PROSE], T0 + timedelta(hours=3)))
-    assert back.kind in (UNCHANGED, FLIP_FLOP) and back.version == 1
+    assert (back.kind, back.version) == (UNCHANGED, 1)
+    assert not tracker.store.articles.find_one({"_id": URL}).get("flip_flops")
     assert tracker.store.versions.count_documents({"url": URL}) == 1
     edited = [*PROSE[:2], "A final vote on the budget is expected in June, officials said."]
     outcome = tracker.record(fetched(["7:10 AM PST", *edited], T0 + timedelta(hours=4)))
