@@ -1,8 +1,13 @@
-"""How tests start ``scrapy crawl feeds``: one command line for every test that crawls."""
+"""How tests start ``scrapy crawl feeds`` and ``scrapy serve``: one command line for every
+test that crawls, one helper for every test that serves the viewer."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -16,3 +21,22 @@ def crawl_command(*args: str, settings: dict[str, str] | None = None) -> list[st
     for name, value in {**FAST, **(settings or {})}.items():
         cmd += ["-s", f"{name}={value}"]
     return cmd
+
+
+@contextmanager
+def serving(env: dict[str, str]) -> Iterator[str]:
+    """``scrapy serve --port 0`` (waitress, 4 threads) over ``env``'s store; yields the base
+    URL it prints, and stops the server on exit."""
+    cmd = [sys.executable, "-m", "scrapy", "serve", "--port", "0"]
+    process = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **env}, stderr=subprocess.PIPE,
+                               text=True)  # fmt: skip
+    try:
+        lines = [process.stderr.readline()]
+        while "newscrawl viewer on" not in lines[-1] and lines[-1] and len(lines) < 50:
+            lines.append(process.stderr.readline())  # past any warnings printed first
+        assert "newscrawl viewer on http://127.0.0.1:" in lines[-1], "".join(lines)
+        yield lines[-1].split(" on ", 1)[1].strip().rstrip("/")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stderr.close()

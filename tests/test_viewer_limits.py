@@ -6,17 +6,13 @@ the store API with synthetic articles; the parameter and link tests use the craw
 from __future__ import annotations
 
 import logging
-import os
 import random
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,7 +26,7 @@ from pymongo.errors import ExecutionTimeout
 from newscrawl.search import FIELD, search_words
 from newscrawl.store import Store, open_database
 from newscrawl.web import create_app, queries, timelimit
-from tests.conftest import REPO
+from tests.crawling import serving
 from tests.test_wire import WireServer
 from tests.tracked import Tracked
 
@@ -145,24 +141,6 @@ def test_articles_stored_before_search_words_are_found_then_backfilled(tmp_path)
     assert reopened.articles.count_documents({FIELD: {"$exists": False}}) == 0
     assert queries.search(reopened, query).items[0]["_id"] == old[5]["_id"]
     reopened.close()
-
-
-@contextmanager
-def serving(env: dict[str, str]) -> Iterator[str]:
-    """``scrapy serve --port 0`` (waitress, 4 threads) over ``env``'s store; yields its URL."""
-    cmd = [sys.executable, "-m", "scrapy", "serve", "--port", "0"]
-    process = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **env}, stderr=subprocess.PIPE,
-                               text=True)  # fmt: skip
-    try:
-        lines = [process.stderr.readline()]
-        while "newscrawl viewer on" not in lines[-1] and lines[-1] and len(lines) < 50:
-            lines.append(process.stderr.readline())
-        assert "newscrawl viewer on http://127.0.0.1:" in lines[-1], "".join(lines)
-        yield lines[-1].split(" on ", 1)[1].strip().rstrip("/")
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        process.stderr.close()
 
 
 def test_four_heavy_searches_at_once_leave_the_changes_page_fast(big_store):

@@ -24,6 +24,7 @@ from newscrawl.web import create_app
 from newscrawl.web.app import live_href
 from newscrawl.web.humanize import duration_in_words
 from tests.conftest import REPO
+from tests.crawling import serving
 from tests.mockserver import rss
 from tests.tracked import PARAGRAPH_PAYLOAD, TITLE_PAYLOAD, Tracked
 
@@ -308,19 +309,8 @@ def test_durations_read_like_a_person_says_them():
 @pytest.fixture(scope="module")
 def served(tracked: Tracked) -> Iterator[str]:
     """``scrapy serve --port 0`` on the module's store; yields the base URL it prints."""
-    cmd = [sys.executable, "-m", "scrapy", "serve", "--port", "0"]
-    env = {**os.environ, **tracked.env}
-    process = subprocess.Popen(cmd, cwd=REPO, env=env, stderr=subprocess.PIPE, text=True)
-    try:
-        lines = [process.stderr.readline()]
-        while "newscrawl viewer on" not in lines[-1] and lines[-1] and len(lines) < 50:
-            lines.append(process.stderr.readline())  # past any warnings printed first
-        assert "newscrawl viewer on http://127.0.0.1:" in lines[-1], "".join(lines)
-        yield lines[-1].split(" on ", 1)[1].strip().rstrip("/")
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        process.stderr.close()
+    with serving(tracked.env) as base:
+        yield base
 
 
 def test_scrapy_serve_serves_pages_json_and_feeds(served, tracked):
