@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +28,12 @@ from typing import Any
 import pymongo
 from pymongo import ASCENDING, DESCENDING
 from pymongo.database import Database
-from pymongo.errors import ConnectionFailure, OperationFailure, WriteConcernError
+from pymongo.errors import (
+    ConnectionFailure,
+    DuplicateKeyError,
+    OperationFailure,
+    WriteConcernError,
+)
 from scrapy import signals
 from scrapy.crawler import Crawler
 
@@ -142,6 +148,18 @@ class Store:
         return store
 
     def ensure_indexes(self) -> None:
+        """Create the indexes if missing. The embedded store rebuilds a unique index from its
+        file, and may see a row twice while another process is writing (DuplicateKeyError):
+        tried again, since nothing is duplicated."""
+        for attempt in range(5):
+            try:
+                return self._create_indexes()
+            except DuplicateKeyError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+
+    def _create_indexes(self) -> None:
         self.versions.create_index([("url", ASCENDING), ("version", ASCENDING)], unique=True)
         self.versions.create_index([("url", ASCENDING), ("content_hash", ASCENDING)])
         self.diffs.create_index([("url", ASCENDING), ("version", ASCENDING)], unique=True)
