@@ -7,6 +7,7 @@ Collections (see README "Data model"):
 * ``diffs``     one document per version > 1, the diff from the version before, unique likewise.
 * ``feeds``     one document per feed URL: conditional-GET validators and last poll result.
 * ``errors``    one document per failed feed or article fetch, pruned by age and count.
+* ``events``    removals, reappearances, moves, headline variants (see ``events``).
 
 Every query uses the pymongo API only, so the same code runs on MongoDB and on litemongo
 (mongomock semantics on SQLite files) when ``MONGO_URI`` is unset.
@@ -37,6 +38,7 @@ from pymongo.errors import (
 from scrapy import signals
 from scrapy.crawler import Crawler
 
+from newscrawl import events
 from newscrawl.bounds import unpack_version
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.search import backfill
@@ -168,6 +170,7 @@ class Store:
         self.articles.create_index([("source", ASCENDING)])
         self.articles.create_index([("lease_owner", ASCENDING)])
         self.errors.create_index([("at", DESCENDING)])
+        events.ensure_indexes(self.db)
         backfill(self.articles)  # search words for articles stored before they existed
 
     def close(self) -> None:
