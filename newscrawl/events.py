@@ -42,3 +42,19 @@ def recent_events(db: Any, limit: int = 50, kinds: set[str] | None = None) -> li
     """The latest events across articles, newest first."""
     query: dict[str, Any] = {"kind": {"$in": sorted(kinds)}} if kinds else {}
     return list(db["events"].find(query).sort("at", DESCENDING).limit(limit))
+
+
+# Fields every event has; the rest are the kind's own (old/new title, where, status, ...).
+COMMON_FIELDS = frozenset({"_id", "url", "kind", "at", "source"})
+
+
+def event_details(event: dict[str, Any]) -> list[tuple[str, str]]:
+    """An event's own fields as (name, text) pairs, for any kind: what the viewer and
+    ``scrapy history`` print, so a new kind needs no display code."""
+    details = []
+    for name, value in event.items():
+        if name in COMMON_FIELDS or value is None:
+            continue
+        text = value.isoformat(timespec="seconds") if isinstance(value, datetime) else str(value)
+        details.append((name, text))
+    return details

@@ -14,7 +14,10 @@ class ArticleItem:
     source: str
     fetched_at: datetime
     response_url: str = ""  # where the page was finally served from (after redirects)
-    feed: str | None = None  # the feed that listed a new article
+    feed: str | None = None  # the feed (or sitemap) that listed a new article
+    # why a tracked article is checked ahead of schedule: its sitemap date moved
+    # ({"where": sitemap URL, "old": date, "new": date}; see newscrawl.listings)
+    hint: dict | None = None
     html: str = ""  # emptied by ExtractPipeline once the article is extracted
     # Re-check shortcuts: a 304, or a body byte-identical to the last one, is "not modified"
     # and skips extraction, normalization and hashing.

@@ -20,6 +20,7 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.defer import Deferred
 
+from newscrawl.events import record_event
 from newscrawl.extract import EXTRACTOR_VERSION, extract_article
 from newscrawl.normalize import clean_text, content_hash, loose_hash
 from newscrawl.schedule import RevisitPolicy
@@ -27,7 +28,15 @@ from newscrawl.snapshots import RawPage, RawSpool, Snapshots
 from newscrawl.sources import Source
 from newscrawl.spool import Spool
 from newscrawl.store import crawler_store, transient_error
-from newscrawl.tracker import FLIP_FLOP, REBASELINE, UNCHANGED, Fetched, Outcome, Tracker
+from newscrawl.tracker import (
+    FLIP_FLOP,
+    FURNITURE,
+    REBASELINE,
+    UNCHANGED,
+    Fetched,
+    Outcome,
+    Tracker,
+)  # fmt: skip
 from newscrawl.wayback import WaybackQueue
 
 logger = logging.getLogger(__name__)
@@ -269,6 +278,8 @@ class ChangeDetectionPipeline:
             adapter["body"] = b""  # stored or spooled: do not carry it further (or into logs)
         adapter["outcome"] = outcome.kind
         adapter["version"] = outcome.version
+        if adapter.get("hint") and outcome.kind in (UNCHANGED, FURNITURE):
+            await self._lastmod_moved(page, adapter["hint"])
         self.crawler.stats.inc_value(f"newscrawl/articles/{outcome.kind}")
         for warning in outcome.warnings:
             self.crawler.stats.inc_value(f"newscrawl/health/{warning}")
@@ -281,6 +292,20 @@ class ChangeDetectionPipeline:
                 ", minor" if outcome.minor else "",
             )  # fmt: skip
         return item
+
+    async def _lastmod_moved(self, page: Fetched, hint: dict[str, Any]) -> None:
+        """A sitemap date moved and the re-check it caused found no text change: an event,
+        not a version. A store error here loses only the event (the check is stored)."""
+        thread = crawler_store(self.crawler)
+        try:
+            await thread.call(record_event, thread.store.db, page.url, "lastmod-moved",
+                              page.fetched_at, page.source, **hint)  # fmt: skip
+        except Exception as exc:
+            if not transient_error(exc):
+                raise
+            logger.warning("lastmod-moved event of %s not recorded: %s", page.url, describe(exc))
+            return
+        self.crawler.stats.inc_value("newscrawl/events/lastmod-moved")
 
     async def _write(self, page: Fetched, raw: RawPage | None = None) -> Outcome:
         thread = crawler_store(self.crawler)

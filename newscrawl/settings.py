@@ -135,6 +135,19 @@ NEWSCRAWL_TRUSTED_PROXIES = 0
 NEWSCRAWL_VIEWER_TIME_LIMIT = 5.0
 
 
+# Sitemaps and feed autodiscovery (sources' `sitemaps` and `pages`; newscrawl/sitemaps.py):
+# a sitemap larger than this once gunzipped (bytes; 50 MB is the protocol's limit) or listing
+# more than NEWSCRAWL_SITEMAP_MAX_URLS URLs gets an error record (the first ones are read);
+# at most NEWSCRAWL_SITEMAP_NEW_LIMIT new articles are followed per sitemap per run, only
+# those dated within NEWSCRAWL_SITEMAP_MAX_AGE seconds (2 days); of an index, the
+# NEWSCRAWL_SITEMAP_INDEX_LIMIT newest sitemaps within that age are polled.
+NEWSCRAWL_SITEMAP_MAX_SIZE = 50 * 1024 * 1024
+NEWSCRAWL_SITEMAP_MAX_URLS = 50_000
+NEWSCRAWL_SITEMAP_NEW_LIMIT = 500
+NEWSCRAWL_SITEMAP_MAX_AGE = 2 * 24 * 60 * 60
+NEWSCRAWL_SITEMAP_INDEX_LIMIT = 50
+
+
 def _from_environment(names: dict) -> None:
     """Override the newscrawl settings above with same-named environment variables. Scrapy's
     ``getint``/``getfloat`` convert the strings; booleans also accept yes/no and on/off."""

@@ -1,7 +1,11 @@
 """Publishers to follow, read from a TOML file of ``[[source]]`` tables.
 
-Each source has a ``name`` and ``feeds``; optionally ``domains`` (hosts whose articles are
-followed, default: the feed hosts without ``www.``/``feeds.``/``rss.``), ``skip`` and ``only``
+Each source has a ``name`` and at least one of ``feeds``, ``sitemaps`` (sitemap or sitemap
+index URLs, or ``"robots"``: the ``Sitemap:`` lines of the robots.txt of the source's pages'
+hosts, else of its domains) and ``pages`` (home or section pages whose ``<link
+rel="alternate">`` feeds are found, see ``newscrawl.discovery``); optionally ``domains`` (hosts
+whose articles are followed, default: the hosts of those URLs without
+``www.``/``feeds.``/``rss.``), ``skip`` and ``only``
 (URL regular expressions), ``extraction`` (overrides for ``newscrawl.extract``) and
 ``revisit`` (``initial``, ``factor``, ``max``, ``stop_after`` in seconds).
 """
@@ -14,12 +18,14 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 from newscrawl.urls import host_of, on_domains
 
 _FEED_HOST_PREFIXES = ("www.", "feeds.", "rss.", "feed.")
 _REVISIT_KEYS = {"initial", "factor", "max", "stop_after"}
-_KEYS = {"name", "feeds", "domains", "skip", "only", "extraction", "revisit"}
+ROBOTS = "robots"
+_KEYS = {"name", "feeds", "sitemaps", "pages", "domains", "skip", "only", "extraction", "revisit"}
 
 
 class SourcesError(ValueError):
@@ -31,6 +37,9 @@ class Source:
     name: str
     feeds: tuple[str, ...]
     domains: tuple[str, ...]
+    sitemaps: tuple[str, ...] = ()
+    sitemaps_from_robots: bool = False  # ``sitemaps = "robots"``
+    pages: tuple[str, ...] = ()
     skip: tuple[re.Pattern[str], ...] = ()
     only: tuple[re.Pattern[str], ...] = ()
     extraction: dict[str, Any] = field(default_factory=dict)
@@ -43,6 +52,15 @@ class Source:
         if any(p.search(url) for p in self.skip):
             return False
         return not self.only or any(p.search(url) for p in self.only)
+
+    def robots_urls(self) -> list[str]:
+        """Where ``sitemaps = "robots"`` looks: the robots.txt of each page's host, else of
+        each domain (https)."""
+        if not self.sitemaps_from_robots:
+            return []
+        roots = [urljoin(page, "/") for page in self.pages]
+        roots = roots or [f"https://{domain}/" for domain in self.domains]
+        return list(dict.fromkeys(root + "robots.txt" for root in roots))
 
 
 def default_sources_path() -> Path:
@@ -65,6 +83,14 @@ def _patterns(table: dict, key: str, where: str) -> tuple[re.Pattern[str], ...]:
         raise SourcesError(f"{where}: bad regular expression in '{key}': {exc}") from exc
 
 
+def _urls(table: dict, key: str, where: str) -> tuple[str, ...]:
+    urls = _strings(table, key, where)
+    bad = [u for u in urls if not u.startswith(("http://", "https://"))]
+    if bad:
+        raise SourcesError(f"{where}: {key} must be http(s) URLs, got {bad}")
+    return urls
+
+
 def _feed_domain(feed: str) -> str:
     host = host_of(feed)
     for prefix in _FEED_HOST_PREFIXES:
@@ -83,13 +109,16 @@ def _source(table: Any, index: int) -> Source:
     unknown = set(table) - _KEYS
     if unknown:
         raise SourcesError(f"{where}: unknown keys {sorted(unknown)}")
-    feeds = _strings(table, "feeds", where)
-    if not feeds:
-        raise SourcesError(f"{where}: 'feeds' must list at least one URL")
-    bad = [f for f in feeds if not f.startswith(("http://", "https://"))]
-    if bad:
-        raise SourcesError(f"{where}: feeds must be http(s) URLs, got {bad}")
-    domains = _strings(table, "domains", where) or tuple(dict.fromkeys(map(_feed_domain, feeds)))
+    feeds, pages = _urls(table, "feeds", where), _urls(table, "pages", where)
+    robots = table.get("sitemaps") == ROBOTS
+    sitemaps = () if robots else _urls(table, "sitemaps", where)
+    if not (feeds or sitemaps or pages or robots):
+        raise SourcesError(f"{where}: give at least one of 'feeds', 'sitemaps' or 'pages'")
+    domains = _strings(table, "domains", where) or tuple(
+        dict.fromkeys(map(_feed_domain, feeds + sitemaps + pages))
+    )
+    if robots and not domains:
+        raise SourcesError(f"{where}: sitemaps = \"robots\" needs 'pages' or 'domains'")
     revisit = table.get("revisit", {})
     if not isinstance(revisit, dict) or set(revisit) - _REVISIT_KEYS:
         raise SourcesError(f"{where}: 'revisit' accepts only {sorted(_REVISIT_KEYS)}")
@@ -100,6 +129,9 @@ def _source(table: Any, index: int) -> Source:
         name=name.strip(),
         feeds=feeds,
         domains=tuple(d.lower() for d in domains),
+        sitemaps=sitemaps,
+        sitemaps_from_robots=robots,
+        pages=pages,
         skip=_patterns(table, "skip", where),
         only=_patterns(table, "only", where),
         extraction=extraction,

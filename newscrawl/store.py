@@ -20,7 +20,7 @@ import logging
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -142,6 +142,7 @@ class Store:
         self.diffs = db["diffs"]
         self.feeds = db["feeds"]
         self.errors = db["errors"]
+        self.listings = db["listings"]
 
     @classmethod
     def from_settings(cls, settings: Any) -> Store:
@@ -171,6 +172,7 @@ class Store:
         self.articles.create_index([("lease_owner", ASCENDING)])
         self.errors.create_index([("at", DESCENDING)])
         events.ensure_indexes(self.db)
+        self.listings.create_index([("url", ASCENDING)])
         backfill(self.articles)  # search words for articles stored before they existed
 
     def close(self) -> None:
@@ -187,6 +189,31 @@ class Store:
         """ETag / Last-Modified per feed URL, sent with the feed's next request."""
         for url, fields in validators.items():
             self.feeds.update_one({"_id": url}, {"$set": fields})
+
+    # listings: what a feed or sitemap last said of an article -------------------------
+    def listings(self, where: str, urls: list[str]) -> dict[str, dict[str, Any]]:
+        """The title and date a feed or sitemap (``where``) gave each URL at its last poll."""
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(urls):
+            for doc in self.listings.find({"url": {"$in": chunk}, "where": where}):
+                found[doc["url"]] = doc
+        return found
+
+    def save_listing(self, where: str, url: str, source: str, **fields: Any) -> None:
+        self.listings.update_one(
+            {"_id": f"{where} {url}"},
+            {"$set": {"url": url, "where": where, "source": source, **fields}},
+            upsert=True,
+        )
+
+    def tracked_articles(self, urls: list[str]) -> dict[str, dict[str, Any]]:
+        """Tracked articles among ``urls`` with what a re-check request needs (CLAIM_FIELDS)."""
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(urls):
+            fields = {**CLAIM_FIELDS, "status": 1, "next_check": 1}
+            for doc in self.articles.find({"_id": {"$in": chunk}}, fields):
+                found[doc["_id"]] = doc
+        return found
 
     # articles --------------------------------------------------------------------------
     def known_urls(self, urls: Iterable[str]) -> set[str]:
@@ -362,6 +389,12 @@ class StoreThread:
     def close(self) -> None:
         self._executor.submit(self.store.close).result()
         self._executor.shutdown(wait=True)
+
+
+def _chunks(items: list[str], size: int = 1000) -> Iterator[list[str]]:
+    """``$in`` queries of bounded size (a sitemap may list 50,000 URLs)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def crawler_store(crawler: Crawler) -> StoreThread:

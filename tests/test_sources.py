@@ -15,7 +15,7 @@ def test_default_file_lists_real_publishers():
     sources = load_sources()
     names = {s.name for s in sources}
     assert {"BBC News", "The Guardian", "Al Jazeera", "The New York Times"} <= names
-    assert all(s.feeds and s.domains for s in sources)
+    assert all((s.feeds or s.sitemaps or s.sitemaps_from_robots) and s.domains for s in sources)
 
 
 def test_options_are_read_and_applied(tmp_path):
@@ -46,7 +46,9 @@ revisit = { initial = 600, factor = 2 }
     ("text", "message"),
     [
         ("[[source]]\nfeeds=['https://x.com/rss']", "'name' is required"),
-        ("[[source]]\nname='X'", "'feeds' must list at least one URL"),
+        ("[[source]]\nname='X'", "at least one of 'feeds', 'sitemaps' or 'pages'"),
+        ("[[source]]\nname='X'\nsitemaps=['ftp://x.com/s.xml']", "must be http(s) URLs"),
+        ("[[source]]\nname='X'\nsitemaps='robots'", "needs 'pages' or 'domains'"),
         ("[[source]]\nname='X'\nfeeds=['file:///etc/passwd']", "must be http(s) URLs"),
         ("[[source]]\nname='X'\nfeeds=['https://x.com']\nskip=['(']", "bad regular expression"),
         ("[[source]]\nname='X'\nfeeds=['https://x.com']\ncolour='red'", "unknown keys"),
@@ -65,3 +67,18 @@ def test_bad_files_get_a_clear_error(tmp_path, text, message):
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(SourcesError, match="cannot read sources file"):
         load_sources(tmp_path / "nope.toml")
+
+
+def test_a_source_may_have_only_sitemaps_or_only_pages(tmp_path):
+    path = tmp_path / "sources.toml"
+    path.write_text(
+        "[[source]]\nname='S'\nsitemaps=['https://www.ex.com/sitemap-news.xml']\n"
+        "[[source]]\nname='R'\nsitemaps='robots'\ndomains=['ex.org']\n"
+        "[[source]]\nname='P'\npages=['https://news.ex.net/world/']\nsitemaps='robots'\n"
+    )
+    only_sitemaps, robots, pages = load_sources(path)
+    assert only_sitemaps.domains == ("ex.com",) and not only_sitemaps.feeds
+    assert robots.robots_urls() == ["https://ex.org/robots.txt"]
+    assert pages.domains == ("news.ex.net",)
+    assert pages.robots_urls() == ["https://news.ex.net/robots.txt"]
+    assert only_sitemaps.robots_urls() == []

@@ -10,13 +10,16 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from newscrawl.commands.diff import printable
+from newscrawl.events import event_details
 from newscrawl.store import Store
 from newscrawl.web import queries
 from newscrawl.web.humanize import later, stamp
 
 
-def render(article: dict[str, Any], versions: list[dict[str, Any]]) -> str:
-    """A header about the article, then one line per version."""
+def render(
+    article: dict[str, Any], versions: list[dict[str, Any]], events: list[dict[str, Any]] = ()
+) -> str:
+    """A header about the article, one line per version, then one per event (any kind)."""
     changes = len(versions) - 1
     times = {0: "has not changed", 1: "has changed once"}.get(
         changes, f"has changed {changes} times"
@@ -46,6 +49,11 @@ def render(article: dict[str, Any], versions: list[dict[str, Any]]) -> str:
             f"{version['version']:>7}  {stamp(version['fetched_at']):<20}  {after:<26}  "
             f"{size:<16}  {note}{printable(version.get('title') or '')}"
         )
+    if events:
+        lines += ["", f"{'event':<20}  {'at':<20}  details"]
+    for event in events:
+        details = " · ".join(f"{name} {value}" for name, value in event_details(event))
+        lines.append(f"{event['kind']:<20}  {stamp(event['at']):<20}  {printable(details)}")
     return "\n".join(lines) + "\n"
 
 
@@ -70,6 +78,8 @@ class Command(ScrapyCommand):
                 print(f"not tracked: {printable(args[0])}", file=sys.stderr)
                 self.exitcode = 1
                 return
-            sys.stdout.write(render(article, queries.version_list(store, article["_id"])))
+            url = article["_id"]
+            versions, events = queries.version_list(store, url), queries.article_events(store, url)
+            sys.stdout.write(render(article, versions, events))
         finally:
             store.close()

@@ -1,4 +1,10 @@
-"""The ``feeds`` spider: poll every source's feeds, fetch new articles, re-check due ones.
+"""The ``feeds`` spider: poll every source's feeds, sitemaps and pages, fetch new articles,
+re-check due ones (and those whose sitemap date moved).
+
+Feeds, sitemaps (``newscrawl.sitemaps``), robots.txt files and pages (feed autodiscovery,
+``newscrawl.discovery``) are all "polled documents": asked conditionally, one record each in
+the ``feeds`` collection (``kind``; ``found``: the feeds or sitemaps they led to, followed
+again when they answer 304), one error record per failure.
 
 Arguments (``-a name=value``):
 
@@ -15,17 +21,21 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urljoin
 
 import scrapy
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from newscrawl.discovery import feed_links
 from newscrawl.feeds import FeedError, parse_feed
 from newscrawl.items import ArticleItem
+from newscrawl.listings import Listed, compare, remember
 from newscrawl.schedule import RevisitPolicy
+from newscrawl.sitemaps import INDEX, SitemapError, parse_sitemap, sitemaps_in_robots
 from newscrawl.sources import Source, SourcesError, load_sources
 from newscrawl.store import StoreThread, crawler_store, transient_error, utcnow
 from newscrawl.urls import canonical_url, on_domains
@@ -37,6 +47,8 @@ GONE = (404, 410)
 RECHECK_MODES = ("due", "all", "none")
 # Failures worth retrying at the next poll of the feed that listed the article.
 TRANSIENT_REASONS = frozenset({"timeout", "dns", "connection-refused", "no-response"})
+# A sitemap index may list indexes (not in the protocol, but publishers do): this deep at most.
+MAX_SITEMAP_DEPTH = 2
 
 
 class FeedsSpider(scrapy.Spider):
@@ -57,6 +69,7 @@ class FeedsSpider(scrapy.Spider):
         # article that a crash, a timeout, the per-feed cap or a store error left behind.
         self.feed_validators: dict[str, dict[str, str | None]] = {}
         self.incomplete_feeds: set[str] = set()
+        self.polled: set[str] = set()  # feeds, sitemaps, robots.txt and pages asked for
         self.only_sources = {s.strip() for s in sources.split(",") if s.strip()}
         self.sources_by_name: dict[str, Source] = {}
 
@@ -83,15 +96,19 @@ class FeedsSpider(scrapy.Spider):
 
     # start --------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        thread = self.store
         for source in self.sources_by_name.values():
-            for feed in source.feeds:
-                if in_shard(feed, self.shard, self.shards):
-                    state = await thread.call(thread.store.feed_state, feed)
-                    yield self._feed_request(feed, source, state)
+            polled = [("feed", source.feeds), ("sitemap", source.sitemaps),
+                      ("robots", source.robots_urls()), ("page", source.pages)]  # fmt: skip
+            for kind, urls in polled:
+                for url in urls:
+                    if in_shard(url, self.shard, self.shards):
+                        request = await self._poll(kind, url, source)
+                        if request is not None:
+                            yield request
         async for article in self._claim_rechecks():
             source = self.sources_by_name.get(article.get("source", ""))
-            if source is not None:
+            # an article re-checked on a sitemap hint already is not asked for twice
+            if source is not None and article["_id"] not in self.requested:
                 yield self._article_request(article["_id"], source, tracked=article)
 
     async def _claim_rechecks(self) -> AsyncIterator[dict[str, Any]]:
@@ -149,14 +166,24 @@ class FeedsSpider(scrapy.Spider):
                 raise
             logger.warning("store unavailable at close (%s): leases expire by themselves", exc)
 
-    def _feed_request(self, feed: str, source: Source, state: dict[str, Any]) -> scrapy.Request:
+    async def _poll(
+        self, kind: str, url: str, source: Source, depth: int = 0
+    ) -> scrapy.Request | None:
+        """A conditional request for a feed, sitemap, robots.txt or page; None when this run
+        asked for it already (two pages announcing one feed, an index listed twice)."""
+        if url in self.polled:
+            return None
+        self.polled.add(url)
+        state = await self.store.call(self.store.store.feed_state, url)
+        callbacks = {"feed": self.parse_feed, "sitemap": self.parse_sitemap,
+                     "robots": self.parse_robots, "page": self.parse_page}  # fmt: skip
         return scrapy.Request(
-            feed,
-            callback=self.parse_feed,
+            url,
+            callback=callbacks[kind],
             errback=self.feed_failed,
             headers=conditional_headers(state),
             dont_filter=True,
-            meta={"source": source.name, "feed": feed},
+            meta={"source": source.name, "feed": url, "kind": kind, "depth": depth},
             priority=10,
         )
 
@@ -166,8 +193,10 @@ class FeedsSpider(scrapy.Spider):
         source: Source,
         tracked: dict[str, Any] | None = None,
         feed: str | None = None,
+        hint: dict[str, Any] | None = None,
     ) -> scrapy.Request:
-        """Request for an article; a tracked one is asked conditionally (ETag/Last-Modified)."""
+        """Request for an article; a tracked one is asked conditionally (ETag/Last-Modified).
+        ``hint``: the sitemap date that moved, when that is why a tracked one is asked."""
         tracked = tracked or {}
         self.requested.add(url)
         # dont_filter: the spider dedupes article URLs itself (``requested``), and Scrapy's
@@ -186,67 +215,223 @@ class FeedsSpider(scrapy.Spider):
                 "feed": feed,
                 "etag": tracked.get("etag"),
                 "last_modified": tracked.get("last_modified"),
+                "hint": hint,
             },
         )
 
     # feeds --------------------------------------------------------------------------------
     async def parse_feed(self, response: Response) -> AsyncIterator[scrapy.Request]:
         feed, source = response.meta["feed"], self.sources_by_name[response.meta["source"]]
-        thread, now, stats = self.store, utcnow(), self.crawler.stats
+        stats = self.crawler.stats
         stats.inc_value("newscrawl/feeds/polled")
-        if response.status == 304:
-            stats.inc_value("newscrawl/feeds/not_modified")
-            await thread.call(
-                thread.store.save_feed_poll, feed, source.name, last_polled=now, last_status=304
-            )
-            return
-        if response.status != 200:
-            await self._feed_error(feed, source, f"http-{response.status}", "feed not available")
+        if not await self._poll_answered(response, "feed"):
             return
         try:
             entries = parse_feed(response.body)
         except FeedError as exc:
             await self._feed_error(feed, source, "malformed-feed", str(exc))
             return
-        urls = [canonical_url(entry.link) for entry in entries]
-        followed = list(dict.fromkeys(u for u in urls if u and source.follows(u)))
-        known = await thread.call(thread.store.known_urls, followed)
-        new = [u for u in followed if u not in known and u not in self.requested]
+        listed: dict[str, Listed] = {}
+        for entry in entries:
+            url = canonical_url(entry.link)
+            if url and source.follows(url) and url not in listed:
+                listed[url] = Listed(title=entry.title)
+        stats.inc_value("newscrawl/feeds/entries", len(entries))
+        stats.inc_value("newscrawl/feeds/skipped_entries", len(entries) - len(listed))
+        await self._save_poll(response, "feed", entries=len(entries))
         limit = self.settings.getint("NEWSCRAWL_FEED_NEW_LIMIT")
+        for request in await self._follow_listed(feed, source, listed, limit):
+            yield request
+
+    async def _follow_listed(
+        self, where: str, source: Source, listed: dict[str, Listed], limit: int,
+        max_age: float | None = None,
+    ) -> list[scrapy.Request]:  # fmt: skip
+        """Requests for what a feed or sitemap lists: new articles (at most ``limit``; with
+        ``max_age``, only those dated within it) and tracked ones whose date moved on; the
+        titles and dates are kept for the next poll (``newscrawl.listings``)."""
+        thread, now, stats = self.store, utcnow(), self.crawler.stats
+        known, hints = await thread.call(compare, thread.store, where, source.name, listed, now)
+        new = [u for u in listed if u not in known and u not in self.requested]
+        if max_age is not None:
+            cutoff = now - timedelta(seconds=max_age)
+            recent = [u for u in new if listed[u].date is None or listed[u].date >= cutoff]
+            stats.inc_value("newscrawl/sitemaps/too_old", len(new) - len(recent))
+            new = recent
         if len(new) > limit:
             stats.inc_value("newscrawl/feeds/new_deferred", len(new) - limit)
-            logger.warning("feed %s: following %d of %d new articles", feed, limit, len(new))
+            logger.warning("%s: following %d of %d new articles", where, limit, len(new))
             new = new[:limit]
-            self.incomplete_feeds.add(feed)
-        stats.inc_value("newscrawl/feeds/entries", len(entries))
-        stats.inc_value("newscrawl/feeds/skipped_entries", len(entries) - len(followed))
-        await thread.call(
-            thread.store.save_feed_poll, feed, source.name,
-            last_polled=now, last_status=response.status, entries=len(entries), error=None,
+            self.incomplete_feeds.add(where)
+        await thread.call(remember, thread.store, where, source.name,
+                          {u: listed[u] for u in new}, now)  # fmt: skip
+        logger.info("%s: %d entries, %d new articles", where, len(listed), len(new))
+        requests = [self._article_request(url, source, feed=where) for url in new]
+        for hint in hints:
+            if hint.url not in self.requested:
+                stats.inc_value("newscrawl/articles/lastmod_rechecks")
+                data = {"where": where, "old": hint.old, "new": hint.new}
+                requests.append(
+                    self._article_request(hint.url, source, tracked=hint.article, hint=data)
+                )
+        return requests
+
+    async def _poll_answered(self, response: Response, kind: str) -> bool:
+        """Whether a polled document came with a body to read: a 304 is recorded (and what
+        the document led to before is polled again), any other non-200 is an error."""
+        url, source = response.meta["feed"], self.sources_by_name[response.meta["source"]]
+        thread = self.store
+        if response.status == 304:
+            self.crawler.stats.inc_value(f"newscrawl/{kind}s/not_modified")
+            await thread.call(thread.store.save_feed_poll, url, source.name, kind=kind,
+                              last_polled=utcnow(), last_status=304)  # fmt: skip
+            return False
+        if response.status != 200:
+            await self._feed_error(url, source, f"http-{response.status}", f"{kind} not available")
+            return False
+        return True
+
+    async def _save_poll(self, response: Response, kind: str, **fields: Any) -> None:
+        """Record a polled document read in full; its validators are saved at the end."""
+        url, source = response.meta["feed"], response.meta["source"]
+        await self.store.call(
+            self.store.store.save_feed_poll, url, source, kind=kind, last_polled=utcnow(),
+            last_status=response.status, error=None, **fields,
         )  # fmt: skip
-        self.feed_validators[feed] = {
+        self.feed_validators[url] = {
             "etag": _header(response, b"ETag"),
             "last_modified": _header(response, b"Last-Modified"),
         }
-        logger.info("feed %s: %d entries, %d new articles", feed, len(entries), len(new))
-        for url in new:
-            yield self._article_request(url, source, feed=feed)
+
+    async def _follow_found(self, response: Response, kind: str) -> AsyncIterator[scrapy.Request]:
+        """After a 304 from a sitemap index, robots.txt or page: poll what it led to before."""
+        url, source = response.meta["feed"], self.sources_by_name[response.meta["source"]]
+        state = await self.store.call(self.store.store.feed_state, url)
+        for found_kind, found in state.get("found") or []:
+            request = await self._poll(found_kind, found, source, response.meta["depth"] + 1)
+            if request is not None:
+                yield request
+
+    # sitemaps, robots.txt, pages ------------------------------------------------------------
+    async def parse_sitemap(self, response: Response) -> AsyncIterator[scrapy.Request]:
+        url, source = response.meta["feed"], self.sources_by_name[response.meta["source"]]
+        settings, stats = self.settings, self.crawler.stats
+        stats.inc_value("newscrawl/sitemaps/polled")
+        if not await self._poll_answered(response, "sitemap"):
+            if response.status == 304:
+                async for request in self._follow_found(response, "sitemap"):
+                    yield request
+            return
+        max_urls = settings.getint("NEWSCRAWL_SITEMAP_MAX_URLS")
+        try:
+            sitemap = parse_sitemap(
+                response.body, max_urls, settings.getint("NEWSCRAWL_SITEMAP_MAX_SIZE")
+            )
+        except SitemapError as exc:
+            await self._feed_error(url, source, exc.reason, str(exc), "sitemap")
+            return
+        on_site = [e for e in sitemap.entries if on_domains(e.loc, source.domains)]
+        max_age = settings.getfloat("NEWSCRAWL_SITEMAP_MAX_AGE")
+        found: list[list[str]] = []
+        if sitemap.kind == INDEX:
+            if response.meta["depth"] >= MAX_SITEMAP_DEPTH:
+                message = f"sitemap indexes nested over {MAX_SITEMAP_DEPTH} deep"
+                await self._feed_error(url, source, "nested-index", message, "sitemap")
+                return
+            # newest first; an index of a decade of daily sitemaps is not read in full
+            cutoff = utcnow() - timedelta(seconds=max_age)
+            children = sorted((e for e in on_site if e.date is None or e.date >= cutoff),
+                              key=lambda e: e.date or utcnow(), reverse=True)  # fmt: skip
+            limit = settings.getint("NEWSCRAWL_SITEMAP_INDEX_LIMIT")
+            found = [["sitemap", e.loc] for e in children[:limit]]
+        await self._save_poll(response, "sitemap", entries=len(sitemap.entries), found=found,
+                              news=any(e.title for e in sitemap.entries))  # fmt: skip
+        if sitemap.truncated:
+            message = f"more than {max_urls} entries: only the first {max_urls} read"
+            await self._feed_error(url, source, "too-many-urls", message, "sitemap")
+        offsite = len(sitemap.entries) - len(on_site)
+        if offsite:
+            message = f"{offsite} URLs off the source's domains {list(source.domains)} skipped"
+            await self._feed_error(url, source, "offsite-urls", message, "sitemap")
+        stats.inc_value("newscrawl/sitemaps/entries", len(sitemap.entries))
+        for kind, child in found:
+            request = await self._poll(kind, child, source, response.meta["depth"] + 1)
+            if request is not None:
+                yield request
+        if sitemap.kind == INDEX:
+            return
+        listed: dict[str, Listed] = {}
+        for entry in on_site:
+            article = canonical_url(entry.loc)
+            if article and source.follows(article) and article not in listed:
+                listed[article] = Listed(title=entry.title, date=entry.date)
+        limit = settings.getint("NEWSCRAWL_SITEMAP_NEW_LIMIT")
+        for request in await self._follow_listed(url, source, listed, limit, max_age):
+            yield request
+
+    async def parse_robots(self, response: Response) -> AsyncIterator[scrapy.Request]:
+        """robots.txt of a source with ``sitemaps = "robots"`` (or of a page without feed
+        links): its ``Sitemap:`` lines on the source's domains are polled as sitemaps."""
+        url, source = response.meta["feed"], self.sources_by_name[response.meta["source"]]
+        if not await self._poll_answered(response, "robots"):
+            if response.status == 304:
+                async for request in self._follow_found(response, "robots"):
+                    yield request
+            return
+        sitemaps = sitemaps_in_robots(response.body, response.url)
+        on_site = [s for s in sitemaps if on_domains(s, source.domains)]
+        await self._save_poll(response, "robots", found=[["sitemap", s] for s in on_site])
+        if len(on_site) < len(sitemaps):
+            offsite = sorted(set(sitemaps) - set(on_site))
+            message = f"sitemaps off the source's domains skipped: {offsite}"
+            await self._feed_error(url, source, "offsite-urls", message, "robots")
+        elif not sitemaps:
+            await self._feed_error(url, source, "no-sitemaps", "no Sitemap: lines", "robots")
+        for sitemap in on_site:
+            request = await self._poll("sitemap", sitemap, source)
+            if request is not None:
+                yield request
+
+    async def parse_page(self, response: Response) -> AsyncIterator[scrapy.Request]:
+        """Feed autodiscovery: the page's ``<link rel="alternate">`` feeds, else the sitemaps
+        of its host's robots.txt; what was found is kept on the page's record."""
+        url, source = response.meta["feed"], self.sources_by_name[response.meta["source"]]
+        if not await self._poll_answered(response, "page"):
+            if response.status == 304:
+                async for request in self._follow_found(response, "page"):
+                    yield request
+            return
+        if not isinstance(response, TextResponse):
+            await self._feed_error(url, source, "not-html", "the page is not HTML", "page")
+            return
+        feeds = feed_links(response)
+        found = [["feed", f] for f in feeds] or [["robots", urljoin(response.url, "/robots.txt")]]
+        await self._save_poll(response, "page", found=found)
+        logger.info("page %s: found %s", url, ", ".join(f"{k} {u}" for k, u in found))
+        for kind, found_url in found:
+            request = await self._poll(kind, found_url, source)
+            if request is not None:
+                yield request
 
     async def feed_failed(self, failure: Failure) -> None:
         request = failure.request
-        source = self.sources_by_name[request.meta["source"]]
-        await self._feed_error(request.meta["feed"], source, _reason(failure), str(failure.value))
+        source, kind = self.sources_by_name[request.meta["source"]], request.meta["kind"]
+        await self._feed_error(
+            request.meta["feed"], source, _reason(failure), str(failure.value), kind
+        )
 
-    async def _feed_error(self, feed: str, source: Source, reason: str, message: str) -> None:
+    async def _feed_error(
+        self, feed: str, source: Source, reason: str, message: str, kind: str = "feed"
+    ) -> None:
+        """One error record for a feed, sitemap, robots.txt or page; the crawl goes on."""
         thread, now = self.store, utcnow()
-        logger.warning("feed %s (%s) failed: %s: %s", feed, source.name, reason, message)
-        self.crawler.stats.inc_value(f"newscrawl/feeds/errors/{reason}")
+        logger.warning("%s %s (%s) failed: %s: %s", kind, feed, source.name, reason, message)
+        self.crawler.stats.inc_value(f"newscrawl/{kind}s/errors/{reason}")
+        await thread.call(thread.store.record_error, kind, feed, source.name, reason, message, now)
         await thread.call(
-            thread.store.record_error, "feed", feed, source.name, reason, message, now
-        )
-        await thread.call(
-            thread.store.save_feed_poll, feed, source.name, last_polled=now, error=reason
-        )
+            thread.store.save_feed_poll, feed, source.name, kind=kind, last_polled=now,
+            error=reason,
+        )  # fmt: skip
 
     # articles -----------------------------------------------------------------------------
     async def parse_article(self, response: Response) -> AsyncIterator[ArticleItem]:
@@ -284,6 +469,7 @@ class FeedsSpider(scrapy.Spider):
             etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"),
             body=response.body,
+            hint=response.meta["hint"],
             status=response.status,
             content_type=_header(response, b"Content-Type"),
             date=_header(response, b"Date"),
@@ -300,6 +486,7 @@ class FeedsSpider(scrapy.Spider):
             response_url=response.url,
             not_modified=True,
             raw_hash=raw_hash or "",
+            hint=response.meta["hint"],
             # a 304 may omit the validators: keep the ones the request was sent with
             etag=_header(response, b"ETag") or response.meta["etag"],
             last_modified=_header(response, b"Last-Modified") or response.meta["last_modified"],

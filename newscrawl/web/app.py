@@ -167,6 +167,7 @@ def create_app(
     def article() -> Any:
         found = _article(store())
         versions = queries.version_list(store(), found["_id"])
+        events = queries.article_events(store(), found["_id"])
         rows = []
         for before, version in zip([None, *versions], versions, strict=False):
             rows.append(pages.version_fields(found["_id"], version, before))
@@ -174,6 +175,7 @@ def create_app(
             **pages.article_fields(found),
             "changes": max(0, len(versions) - 1),
             "versions": rows,
+            "events": [pages.event_fields(e) for e in events],
             "feeds": pages.feed_links("article", url=found["_id"]),
         }
         return _respond("article.html", data)

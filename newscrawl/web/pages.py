@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from flask import request, url_for
 
 from newscrawl.diff import headlines_changed
+from newscrawl.events import event_details
 from newscrawl.web import queries
 from newscrawl.web.humanize import iso, later, stamp
 from newscrawl.web.sidebyside import headline_row, other_headline_rows, paragraph_rows
@@ -34,6 +35,11 @@ def article_fields(article: dict[str, Any]) -> dict[str, Any]:
         # the version the page showed at the last check: the latest unless it flip-flopped
         "current_version": article.get("current_version") or article.get("versions"),
     }
+
+
+def event_fields(event: dict[str, Any]) -> dict[str, Any]:
+    """Any event kind (newscrawl.events): its kind, time and own fields."""
+    return {"kind": event["kind"], "at": iso(event.get("at")), "details": event_details(event)}
 
 
 def change_fields(change: dict[str, Any]) -> dict[str, Any]:

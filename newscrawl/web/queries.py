@@ -16,6 +16,7 @@ from typing import Any
 import pymongo
 from pymongo import ASCENDING, DESCENDING
 
+from newscrawl import events
 from newscrawl.bounds import unpack_version
 from newscrawl.diff import diff_versions, headlines_changed
 from newscrawl.search import FIELD, address_tokens, tokens
@@ -144,6 +145,11 @@ def find_article(store: Store, url: str) -> dict[str, Any] | None:
         if canonical and canonical != url:
             article = store.articles.find_one({"_id": canonical}, max_time_ms=remaining_ms())
     return article
+
+
+def article_events(store: Store, url: str) -> list[dict[str, Any]]:
+    """The article's events of every kind (newscrawl.events), oldest first."""
+    return events.article_events(store.db, url)
 
 
 def version_list(store: Store, url: str) -> list[dict[str, Any]]:
