@@ -44,7 +44,7 @@ def compare(
     """Record what ``where`` lists now against its last poll; returns the URLs already
     tracked and the change hints among them. Untracked URLs are left to :func:`remember`."""
     tracked = store.tracked_articles(list(listed))
-    before = store.listings(where, list(tracked))
+    before = store.listed(where, list(tracked))
     hints = []
     for url, article in tracked.items():
         now_listed, last = listed[url], before.get(url)

@@ -88,19 +88,26 @@ def last_success(db: Database) -> dict[str, Any] | None:
 
 
 def source_states(db: Database, now: datetime) -> list[dict[str, Any]]:
-    """Per source: feeds, last poll, feeds whose last poll failed, articles by status, and
-    errors recorded in the last 24 hours."""
+    """Per source: feeds and sitemaps, last poll, polled documents whose last poll failed,
+    what pages and robots.txt files led to (``discovered``), articles by status, and errors
+    recorded in the last 24 hours."""
     states: dict[str, dict[str, Any]] = {}
 
     def state(name: str) -> dict[str, Any]:
         return states.setdefault(name, {
-            "source": name, "feeds": 0, "feed_errors": 0, "last_polled": None,
+            "source": name, "feeds": 0, "sitemaps": 0, "discovered": [], "feed_errors": 0,
+            "last_polled": None,
             "articles": 0, "by_status": {}, "errors_24h": 0,
         })  # fmt: skip
 
-    for feed in db["feeds"].find({}, {"source": 1, "last_polled": 1, "error": 1}):
-        entry = state(feed.get("source", ""))
-        entry["feeds"] += 1
+    fields = {"source": 1, "last_polled": 1, "error": 1, "kind": 1, "found": 1}
+    for feed in db["feeds"].find({}, fields).sort("_id", 1):
+        entry, kind = state(feed.get("source", "")), feed.get("kind") or "feed"
+        if kind in ("feed", "sitemap"):
+            entry[f"{kind}s"] += 1
+        if kind in ("page", "robots") or feed.get("found"):
+            found = [{"kind": k, "url": u} for k, u in feed.get("found") or []]
+            entry["discovered"].append({"kind": kind, "url": feed["_id"], "found": found})
         entry["feed_errors"] += bool(feed.get("error"))
         polled = feed.get("last_polled")
         if polled and (entry["last_polled"] is None or polled > entry["last_polled"]):

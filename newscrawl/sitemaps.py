@@ -86,7 +86,7 @@ def parse_sitemap(body: bytes, max_urls: int, max_size: int = 0) -> Sitemap:
     try:
         _, root = next(events)
     except (StopIteration, lxml.etree.XMLSyntaxError) as exc:
-        raise SitemapError("malformed-sitemap", f"not XML: {exc or 'empty body'}") from None
+        raise SitemapError("malformed-sitemap", f"not XML: {exc or 'no root element'}") from None
     kind = _local(root)
     if kind not in (INDEX, URLSET):
         raise SitemapError("malformed-sitemap", f"root element <{kind}> is not a sitemap")

@@ -191,7 +191,7 @@ class Store:
             self.feeds.update_one({"_id": url}, {"$set": fields})
 
     # listings: what a feed or sitemap last said of an article -------------------------
-    def listings(self, where: str, urls: list[str]) -> dict[str, dict[str, Any]]:
+    def listed(self, where: str, urls: list[str]) -> dict[str, dict[str, Any]]:
         """The title and date a feed or sitemap (``where``) gave each URL at its last poll."""
         found: dict[str, dict[str, Any]] = {}
         for chunk in _chunks(urls):

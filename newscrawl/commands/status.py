@@ -60,12 +60,16 @@ def format_text(report: dict[str, Any]) -> str:
     lines.append("Sources:")
     for source in report["sources"]:
         statuses = ", ".join(f"{n} {status}" for status, n in sorted(source["by_status"].items()))
+        sitemaps = f", {source['sitemaps']} sitemaps" if source.get("sitemaps") else ""
         lines.append(
-            f"  {source['source']}: {source['feeds']} feeds, last poll "
+            f"  {source['source']}: {source['feeds']} feeds{sitemaps}, last poll "
             f"{_time(source['last_polled'])}, {source['feed_errors']} failing; "
             f"{source['articles']} articles ({statuses or 'none'}); "
             f"{source['errors_24h']} errors in 24h"
         )
+        for where in source.get("discovered", []):
+            found = ", ".join(f"{f['kind']} {f['url']}" for f in where["found"]) or "nothing"
+            lines.append(f"    {where['kind']} {where['url']}: {found}")
     if not report["sources"]:
         lines.append("  nothing polled yet")
     spool = report["spool"]
