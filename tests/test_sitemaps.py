@@ -111,6 +111,7 @@ def test_a_gzipped_news_sitemap_gives_locations_dates_and_news_titles():
         (b"", "malformed-sitemap"),
         (gzip_bomb(4 * MB), "too-large"),
     ],
+    ids=["entities", "html", "empty", "gzip-bomb"],
 )
 def test_what_is_not_a_readable_sitemap_raises_with_a_reason(body, reason):
     with pytest.raises(SitemapError) as raised:
