@@ -139,8 +139,8 @@ NEWSCRAWL_VIEWER_TIME_LIMIT = 5.0
 # a sitemap larger than this once gunzipped (bytes; 50 MB is the protocol's limit) or listing
 # more than NEWSCRAWL_SITEMAP_MAX_URLS URLs gets an error record (the first ones are read);
 # at most NEWSCRAWL_SITEMAP_NEW_LIMIT new articles are followed per sitemap per run, only
-# those dated within NEWSCRAWL_SITEMAP_MAX_AGE seconds (2 days); of an index, the
-# NEWSCRAWL_SITEMAP_INDEX_LIMIT newest sitemaps within that age are polled.
+# those dated within NEWSCRAWL_SITEMAP_MAX_AGE seconds (2 days; undated ones never); of an
+# index, the NEWSCRAWL_SITEMAP_INDEX_LIMIT newest sitemaps within that age are polled.
 NEWSCRAWL_SITEMAP_MAX_SIZE = 50 * 1024 * 1024
 NEWSCRAWL_SITEMAP_MAX_URLS = 50_000
 NEWSCRAWL_SITEMAP_NEW_LIMIT = 500

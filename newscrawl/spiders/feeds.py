@@ -248,14 +248,15 @@ class FeedsSpider(scrapy.Spider):
         max_age: float | None = None,
     ) -> list[scrapy.Request]:  # fmt: skip
         """Requests for what a feed or sitemap lists: new articles (at most ``limit``; with
-        ``max_age``, only those dated within it) and tracked ones whose date moved on; the
-        titles and dates are kept for the next poll (``newscrawl.listings``)."""
+        ``max_age``, only those dated within it: an undated sitemap entry may be ten years
+        old) and tracked ones whose date moved on; the titles and dates are kept for the
+        next poll (``newscrawl.listings``)."""
         thread, now, stats = self.store, utcnow(), self.crawler.stats
         known, hints = await thread.call(compare, thread.store, where, source.name, listed, now)
         new = [u for u in listed if u not in known and u not in self.requested]
         if max_age is not None:
             cutoff = now - timedelta(seconds=max_age)
-            recent = [u for u in new if listed[u].date is None or listed[u].date >= cutoff]
+            recent = [u for u in new if (listed[u].date or cutoff) > cutoff]
             stats.inc_value("newscrawl/sitemaps/too_old", len(new) - len(recent))
             new = recent
         if len(new) > limit:
@@ -307,8 +308,10 @@ class FeedsSpider(scrapy.Spider):
         """After a 304 from a sitemap index, robots.txt or page: poll what it led to before."""
         url, source = response.meta["feed"], self.sources_by_name[response.meta["source"]]
         state = await self.store.call(self.store.store.feed_state, url)
+        # depth counts sitemap indexes only: what a page or robots.txt lists starts at 0
+        depth = response.meta["depth"] + 1 if kind == "sitemap" else 0
         for found_kind, found in state.get("found") or []:
-            request = await self._poll(found_kind, found, source, response.meta["depth"] + 1)
+            request = await self._poll(found_kind, found, source, depth)
             if request is not None:
                 yield request
 
