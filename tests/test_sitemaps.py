@@ -237,15 +237,16 @@ def test_hostile_sitemaps_get_an_error_each_and_the_crawl_goes_on(site, crawl, o
     site.put("/many.xml", plain_sitemap(old, now - timedelta(days=30)))
     site.put("/bomb.xml.gz", gzip_bomb(64 * MB), content_type="application/x-gzip")
     site.put("/offsite.xml", plain_sitemap(["http://elsewhere.invalid/a.html"], now))
+    flood = [site.url(f"/flood/{i}.html") for i in range(30)]
+    site.put("/flood.xml", plain_sitemap(flood, now))
     undated = b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>%s</loc>'
     site.put("/undated.xml", undated % site.url("/old/undated.html").encode() + b"</url></urlset>")
     private = f"http://127.0.0.1:{free_port()}/sitemap.xml"  # not the "public" site: internal
     hostile = ["/lol.xml", "/many.xml", "/bomb.xml.gz", "/offsite.xml"]
-    sitemaps = ", ".join(
-        f'"{u}"' for u in [site.url("/good.xml"), *map(site.url, hostile), private]
-    )
-    result = crawl(feeds=(), sources_extra=f"sitemaps = [{sitemaps}]",
-                   settings=public_site_settings(site.base))  # fmt: skip
+    urls = [site.url(p) for p in ("/good.xml", "/undated.xml", "/flood.xml", *hostile)]
+    sitemaps = ", ".join(f'"{u}"' for u in [*urls, private])
+    settings = {**public_site_settings(site.base), "NEWSCRAWL_SITEMAP_NEW_LIMIT": "5"}
+    result = crawl(feeds=(), sources_extra=f"sitemaps = [{sitemaps}]", settings=settings)
     assert "'finish_reason': 'finished'" in result.stderr
     store = open_store()
     assert [x["_id"] for x in store.articles.find()] == [good]
@@ -257,5 +258,6 @@ def test_hostile_sitemaps_get_an_error_each_and_the_crawl_goes_on(site, crawl, o
         site.url("/offsite.xml"): "offsite-urls",
         private: "blocked-host",
     }
-    # 50,000 old URLs, and one undated (it may be as old): none followed
+    # 50,000 old URLs, and one undated (it may be as old): none followed; of 30 new, 5
     assert not [r for r in site.log if r.path.startswith("/old/")]
+    assert len([r for r in site.log if r.path.startswith("/flood/")]) == 5
