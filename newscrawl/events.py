@@ -33,9 +33,10 @@ def record_event(db: Any, url: str, kind: str, at: datetime, source: str = "", *
     return event
 
 
-def article_events(db: Any, url: str) -> list[dict[str, Any]]:
-    """An article's events, oldest first."""
-    return list(db["events"].find({"url": url}).sort("at", ASCENDING))
+def article_events(db: Any, url: str, max_time_ms: int | None = None) -> list[dict[str, Any]]:
+    """An article's events, oldest first (``max_time_ms``: the viewer's time limit)."""
+    cursor = db["events"].find({"url": url}).sort("at", ASCENDING)
+    return list(cursor if max_time_ms is None else cursor.max_time_ms(max_time_ms))
 
 
 def recent_events(db: Any, limit: int = 50, kinds: set[str] | None = None) -> list[dict[str, Any]]:

@@ -149,7 +149,7 @@ def find_article(store: Store, url: str) -> dict[str, Any] | None:
 
 def article_events(store: Store, url: str) -> list[dict[str, Any]]:
     """The article's events of every kind (newscrawl.events), oldest first."""
-    return events.article_events(store.db, url)
+    return events.article_events(store.db, url, max_time_ms=remaining_ms())
 
 
 def version_list(store: Store, url: str) -> list[dict[str, Any]]:
