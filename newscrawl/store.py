@@ -206,6 +206,11 @@ class Store:
             upsert=True,
         )
 
+    def prune_listings(self, before: datetime) -> int:
+        """Forget listings unchanged since ``before``: articles long out of their feeds and
+        sitemaps (one still listed is remembered again, without an event, at its next poll)."""
+        return self.listings.delete_many({"seen_at": {"$lt": before}}).deleted_count
+
     def tracked_articles(self, urls: list[str]) -> dict[str, dict[str, Any]]:
         """Tracked articles among ``urls`` with what a re-check request needs (CLAIM_FIELDS)."""
         found: dict[str, dict[str, Any]] = {}

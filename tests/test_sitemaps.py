@@ -119,6 +119,16 @@ def test_what_is_not_a_readable_sitemap_raises_with_a_reason(body, reason):
     assert raised.value.reason == reason
 
 
+def test_listings_unchanged_for_long_are_pruned_and_recent_ones_kept(open_store):
+    store, now = open_store(), datetime.now(UTC)
+    store.save_listing(
+        "https://ex.com/feed", "https://ex.com/old", "S", seen_at=now - timedelta(days=41)
+    )
+    store.save_listing("https://ex.com/feed", "https://ex.com/new", "S", seen_at=now)
+    assert store.prune_listings(now - timedelta(days=40)) == 1
+    assert [doc["url"] for doc in store.listings.find()] == ["https://ex.com/new"]
+
+
 # crawls -------------------------------------------------------------------------------------
 def test_sitemap_index_news_sitemap_lastmod_hints_and_headline_variants(site, crawl, open_store):
     now = datetime.now(UTC)

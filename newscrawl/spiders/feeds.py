@@ -138,8 +138,8 @@ class FeedsSpider(scrapy.Spider):
 
     def closed(self, reason: str) -> None:
         """Save complete feeds' validators, give back unchecked leases and prune old error
-        records (runs before the store closes; the store may be down, then leases expire by
-        themselves)."""
+        records and listings (runs before the store closes; the store may be down, then
+        leases expire by themselves)."""
         thread = self.store
         try:
             if reason == "finished":
@@ -161,6 +161,8 @@ class FeedsSpider(scrapy.Spider):
             )  # fmt: skip
             if pruned:
                 logger.info("deleted %d old error records", pruned)
+            stop_after = timedelta(seconds=self.policy.stop_after)
+            thread.call_sync(thread.store.prune_listings, utcnow() - stop_after)
         except Exception as exc:
             if not transient_error(exc):
                 raise
