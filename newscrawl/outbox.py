@@ -122,12 +122,12 @@ class Outbox:
     """Delivers the outbox to the endpoints (``deliver``)."""
 
     def __init__(
-        self, store: Store, endpoints: list[Endpoint], send: Sender, policy: Policy = Policy(),
+        self, store: Store, endpoints: list[Endpoint], send: Sender, policy: Policy | None = None,
         public_url: str = "", allow_private: bool = False,
         now: Callable[[], datetime] = utcnow,
     ) -> None:  # fmt: skip
         self.store, self.db = store, store.db
-        self.endpoints, self.send, self.policy = endpoints, send, policy
+        self.endpoints, self.send, self.policy = endpoints, send, policy or Policy()
         self.public_url, self.allow_private, self.now = public_url, allow_private, now
         self.owner = uuid.uuid4().hex
         ensure_indexes(self.db)
@@ -232,7 +232,8 @@ class Outbox:
                 continue
             tries = int(entry.get("tries", {}).get(endpoint.key, 0)) + 1
             update: dict[str, Any] = {
-                "$set": {f"tries.{endpoint.key}": tries}, "$push": {"attempts": attempt}
+                "$set": {f"tries.{endpoint.key}": tries},
+                "$push": {"attempts": attempt},
             }
             if not result.retry or tries >= self.policy.max_tries:
                 update["$addToSet"] = {"done": endpoint.key, "given_up": endpoint.key}
@@ -252,7 +253,9 @@ class Outbox:
         """Built once and kept, so every endpoint and every retry gets the same body."""
         if entry.get("payload") is None:
             entry["payload"] = build_payload(self.store, entry["event"], self.public_url)
-            self.db[OUTBOX].update_one({"_id": entry["_id"]}, {"$set": {"payload": entry["payload"]}})
+            self.db[OUTBOX].update_one(
+                {"_id": entry["_id"]}, {"$set": {"payload": entry["payload"]}}
+            )
         return entry["payload"]
 
     def _mark(self, entry: dict[str, Any], endpoint: Endpoint, update: dict[str, Any]) -> None:

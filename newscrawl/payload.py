@@ -106,9 +106,7 @@ def message(payload: dict[str, Any]) -> tuple[str, str]:
     kind = payload["event"]
     source = f" ({payload['source']})" if payload.get("source") else ""
     if kind != "changed":
-        what = {"removed": "was removed", "reappeared": "is back", "moved": "moved"}.get(
-            kind, kind
-        )
+        what = {"removed": "was removed", "reappeared": "is back", "moved": "moved"}.get(kind, kind)
         return f"{title}{source}", f"The article {what}.\n{link}"
     if payload.get("headline"):
         what = f"Headline changed from “{payload['headline']['old']}”."
