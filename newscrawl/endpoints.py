@@ -87,11 +87,15 @@ class Endpoint:
 
     @property
     def label(self) -> str:
-        """The URL without credentials, path or query, for logs and ``scrapy status``."""
+        """The URL for logs and ``scrapy status``, without what may be a credential: user,
+        password, query, and any path beyond a short first segment (webhook URLs such as
+        Slack's carry their token in the path; Apprise URLs carry tokens anywhere)."""
         parts = urlsplit(self.url)
         host = parts.hostname or ""
         port = f":{parts.port}" if parts.port else ""
-        path = parts.path if self.kind == WEBHOOK else ("/…" if parts.path.strip("/") else "")
+        segments = [s for s in parts.path.split("/") if s]
+        shown = segments[:1] if self.kind == WEBHOOK and segments and len(segments[0]) <= 20 else []
+        path = "".join(f"/{s}" for s in shown) + ("/…" if len(segments) > len(shown) else "")
         return f"{parts.scheme}://{host}{port}{path}"
 
     def problem(self, allow_private: bool) -> str | None:

@@ -11,21 +11,33 @@ import re
 import subprocess
 import sys
 from datetime import timedelta
+from functools import partial
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from scrapy.settings import Settings
 
 from newscrawl.endpoints import APPRISE, WEBHOOK, Endpoint, Filters, load_endpoints
-from newscrawl.outbox import OUTBOX, Outbox, Policy, Result, endpoint_states, enqueue
+from newscrawl.outbox import (
+    OUTBOX,
+    Outbox,
+    Policy,
+    Result,
+    endpoint_states,
+    enqueue,
+    enqueue_version,
+)
 from newscrawl.payload import build_payload, event_id, message
+from newscrawl.schedule import RevisitPolicy
 from newscrawl.senders import EVENT_ID, SIGNATURE, Senders, verify
 from newscrawl.sources import SourcesError
 from newscrawl.store import utcnow
+from newscrawl.tracker import Tracker
 from tests.crawling import REPO
 from tests.mockserver import Receiver
 from tests.mutations import edit_variants
 from tests.test_crawl import PAGES, serve
+from tests.test_tracker import page
 
 SECRET = "s3cret-for-tests"
 IN_PROCESS = {"NEWSCRAWL_EXTRACT_WORKERS": "0"}  # one page a crawl: no worker pool to start
@@ -229,6 +241,8 @@ def test_endpoints_from_settings_and_sources_file(tmp_path, monkeypatch):
                                                           minor=False)  # fmt: skip
     assert json_target.kind == APPRISE and json_target.filters.headline_only
     assert ntfy.label == "ntfy://ntfy.example/…"  # no topic or credentials in logs
+    slack = Endpoint(WEBHOOK, "https://hooks.slack.com/services/T0/B0/TOKEN")
+    assert slack.label == "https://hooks.slack.com/services/…"
     for bad, error in [
         ('[[webhook]]\nurl = "https://h.example"\n', "'secret' (or 'secret_env') is required"),
         ('[[webhook]]\nurl = "https://h.example"\nsecret = "k"\nsources = ["Z"]\n',
@@ -266,3 +280,20 @@ def test_apprise_form_target_posts_the_message(store, receiver):
     form = parse_qs(delivery.body.decode())
     assert form["title"] == ["Headline (Local)"]
     assert form["message"][0].startswith("The article is back.")
+
+
+def test_a_run_killed_before_its_event_was_queued_queues_it_at_the_next_check(store):
+    def killed(version: dict) -> None:
+        raise SystemExit("kill -9 between the diff and the event")
+
+    tracker = Tracker(store, RevisitPolicy(), on_version=partial(enqueue_version, store.db))
+    tracker.record(page("Title", ["One.", "Two."]))
+    edited = page("Title", ["One.", "Two, changed."], at=utcnow())
+    dying = Tracker(store, RevisitPolicy(), on_version=killed)
+    with pytest.raises(SystemExit):
+        dying.record(edited)
+    assert store.db[OUTBOX].count_documents({}) == 0
+    tracker.record(edited)  # the next check finds version 2 stored, its article not updated
+    tracker.record(edited)  # and a later one enqueues nothing more
+    (entry,) = store.db[OUTBOX].find()
+    assert (entry["event"]["event"], entry["event"]["version"]) == ("changed", 2)
