@@ -38,11 +38,12 @@ def outbox_for(store: Store, settings: Any, endpoints: list[Endpoint]) -> Outbox
     )  # fmt: skip
 
 
-def log_counts(counts: Counter) -> None:
-    logger.info(
-        "notifications: %d sent, %d failed, %d filtered out, %d given up",
-        counts["sent"], counts["failed"], counts["filtered"], counts["given_up"],
-    )  # fmt: skip
+def summary(counts: Counter) -> str:
+    return (
+        f"notifications: {counts['sent']} sent, {counts['failed']} failed, "
+        f"{counts['filtered']} filtered out, {counts['given_up']} given up; "
+        f"{counts['waiting']} endpoints waiting to retry"
+    )
 
 
 class Notifier:
@@ -83,4 +84,4 @@ class Notifier:
             return
         for name, count in counts.items():
             self.crawler.stats.set_value(f"newscrawl/notify/{name}", count)
-        log_counts(counts)
+        logger.info(summary(counts))

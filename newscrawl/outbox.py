@@ -140,7 +140,7 @@ class Outbox:
     def deliver(self, max_time: float = 0) -> Counter:
         """One round: every endpoint not backing off gets its pending events in order, until
         one fails or ``max_time`` seconds have gone. Counts ``sent``, ``failed``,
-        ``filtered``, ``given_up``."""
+        ``filtered``, ``given_up`` (events) and ``waiting`` (endpoints not tried now)."""
         counts: Counter = Counter()
         start = time.monotonic()
         for endpoint in self.endpoints:
@@ -148,6 +148,7 @@ class Outbox:
                 break
             state = self._register(endpoint)
             if not self._lease(endpoint, state):
+                counts["waiting"] += 1  # backing off, or another node is delivering to it
                 continue
             try:
                 self._deliver_to(endpoint, state, counts, start, max_time)
@@ -207,7 +208,7 @@ class Outbox:
                 return
             payload = self._payload(entry)
             if not endpoint.filters.accepts(payload):
-                self._mark(entry, endpoint, {"$addToSet": {"done": endpoint.key}})
+                self._mark(entry, {"$addToSet": {"done": endpoint.key}})
                 counts["filtered"] += 1
                 continue
             at = self.now()
@@ -219,7 +220,7 @@ class Outbox:
             attempt = {"endpoint": endpoint.key, "at": at, "ok": result.ok,
                        "status": result.status, "error": result.error}  # fmt: skip
             if result.ok:
-                self._mark(entry, endpoint, {
+                self._mark(entry, {
                     "$addToSet": {"done": endpoint.key, "delivered": endpoint.key},
                     "$push": {"attempts": attempt},
                 })  # fmt: skip
@@ -243,7 +244,7 @@ class Outbox:
                     entry["event"]["event"], entry["event"]["url"], endpoint.label, tries,
                     result.error,
                 )  # fmt: skip
-            self._mark(entry, endpoint, update)
+            self._mark(entry, update)
             self._failed(endpoint, state, at, result)
             counts["failed"] += 1
             if result.retry:
@@ -258,7 +259,7 @@ class Outbox:
             )
         return entry["payload"]
 
-    def _mark(self, entry: dict[str, Any], endpoint: Endpoint, update: dict[str, Any]) -> None:
+    def _mark(self, entry: dict[str, Any], update: dict[str, Any]) -> None:
         self.db[OUTBOX].update_one({"_id": entry["_id"]}, update)
 
     def _failed(

@@ -126,7 +126,7 @@ def test_receiver_down_for_runs_gets_every_event_later_in_order_once(
         for html in (edited, page.html):  # versions 2 and 3, while the receiver is down
             site.put("/news/0.html", html)
             result = crawl("-a", "recheck=all", **run)
-            assert "notifications: 0 sent, 1 failed" in result.stderr
+            assert "notifications: 0 sent, 1 failed, 0 filtered out, 0 given up" in result.stderr
         status = subprocess.run(
             [sys.executable, "-m", "scrapy", "status"], cwd=REPO, capture_output=True,
             text=True, env={**os.environ, **store_env, "NEWSCRAWL_SOURCES": str(tmp_path /
@@ -297,3 +297,24 @@ def test_a_run_killed_before_its_event_was_queued_queues_it_at_the_next_check(st
     tracker.record(edited)  # and a later one enqueues nothing more
     (entry,) = store.db[OUTBOX].find()
     assert (entry["event"]["event"], entry["event"]["version"]) == ("changed", 2)
+
+
+def test_scrapy_notify_sends_the_queue_now(store, store_env, receiver):
+    hook = {"NEWSCRAWL_WEBHOOK_URL": receiver.url(), "NEWSCRAWL_WEBHOOK_SECRET": SECRET,
+            "NEWSCRAWL_NOTIFY_ALLOW_PRIVATE_HOSTS": "1"}  # fmt: skip
+    env = {**os.environ, **store_env, **hook}
+
+    def notify() -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "scrapy", "notify"], cwd=REPO, env=env,
+                              capture_output=True, text=True, timeout=60)  # fmt: skip
+
+    assert notify().returncode == 0  # the endpoint is new: it gets what is queued from now on
+    enqueue(store.db, _event("https://example.org/a"))
+    result = notify()
+    assert result.returncode == 0 and "notifications: 1 sent, 0 failed" in result.stdout
+    (delivery,) = receiver.deliveries
+    assert json.loads(delivery.body)["event"] == "removed"
+    receiver.stop()
+    enqueue(store.db, _event("https://example.org/b"))
+    result = notify()
+    assert result.returncode == 1 and "0 sent, 1 failed" in result.stdout

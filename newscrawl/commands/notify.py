@@ -8,13 +8,13 @@ crawl. Exit status 1 when an endpoint failed (cron mails it), 0 otherwise.
 from __future__ import annotations
 
 import argparse
-import logging
+import sys
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from newscrawl.endpoints import load_endpoints
-from newscrawl.notifier import log_counts, outbox_for
+from newscrawl.notifier import outbox_for, summary
 from newscrawl.store import Store
 
 
@@ -41,7 +41,7 @@ class Command(ScrapyCommand):
             raise UsageError("scrapy notify takes no arguments")
         endpoints = load_endpoints(self.settings)
         if not endpoints:
-            logging.getLogger(__name__).info("no webhook or notification endpoint configured")
+            print("no webhook or notification endpoint configured", file=sys.stderr)
             return
         store = Store.from_settings(self.settings)
         try:
@@ -50,5 +50,5 @@ class Command(ScrapyCommand):
             counts = outbox.deliver(opts.max_time)
         finally:
             store.close()
-        log_counts(counts)
+        print(summary(counts))
         self.exitcode = 1 if counts["failed"] else 0
