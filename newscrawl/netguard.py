@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import socket
 from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import getproxies, proxy_bypass
@@ -56,6 +57,15 @@ def is_public_address(address: str) -> bool:
         if not all(is_public_address(str(v4)) for v4 in _embedded_ipv4(ip)):
             return False
     return ip.is_global and not ip.is_multicast
+
+
+def non_public_addresses(url: str) -> list[str]:
+    """The internal addresses the host of ``url`` resolves to (none: safe to connect to);
+    OSError when it does not resolve. For endpoints the crawl's own code sends to (Save Page
+    Now, webhooks): checked before each use, the way the downloader's resolver checks."""
+    parts = urlsplit(url)
+    infos = socket.getaddrinfo(parts.hostname, parts.port, type=socket.SOCK_STREAM)
+    return sorted({str(i[4][0]) for i in infos if not is_public_address(str(i[4][0]))})
 
 
 def environment_proxies() -> dict[str, str]:

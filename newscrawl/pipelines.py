@@ -12,6 +12,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import timedelta
+from functools import partial
 from typing import Any, NoReturn
 
 from itemadapter import ItemAdapter
@@ -23,6 +24,8 @@ from twisted.internet.defer import Deferred
 from newscrawl.events import record_event
 from newscrawl.extract import EXTRACTOR_VERSION, extract_article
 from newscrawl.normalize import clean_text, content_hash, loose_hash
+from newscrawl.notifier import Notifier
+from newscrawl.outbox import enqueue_version
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.snapshots import RawPage, RawSpool, Snapshots
 from newscrawl.sources import Source
@@ -197,7 +200,9 @@ class ChangeDetectionPipeline:
     def open_spider(self) -> None:
         thread = crawler_store(self.crawler)
         furniture = self.crawler.settings.getbool("NEWSCRAWL_FURNITURE", True)
-        self.tracker = Tracker(thread.store, self.policy, furniture)
+        notify = self.crawler.get_extension(Notifier) is not None
+        on_version = partial(enqueue_version, thread.store.db) if notify else None
+        self.tracker = Tracker(thread.store, self.policy, furniture, on_version)
         stats, settings = self.crawler.stats, self.crawler.settings
         self.snapshots = thread.call_sync(Snapshots.from_settings, thread.store, settings)
         self.wayback = thread.call_sync(WaybackQueue.from_settings, thread.store, settings)

@@ -46,6 +46,8 @@ ITEM_PIPELINES = {
 # A record of every crawl in the `runs` collection, for `scrapy status` and monitors.
 EXTENSIONS = {
     "newscrawl.extensions.RunRecorder": 500,
+    # After RunRecorder: notifications go out once the run is recorded (newscrawl/notifier.py).
+    "newscrawl.notifier.Notifier": 510,
 }
 
 # Storage: a real MongoDB when MONGO_URI is set, else the embedded on-disk store.
@@ -133,6 +135,26 @@ NEWSCRAWL_WAYBACK_PER_MINUTE = 4
 NEWSCRAWL_PUBLIC_URL = ""
 NEWSCRAWL_TRUSTED_PROXIES = 0
 NEWSCRAWL_VIEWER_TIME_LIMIT = 5.0
+
+# Notifications (newscrawl/outbox.py, endpoints.py, senders.py): every new version, removal
+# and reappearance is queued in the `outbox` collection by the crawl and delivered when it
+# closes (at most NEWSCRAWL_NOTIFY_MAX_TIME seconds) or by `scrapy notify`. One webhook from
+# the settings (signed with its secret), Apprise URLs (space- or comma-separated), more of
+# both as [[webhook]] / [[notify]] tables in the sources file. A failing endpoint is retried
+# after NEWSCRAWL_NOTIFY_BACKOFF s, doubling up to NEWSCRAWL_NOTIFY_BACKOFF_MAX; an event is
+# given up after NEWSCRAWL_NOTIFY_MAX_TRIES failures; finished events are kept
+# NEWSCRAWL_NOTIFY_KEEP s. Internal hosts are refused unless
+# NEWSCRAWL_NOTIFY_ALLOW_PRIVATE_HOSTS (or NEWSCRAWL_ALLOW_PRIVATE_HOSTS).
+NEWSCRAWL_WEBHOOK_URL = ""
+NEWSCRAWL_WEBHOOK_SECRET = ""
+NEWSCRAWL_NOTIFY_URLS = ""
+NEWSCRAWL_NOTIFY_ALLOW_PRIVATE_HOSTS = False
+NEWSCRAWL_NOTIFY_MAX_TIME = 60.0
+NEWSCRAWL_NOTIFY_TIMEOUT = 10.0
+NEWSCRAWL_NOTIFY_BACKOFF = 60.0
+NEWSCRAWL_NOTIFY_BACKOFF_MAX = 6 * 60 * 60.0
+NEWSCRAWL_NOTIFY_MAX_TRIES = 20
+NEWSCRAWL_NOTIFY_KEEP = 7 * 24 * 60 * 60.0
 
 
 # Sitemaps and feed autodiscovery (sources' `sitemaps` and `pages`; newscrawl/sitemaps.py):

@@ -10,6 +10,7 @@ version number is ever doubled or skipped, and a text stored by another process 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -94,10 +95,17 @@ class Outcome:
 
 
 class Tracker:
-    def __init__(self, store: Store, policy: RevisitPolicy, furniture: bool = True) -> None:
+    def __init__(
+        self, store: Store, policy: RevisitPolicy, furniture: bool = True,
+        on_version: Callable[[dict[str, Any]], Any] | None = None,
+    ) -> None:  # fmt: skip
         self.store = store
         self.policy = policy
         self.furniture = furniture  # NEWSCRAWL_FURNITURE
+        # Called with each version document once its diff is written, before the article
+        # update; also when a later check completes a version whose run died before that
+        # update (so a crash between the writes loses no notification): must be idempotent.
+        self.on_version = on_version
 
     def record(self, page: Fetched, policy: RevisitPolicy | None = None) -> Outcome:
         """Store what this fetch means for the article's history and schedule."""
@@ -252,6 +260,8 @@ class Tracker:
             return None
         if latest and not self._store_diff(doc, latest):
             refused.append("diff-too-large")
+        if self.on_version is not None:
+            self.on_version(doc)
         for warning in warnings:
             self.store.record_error(
                 "extraction", page.url, page.source, warning,
@@ -336,6 +346,8 @@ class Tracker:
             )  # fmt: skip
             self._store_diff(latest, previous)
         if article is None or int(article.get("versions", 0)) < number:
+            if self.on_version is not None:
+                self.on_version(latest)
             self._after_change(page, Outcome(kind=CHANGED, version=number), policy, article)
             return Outcome(kind=UNCHANGED, version=number)
         if article.get("content_hash") == page.content_hash:  # all written by another process

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import http.client
 import re
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -34,7 +33,7 @@ from urllib.parse import urljoin, urlsplit
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from newscrawl.netguard import is_public_address
+from newscrawl.netguard import non_public_addresses
 from newscrawl.store import Store, as_utc, utcnow
 from newscrawl.tracker import CHANGED, NEW, REVERT, Outcome
 
@@ -172,10 +171,9 @@ def check_endpoint(endpoint: str, allow_private: bool) -> None:
     if allow_private:
         return
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port, type=socket.SOCK_STREAM)
+        private = non_public_addresses(endpoint)
     except OSError as exc:
         raise WaybackError(f"cannot resolve {parts.hostname}: {exc}") from None
-    private = sorted({str(i[4][0]) for i in infos if not is_public_address(str(i[4][0]))})
     if private:
         raise WaybackError(
             f"NEWSCRAWL_WAYBACK_ENDPOINT host {parts.hostname} resolves to non-public "

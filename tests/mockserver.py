@@ -173,3 +173,49 @@ def rss(title: str, links: list[str]) -> str:
         '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
         f"<title>{escape(title)}</title><link>http://example.invalid/</link>{items}</channel></rss>"
     )
+
+
+@dataclass
+class Delivery:
+    """One POST a ``Receiver`` got."""
+
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class Receiver:
+    """A loopback endpoint recording every POST (webhooks, Apprise's json:// and form://).
+    ``start()`` and ``stop()`` can alternate on the same port: a receiver down for a while."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.deliveries: list[Delivery] = []
+        self._server: ThreadingHTTPServer | None = None
+
+    def url(self, path: str = "/hook") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def start(self) -> Receiver:
+        deliveries = self.deliveries
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                deliveries.append(Delivery(self.path, dict(self.headers.items()), body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, format: str, *args) -> None:  # noqa: A002
+                pass
+
+        ThreadingHTTPServer.allow_reuse_address = True
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None

@@ -131,22 +131,30 @@ class Command(ScrapyCommand):
             store.close()
 
     def _show(self, store: Store, url: str, numbers: list[int], color: str) -> int:
-        article = queries.find_article(store, url)
-        if article is None:
-            print(f"not tracked: {printable(url)}", file=sys.stderr)
-            return 1
-        latest = int(article.get("versions") or 1)
-        if not numbers and latest == 1:
-            print("only one version so far: nothing to compare", file=sys.stderr)
-            return 0
-        old, new = (numbers + [0, 0])[:2] if numbers else (latest - 1, latest)
-        new = new or old + 1
-        if not 1 <= old < new:
-            print("compare an earlier version with a later one: FROM < TO", file=sys.stderr)
-            return 1
-        comparison = queries.compare(store, article, old, new)
+        comparison, problem, status = choose(store, url, numbers)
         if comparison is None:
-            print(f"the article has versions 1 to {latest}", file=sys.stderr)
-            return 1
+            print(problem, file=sys.stderr)
+            return status
         sys.stdout.write(render(comparison, use_color(color)))
         return 0
+
+
+def choose(
+    store: Store, url: str, numbers: list[int]
+) -> tuple[queries.Comparison | None, str, int]:
+    """The comparison ``URL [FROM [TO]]`` asks for (``scrapy diff``, ``scrapy card``), or
+    None with the message to print and the exit status."""
+    article = queries.find_article(store, url)
+    if article is None:
+        return None, f"not tracked: {printable(url)}", 1
+    latest = int(article.get("versions") or 1)
+    if not numbers and latest == 1:
+        return None, "only one version so far: nothing to compare", 0
+    old, new = (numbers + [0, 0])[:2] if numbers else (latest - 1, latest)
+    new = new or old + 1
+    if not 1 <= old < new:
+        return None, "compare an earlier version with a later one: FROM < TO", 1
+    comparison = queries.compare(store, article, old, new)
+    if comparison is None:
+        return None, f"the article has versions 1 to {latest}", 1
+    return comparison, "", 0

@@ -18,9 +18,10 @@ from typing import Any
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from newscrawl.outbox import endpoint_states
 from newscrawl.runs import last_success, recent_runs, source_states
 from newscrawl.spool import Spool
-from newscrawl.store import Store, utcnow
+from newscrawl.store import Store, as_utc, utcnow
 
 STALE = 1
 
@@ -37,6 +38,7 @@ def status_report(
         "runs": recent_runs(store.db, runs),
         "sources": source_states(store.db, now),
         "spool": spool.summary() if spool else None,
+        "notifications": endpoint_states(store.db),
         "last_success": success,
         "last_success_age_minutes": age,
         "max_age_minutes": max_age,
@@ -79,6 +81,10 @@ def format_text(report: dict[str, Any]) -> str:
             f"store in {spool['pending_files']} files; {spool['quarantined']} entries set "
             f"aside" + (f" in {spool['quarantine']}" if spool["quarantined"] else "")
         )
+    if report["notifications"]:
+        lines.append("Notifications:")
+    for endpoint in report["notifications"]:
+        lines.append(f"  {endpoint['label']}: {_endpoint_state(endpoint)}")
     success, age = report["last_success"], report["last_success_age_minutes"]
     newest = f"{_time(success['finished'])} ({age:.0f} min ago)" if success else "none recorded"
     verdict = (
@@ -100,6 +106,23 @@ def _store_troubles(run: dict[str, Any]) -> str:
         ("spool_quarantined", "damaged spool entries set aside"),
     )
     return "".join(f", {run[key]} {label}" for key, label in counts if run.get(key))
+
+
+def _endpoint_state(endpoint: dict[str, Any]) -> str:
+    """``failing (3 in a row since …: HTTP 503), next try …`` or ``ok``, then the counts."""
+    counts = f"{endpoint['sent']} sent, {endpoint['pending']} pending"
+    if endpoint["given_up"]:
+        counts += f", {endpoint['given_up']} given up"
+    if not endpoint["failures"]:
+        return f"ok, last sent {_time(_utc(endpoint['last_success']))}; {counts}"
+    return (
+        f"failing ({endpoint['failures']} in a row, last {_time(_utc(endpoint['last_failure']))}"
+        f": {endpoint['last_error']}), next try {_time(_utc(endpoint['next_try']))}; {counts}"
+    )
+
+
+def _utc(value: Any) -> datetime | None:
+    return as_utc(value) if value else None
 
 
 def _time(value: datetime | None) -> str:

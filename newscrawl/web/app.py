@@ -19,6 +19,7 @@ from flask import Flask, Response, abort, jsonify, render_template, request
 from pymongo.errors import ExecutionTimeout
 from werkzeug.exceptions import HTTPException
 
+from newscrawl import card
 from newscrawl.store import Store, open_database, utcnow
 from newscrawl.web import feeds, links, pages, params, queries, snapshots, timelimit
 from newscrawl.web.diffcache import DiffCache
@@ -180,18 +181,39 @@ def create_app(
         }
         return _respond("article.html", data)
 
-    @timed
-    def diff() -> Any:
+    def comparison() -> tuple[queries.Comparison, int]:
+        """The versions ``?url=…[&from=N&to=M]`` asks for (default: the latest change)."""
         found = _article(store())
         latest = int(found.get("versions") or 1)
         new = params.number("to", latest)
         old = params.number("from", new - 1)
         if not 1 <= old < new:
             abort(400, "Compare an earlier version with a later one (1 <= from < to).")
-        comparison = queries.compare(store(), found, old, new, cache=diff_cache)
-        if comparison is None:
+        compared = queries.compare(store(), found, old, new, cache=diff_cache)
+        if compared is None:
             abort(404, f"This article has no version {new if new > latest else old}.")
-        return _respond("diff.html", pages.comparison_fields(comparison, latest))
+        return compared, latest
+
+    @timed
+    def diff() -> Any:
+        return _respond("diff.html", pages.comparison_fields(*comparison()))
+
+    def change_card() -> card.Card:
+        compared = comparison()[0]
+        old, new = compared.old["version"], compared.new["version"]
+        link = links.external("diff", url=compared.article["_id"], **{"from": old, "to": new})
+        return card.card_of(compared, link=link)
+
+    @timed
+    def card_png() -> Response:
+        """The change as an image to post (``newscrawl.card``); its alt text at /card.txt."""
+        response = Response(card.render(change_card()), mimetype="image/png")
+        response.cache_control.public, response.cache_control.max_age = True, 3600
+        return response
+
+    @timed
+    def card_txt() -> Response:
+        return Response(card.alt_text(change_card()), mimetype="text/plain")
 
     @timed
     def search() -> Any:
@@ -242,7 +264,8 @@ def create_app(
 
     # The page's own rule first: url_for builds the first rule of an endpoint.
     for rule, view in [("/", changes), ("/changes", changes), ("/article", article),
-                       ("/diff", diff), ("/search", search)]:  # fmt: skip
+                       ("/diff", diff), ("/search", search), ("/card.png", card_png),
+                       ("/card.txt", card_txt)]:  # fmt: skip
         app.add_url_rule(rule, view.__name__, view, methods=["GET"])
     for rule, view in [("/changes", changes), ("/article", article), ("/diff", diff),
                        ("/search", search)]:  # fmt: skip
