@@ -6,10 +6,9 @@ import argparse
 import sys
 from typing import Any
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from newscrawl.commands.diff import printable
+from newscrawl.cli import StoreCommand, printable
 from newscrawl.store import Store
 from newscrawl.web import queries
 from newscrawl.web.humanize import later, stamp
@@ -49,27 +48,18 @@ def render(article: dict[str, Any], versions: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings = {"LOG_ENABLED": False}
+class Command(StoreCommand):
+    usage = "URL"
+    summary = "List the versions of a tracked article with times and change sizes"
 
-    def syntax(self) -> str:
-        return "URL"
-
-    def short_desc(self) -> str:
-        return "List the versions of a tracked article with times and change sizes"
-
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
         if len(args) != 1:
             raise UsageError("give the article's URL")
-        store = Store.from_settings(self.settings)
-        try:
-            article = queries.find_article(store, args[0])
-            if article is None:
-                print(f"not tracked: {printable(args[0])}", file=sys.stderr)
-                self.exitcode = 1
-                return
-            sys.stdout.write(render(article, queries.version_list(store, article["_id"])))
-        finally:
-            store.close()
+
+    def run_with_store(self, store: Store, args: list[str], opts: argparse.Namespace) -> int:
+        article = self.tracked_article(store, args[0])
+        if article is None:
+            return 1
+        sys.stdout.write(render(article, queries.version_list(store, article["_id"])))
+        return 0
