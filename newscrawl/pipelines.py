@@ -11,8 +11,7 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from datetime import timedelta
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
@@ -30,6 +29,9 @@ from newscrawl.store import crawler_store, transient_error
 from newscrawl.tracker import FLIP_FLOP, REBASELINE, UNCHANGED, Fetched, Outcome, Tracker
 from newscrawl.wayback import WaybackQueue
 
+if TYPE_CHECKING:
+    from newscrawl.spiders.feeds import FeedsSpider
+
 logger = logging.getLogger(__name__)
 
 # Reason recorded in ``errors`` for a page the store refused (see ChangeDetectionPipeline).
@@ -39,6 +41,11 @@ REJECTED = "store-rejected"
 def crawler_sources(crawler: Crawler) -> dict[str, Source]:
     spider = crawler.spider
     return getattr(spider, "sources_by_name", {}) if spider else {}
+
+
+def feeds_spider(crawler: Crawler) -> FeedsSpider:
+    """The crawl's spider, whose methods the pipelines call: the feeds spider."""
+    return cast("FeedsSpider", crawler.spider)
 
 
 class ExtractPipeline:
@@ -120,7 +127,7 @@ class ExtractPipeline:
 
     async def _fail(self, adapter: ItemAdapter, reason: str, message: str) -> NoReturn:
         """Record the failure (a tracked article is retried later) and drop the item."""
-        await self.crawler.spider.record_article_error(
+        await feeds_spider(self.crawler).record_article_error(
             adapter["url"], adapter["source"], reason, message, at=adapter["fetched_at"]
         )
         raise DropItem(f"{reason}: {adapter['url']}")
@@ -208,7 +215,7 @@ class ChangeDetectionPipeline:
 
     def _record(self, page: Fetched, raw: RawPage | None = None) -> Outcome:
         assert self.tracker is not None
-        outcome = self.tracker.record(page, self.crawler.spider.policy_for(page.source))
+        outcome = self.tracker.record(page, feeds_spider(self.crawler).policy_for(page.source))
         if raw is not None and self.snapshots is not None:
             self._keep_snapshot(page, outcome, raw)
         if self.wayback is not None:
@@ -263,7 +270,7 @@ class ChangeDetectionPipeline:
             outcome = await self._write(page, _raw_page(adapter))
         except DropItem:
             if adapter.get("feed"):  # its feed is polled in full next time
-                self.crawler.spider.incomplete_feeds.add(adapter["feed"])
+                feeds_spider(self.crawler).incomplete_feeds.add(adapter["feed"])
             raise
         finally:
             adapter["body"] = b""  # stored or spooled: do not carry it further (or into logs)
@@ -321,12 +328,10 @@ class ChangeDetectionPipeline:
         except OSError as disk_error:
             kept = f"LOST, it could not be set aside either ({disk_error})"
         logger.error("store refused %s: %s; the page is %s", page.url, reason, kept)
-        retry_at = page.fetched_at + timedelta(
-            seconds=self.crawler.spider.policy_for(page.source).initial
-        )
+        policy = feeds_spider(self.crawler).policy_for(page.source)
         try:
             crawler_store(self.crawler).store.record_error(
-                "article", page.url, page.source, REJECTED, reason, page.fetched_at, retry_at
+                "article", page.url, page.source, REJECTED, reason, page.fetched_at, policy
             )
         except Exception as record_error:  # the store refuses this too: the log has it
             logger.error("could not record the error of %s: %s", page.url, describe(record_error))
