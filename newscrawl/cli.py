@@ -16,6 +16,7 @@ from typing import IO, Any
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
+from scrapy.settings import Settings
 
 from newscrawl.store import Store
 from newscrawl.web import queries
@@ -34,7 +35,8 @@ class ProjectCommand(ScrapyCommand):
 
     requires_project = True
     requires_crawler_process = False
-    default_settings: dict[str, Any] = {"LOG_ENABLED": False}
+    default_settings = {"LOG_ENABLED": False}
+    settings: Settings  # set by scrapy.cmdline before the options are processed
     usage = ""  # the arguments, for ``scrapy COMMAND -h``
     summary = ""  # one line, for ``scrapy -h``
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from http import HTTPStatus
 from io import BytesIO
-from typing import IO, Any, BinaryIO
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 from warcio.statusandheaders import StatusAndHeaders
@@ -26,7 +26,7 @@ from newscrawl.urls import canonical_url
 
 
 def write_warc(
-    store: Store, out: BinaryIO, source: str | None = None, url: str | None = None,
+    store: Store, out: IO[bytes], source: str | None = None, url: str | None = None,
     user_agent: str = "",
 ) -> int:  # fmt: skip
     """Write the snapshots (all, one source's or one article's); returns how many."""

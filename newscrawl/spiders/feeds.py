@@ -41,6 +41,7 @@ TRANSIENT_REASONS = frozenset({"timeout", "dns", "connection-refused", "no-respo
 
 class FeedsSpider(scrapy.Spider):
     name = "feeds"
+    policy: RevisitPolicy  # set in from_crawler, from the settings
 
     def __init__(
         self, recheck: str = "due", sources: str = "", shard: str = "0/1", **kwargs: Any
@@ -90,9 +91,9 @@ class FeedsSpider(scrapy.Spider):
                     state = await thread.call(thread.store.feed_state, feed)
                     yield self._feed_request(feed, source, state)
         async for article in self._claim_rechecks():
-            source = self.sources_by_name.get(article.get("source", ""))
-            if source is not None:
-                yield self._article_request(article["_id"], source, tracked=article)
+            tracked_source = self.sources_by_name.get(article.get("source", ""))
+            if tracked_source is not None:
+                yield self._article_request(article["_id"], tracked_source, tracked=article)
 
     async def _claim_rechecks(self) -> AsyncIterator[dict[str, Any]]:
         """Lease due articles in batches as the crawl asks for more, so a run holds (and
@@ -233,7 +234,7 @@ class FeedsSpider(scrapy.Spider):
             yield self._article_request(url, source, feed=feed)
 
     async def feed_failed(self, failure: Failure) -> None:
-        request = failure.request
+        request = failure.request  # type: ignore[attr-defined]  # set by Scrapy on errbacks
         source = self.sources_by_name[request.meta["source"]]
         await self._feed_error(request.meta["feed"], source, _reason(failure), str(failure.value))
 
@@ -258,7 +259,7 @@ class FeedsSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newscrawl/articles/not_modified")
             yield self._not_modified(url, source, response, response.meta["raw_hash"])
             return
-        content_type = response.headers.get(b"Content-Type", b"text/html").lower()
+        content_type = (response.headers.get(b"Content-Type", b"text/html") or b"").lower()
         if not isinstance(response, TextResponse) or not content_type.startswith(HTML_TYPES):
             message = f"content type {content_type.decode('latin-1')!r} is not HTML"
             await self.record_article_error(url, source.name, "not-html", message)
@@ -306,7 +307,7 @@ class FeedsSpider(scrapy.Spider):
         )
 
     async def article_failed(self, failure: Failure) -> None:
-        request = failure.request
+        request = failure.request  # type: ignore[attr-defined]  # set by Scrapy on errbacks
         source = self.sources_by_name[request.meta["source"]]
         url, tracked = request.meta["article"], request.meta["tracked"]
         if failure.check(HttpError) and failure.value.response.status in GONE:
