@@ -6,6 +6,7 @@ Store calls run on the crawl's store thread (see ``store.StoreThread``), off the
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -36,11 +37,21 @@ logger = logging.getLogger(__name__)
 
 # Reason recorded in ``errors`` for a page the store refused (see ChangeDetectionPipeline).
 REJECTED = "store-rejected"
+_FETCHED_FIELDS = tuple(f.name for f in dataclasses.fields(Fetched))
 
 
 def crawler_sources(crawler: Crawler) -> dict[str, Source]:
     spider = crawler.spider
     return getattr(spider, "sources_by_name", {}) if spider else {}
+
+
+def _fetched(adapter: ItemAdapter) -> Fetched:
+    """The item as the tracker takes it: every field of ``Fetched`` is the item's same-named
+    field (its lists copied)."""
+    values = {name: adapter[name] for name in _FETCHED_FIELDS}
+    values["paragraphs"] = list(values["paragraphs"])
+    values["other_headlines"] = list(values["other_headlines"])
+    return Fetched(**values)
 
 
 def feeds_spider(crawler: Crawler) -> FeedsSpider:
@@ -248,24 +259,7 @@ class ChangeDetectionPipeline:
 
     async def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
-        page = Fetched(
-            url=adapter["url"],
-            source=adapter["source"],
-            fetched_at=adapter["fetched_at"],
-            title=adapter["title"],
-            paragraphs=list(adapter["paragraphs"]),
-            content_hash=adapter["content_hash"],
-            loose_hash=adapter["loose_hash"],
-            byline=adapter["byline"],
-            published=adapter["published"],
-            modified=adapter["modified"],
-            other_headlines=list(adapter["other_headlines"]),
-            extractor=adapter["extractor"],
-            response_url=adapter["response_url"],
-            raw_hash=adapter["raw_hash"],
-            etag=adapter["etag"],
-            last_modified=adapter["last_modified"],
-        )
+        page = _fetched(adapter)
         try:
             outcome = await self._write(page, _raw_page(adapter))
         except DropItem:
