@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from typing import Any
+from typing import Any, overload
 
 import bson
 
@@ -33,6 +33,10 @@ def pack_version(doc: dict[str, Any]) -> dict[str, Any]:
     return {**doc, "paragraphs": [], "packed": packed}
 
 
+@overload
+def unpack_version(doc: dict[str, Any]) -> dict[str, Any]: ...
+@overload
+def unpack_version(doc: None) -> None: ...
 def unpack_version(doc: dict[str, Any] | None) -> dict[str, Any] | None:
     """A stored version document with its paragraphs, compressed or not."""
     if doc is None or "packed" not in doc:

@@ -18,7 +18,7 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -28,7 +28,7 @@ from newscrawl.store import as_utc
 WIDTH, HEIGHT = 1200, 675
 MARGIN = 56
 CONTEXT_WORDS = 8  # unchanged words kept on each side of a change
-COLOURS = {
+COLOURS: dict[str, Any] = {
     "background": "#ffffff", "text": "#1f2328", "muted": "#59636e", "accent": "#0b57d0",
     "rule": "#d0d7de",
     "-": ("#a40e26", "#ffe2e6"),  # removed: text, background
@@ -138,7 +138,8 @@ def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
     try:
         return ImageFont.truetype(name, size)
     except OSError:
-        return ImageFont.load_default(size)
+        # with a size, Pillow's own font is a FreeTypeFont too
+        return cast(ImageFont.FreeTypeFont, ImageFont.load_default(size))
 
 
 class _Canvas:

@@ -124,9 +124,11 @@ class _Segments:
     def change(self, deleted: str, inserted: str) -> None:
         if not (deleted or inserted):
             return
-        if not (self.items and isinstance(self.items[-1], _Change)):
-            self.items.append(_Change())
-        self.items[-1].add(deleted, inserted)
+        last = self.items[-1] if self.items else None
+        if not isinstance(last, _Change):
+            last = _Change()
+            self.items.append(last)
+        last.add(deleted, inserted)
 
     def segments(self) -> list[Segment]:
         """Merged segments after absorbing short equalities and sliding shared whitespace out."""
@@ -230,7 +232,11 @@ def _runs(
     same way. A piece with no anchors left is one change, and the budget turns coarse.
     """
     if len(a) * len(b) <= MAX_CELLS:
-        return [(i1, j1, i2 - i1) for tag, i1, i2, j1, j2 in Indel.opcodes(a, b) if tag == "equal"]
+        return [
+            (op.src_start, op.dest_start, op.src_end - op.src_start)
+            for op in Indel.opcodes(a, b)
+            if op.tag == "equal"
+        ]
     budget.check()
     n, m = len(a), len(b)
     head = 0
@@ -433,7 +439,7 @@ def _pair(old: Sequence[str], new: Sequence[str], budget: _Budget) -> list[tuple
     along its diagonal into pieces of about PAIR_WINDOW paragraphs, paired separately.
     """
     pieces = max(1, -(-min(len(old), len(new)) // PAIR_WINDOW))
-    pairs = []
+    pairs: list[tuple[int, int]] = []
     for k in range(pieces):
         i1, i2 = k * len(old) // pieces, (k + 1) * len(old) // pieces
         j1, j2 = k * len(new) // pieces, (k + 1) * len(new) // pieces
@@ -535,6 +541,7 @@ class _Rows:
         if i is not None and j is not None and old[i] == new[j]:
             self._append({"op": "equal", "old": i, "new": j}, [], [])
         elif j is None:
+            assert i is not None  # a row has a paragraph on one side at least
             segments = _whole("-", old[i])
             self._append({"op": "delete", "old": i, "segments": segments}, [], [old[i]])
         elif i is None:

@@ -210,7 +210,7 @@ def load_endpoints(settings: Any) -> list[Endpoint]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SourcesError(f"cannot read sources file {path}: {exc}") from exc
-    names = {t.get("name") for t in data.get("source", []) if isinstance(t, dict)}
+    names = {str(t.get("name")) for t in data.get("source", []) if isinstance(t, dict)}
     for key, parse in (("webhook", _webhook), ("notify", _notify)):
         tables = data.get(key, [])
         if not isinstance(tables, list):

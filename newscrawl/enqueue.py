@@ -78,24 +78,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--scrapyd", default="http://localhost:6800", help="scrapyd URL")
     parser.add_argument("--project", default="newscrawl")
     parser.add_argument("--spider", default="feeds")
-    parser.add_argument(
-        "-a",
-        dest="args",
-        action="append",
-        type=_pair,
-        default=[],
-        metavar="NAME=VALUE",
-        help="spider argument (repeatable)",
-    )
-    parser.add_argument(
-        "-s",
-        dest="settings",
-        action="append",
-        type=_pair,
-        default=[],
-        metavar="NAME=VALUE",
-        help="Scrapy setting (repeatable)",
-    )
+    repeatable = (("-a", "args", "spider argument"), ("-s", "settings", "Scrapy setting"))
+    for flag, dest, what in repeatable:
+        parser.add_argument(
+            flag, dest=dest, action="append", type=_pair, default=[], metavar="NAME=VALUE",
+            help=f"{what} (repeatable)",
+        )  # fmt: skip
     opts = parser.parse_args(argv)
     clash = RESERVED & {name for name, _ in opts.args}
     if clash:

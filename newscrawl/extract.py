@@ -21,6 +21,7 @@ import lxml.html
 import trafilatura
 from lxml import etree
 from rapidfuzz import fuzz
+from trafilatura.settings import Document
 from w3lib.encoding import html_to_unicode
 
 from newscrawl.normalize import clean_text, loose_key
@@ -201,10 +202,11 @@ def _extract(html: str | bytes, url: str, overrides: Mapping[str, Any]) -> Artic
 
 def _parse(html: str | bytes) -> lxml.html.HtmlElement | None:
     if isinstance(html, bytes):
+        raw = html
         try:  # valid UTF-8 beyond ASCII is UTF-8, whatever the page declares
-            html = html.decode("utf-8-sig")
+            html = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
-            _, html = html_to_unicode(None, html)
+            _, html = html_to_unicode(None, raw)
     html = _INVALID_CHARS.sub("", html)
     if not html.strip():
         return None
@@ -468,7 +470,7 @@ def _trafilatura_blocks(tree: lxml.html.HtmlElement, url: str) -> list[_Block]:
         include_tables=False,
         output_format="xml",
     )
-    if document is None or document.body is None:
+    if not isinstance(document, Document) or document.body is None:
         return []
     return list(_body_blocks(document.body))
 
@@ -621,8 +623,8 @@ def _in_region(blocks: list[_Block], elements: dict[str, list[etree._Element]]) 
     return [
         block
         for block in blocks
-        if not (found := elements.get(block.text))
-        or any(region in element.iterancestors() for element in found)
+        if not (copies := elements.get(block.text))
+        or any(region in element.iterancestors() for element in copies)
         or (not block.heading and _is_prose(block))
     ]
 

@@ -58,7 +58,12 @@ def compare(
                                 or as_utc(last["date"]) != now_listed.date):  # fmt: skip
             changes["date"] = now_listed.date
             moved_on = last is not None and last.get("date") is not None
-            if moved_on and now_listed.date > as_utc(last["date"]) and article.get("next_check"):
+            if (
+                moved_on
+                and last
+                and now_listed.date > as_utc(last["date"])
+                and article.get("next_check")
+            ):
                 hints.append(Hint(url, article, as_utc(last["date"]), now_listed.date))
         if changes:
             store.save_listing(where, url, source, seen_at=now, **changes)

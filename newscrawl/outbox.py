@@ -173,7 +173,7 @@ class Outbox:
             try:
                 self.db[ENDPOINTS].insert_one(dict(state))
             except DuplicateKeyError:  # registered meanwhile by another node
-                state = self.db[ENDPOINTS].find_one({"_id": endpoint.key})
+                state = self.db[ENDPOINTS].find_one({"_id": endpoint.key}) or state
         return state
 
     def _lease(self, endpoint: Endpoint, state: dict[str, Any]) -> bool:

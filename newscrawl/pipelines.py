@@ -6,14 +6,14 @@ Store calls run on the crawl's store thread (see ``store.StoreThread``), off the
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from datetime import timedelta
 from functools import partial
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
@@ -42,15 +42,33 @@ from newscrawl.tracker import (
 )  # fmt: skip
 from newscrawl.wayback import WaybackQueue
 
+if TYPE_CHECKING:
+    from newscrawl.spiders.feeds import FeedsSpider
+
 logger = logging.getLogger(__name__)
 
 # Reason recorded in ``errors`` for a page the store refused (see ChangeDetectionPipeline).
 REJECTED = "store-rejected"
+_FETCHED_FIELDS = tuple(f.name for f in dataclasses.fields(Fetched))
 
 
 def crawler_sources(crawler: Crawler) -> dict[str, Source]:
     spider = crawler.spider
     return getattr(spider, "sources_by_name", {}) if spider else {}
+
+
+def _fetched(adapter: ItemAdapter) -> Fetched:
+    """The item as the tracker takes it: every field of ``Fetched`` is the item's same-named
+    field (its lists copied)."""
+    values = {name: adapter[name] for name in _FETCHED_FIELDS}
+    values["paragraphs"] = list(values["paragraphs"])
+    values["other_headlines"] = list(values["other_headlines"])
+    return Fetched(**values)
+
+
+def feeds_spider(crawler: Crawler) -> FeedsSpider:
+    """The crawl's spider, whose methods the pipelines call: the feeds spider."""
+    return cast("FeedsSpider", crawler.spider)
 
 
 class ExtractPipeline:
@@ -132,7 +150,7 @@ class ExtractPipeline:
 
     async def _fail(self, adapter: ItemAdapter, reason: str, message: str) -> NoReturn:
         """Record the failure (a tracked article is retried later) and drop the item."""
-        await self.crawler.spider.record_article_error(
+        await feeds_spider(self.crawler).record_article_error(
             adapter["url"], adapter["source"], reason, message, at=adapter["fetched_at"]
         )
         raise DropItem(f"{reason}: {adapter['url']}")
@@ -222,7 +240,7 @@ class ChangeDetectionPipeline:
 
     def _record(self, page: Fetched, raw: RawPage | None = None) -> Outcome:
         assert self.tracker is not None
-        outcome = self.tracker.record(page, self.crawler.spider.policy_for(page.source))
+        outcome = self.tracker.record(page, feeds_spider(self.crawler).policy_for(page.source))
         if raw is not None and self.snapshots is not None:
             self._keep_snapshot(page, outcome, raw)
         if self.wayback is not None:
@@ -255,29 +273,12 @@ class ChangeDetectionPipeline:
 
     async def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
-        page = Fetched(
-            url=adapter["url"],
-            source=adapter["source"],
-            fetched_at=adapter["fetched_at"],
-            title=adapter["title"],
-            paragraphs=list(adapter["paragraphs"]),
-            content_hash=adapter["content_hash"],
-            loose_hash=adapter["loose_hash"],
-            byline=adapter["byline"],
-            published=adapter["published"],
-            modified=adapter["modified"],
-            other_headlines=list(adapter["other_headlines"]),
-            extractor=adapter["extractor"],
-            response_url=adapter["response_url"],
-            raw_hash=adapter["raw_hash"],
-            etag=adapter["etag"],
-            last_modified=adapter["last_modified"],
-        )
+        page = _fetched(adapter)
         try:
             outcome = await self._write(page, _raw_page(adapter))
         except DropItem:
             if adapter.get("feed"):  # its feed is polled in full next time
-                self.crawler.spider.incomplete_feeds.add(adapter["feed"])
+                feeds_spider(self.crawler).incomplete_feeds.add(adapter["feed"])
             raise
         finally:
             adapter["body"] = b""  # stored or spooled: do not carry it further (or into logs)
@@ -351,12 +352,10 @@ class ChangeDetectionPipeline:
         except OSError as disk_error:
             kept = f"LOST, it could not be set aside either ({disk_error})"
         logger.error("store refused %s: %s; the page is %s", page.url, reason, kept)
-        retry_at = page.fetched_at + timedelta(
-            seconds=self.crawler.spider.policy_for(page.source).initial
-        )
+        policy = feeds_spider(self.crawler).policy_for(page.source)
         try:
             crawler_store(self.crawler).store.record_error(
-                "article", page.url, page.source, REJECTED, reason, page.fetched_at, retry_at
+                "article", page.url, page.source, REJECTED, reason, page.fetched_at, policy
             )
         except Exception as record_error:  # the store refuses this too: the log has it
             logger.error("could not record the error of %s: %s", page.url, describe(record_error))

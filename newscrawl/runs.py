@@ -117,7 +117,7 @@ def source_states(db: Database, now: datetime) -> list[dict[str, Any]]:
         entry = state(row["_id"].get("source") or "")
         entry["articles"] += row["n"]
         entry["by_status"][row["_id"].get("status") or "unknown"] = row["n"]
-    recent = [
+    recent: list[dict[str, Any]] = [
         {"$match": {"at": {"$gte": now - timedelta(days=1)}}},
         {"$group": {"_id": "$source", "n": {"$sum": 1}}},
     ]

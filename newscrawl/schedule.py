@@ -48,7 +48,7 @@ class RevisitPolicy:
             ),
         )
 
-    def overridden(self, overrides: dict[str, float]) -> RevisitPolicy:
+    def overridden(self, overrides: dict[str, Any]) -> RevisitPolicy:
         """This policy with a source's ``revisit`` table applied."""
         return replace(self, **overrides) if overrides else self
 

@@ -36,7 +36,7 @@ def signature(secret: str, body: bytes) -> str:
 
 def verify(secret: str, body: bytes, header: str | None) -> bool:
     """What a receiver does: recompute the signature and compare in constant time."""
-    return bool(header) and hmac.compare_digest(signature(secret, body), header)
+    return header is not None and hmac.compare_digest(signature(secret, body), header)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

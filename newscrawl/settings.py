@@ -177,9 +177,9 @@ def _from_environment(names: dict) -> None:
         if not name.startswith(("MONGO_", "NEWSCRAWL_")) or name not in os.environ:
             continue
         value = os.environ[name].strip()
-        if isinstance(default, bool):
-            value = value.lower() in {"1", "true", "yes", "on"}
-        names[name] = value
+        names[name] = (
+            value.lower() in {"1", "true", "yes", "on"} if isinstance(default, bool) else value
+        )
 
 
 _from_environment(globals())

@@ -84,7 +84,8 @@ def parse_sitemap(body: bytes, max_urls: int, max_size: int = 0) -> Sitemap:
         recover=True, resolve_entities=False, no_network=True, remove_comments=True,
         remove_pis=True, collect_ids=False, huge_tree=False,
     )  # fmt: skip
-    kind, entries, truncated = "", [], False
+    kind, truncated = "", False
+    entries: list[SitemapEntry] = []
     try:
         for _, elem in events:
             root = elem.getparent()

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
@@ -213,7 +213,7 @@ class Snapshots:
 
     def _packed(self, doc: dict[str, Any]) -> bytes:
         if not doc.get("parts"):
-            full = self.pages.find_one({"_id": doc["_id"]}, {"body": 1})
+            full = cast(dict[str, Any], self.pages.find_one({"_id": doc["_id"]}, {"body": 1}))
             return full["body"]
         parts = self.chunks.find({"page": doc["_id"]}).sort("part", ASCENDING)
         return b"".join(p["data"] for p in parts)

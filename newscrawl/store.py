@@ -115,6 +115,7 @@ def open_database(settings: Any) -> tuple[Any, Database]:
     """(client, database) chosen by MONGO_URI / MONGO_DATABASE / NEWSCRAWL_DATA_DIR."""
     uri = settings.get("MONGO_URI") or ""
     name = settings.get("MONGO_DATABASE") or "newscrawl"
+    client: Any
     if uri:
         client = pymongo.MongoClient(uri, tz_aware=True)
         logger.info("Store: MongoDB at %s, database %s", redact_uri(uri), name)
@@ -407,6 +408,6 @@ def crawler_store(crawler: Crawler) -> StoreThread:
     store = getattr(crawler, "newscrawl_store", None)
     if store is None:
         store = StoreThread(crawler.settings)
-        crawler.newscrawl_store = store
+        crawler.newscrawl_store = store  # type: ignore[attr-defined]
         crawler.signals.connect(store.close, signal=signals.spider_closed)
     return store

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from bson.errors import InvalidDocument
 from pymongo import DESCENDING
@@ -133,7 +133,7 @@ class Tracker:
             revert_of = self._earlier_version(page)
             if shown and revert_of and self._is_flip_flop(page, shown):
                 article = article or self.store.articles.find_one({"_id": page.url}) or {}
-                current = self._latest_with_text(page.url, page.content_hash)
+                current = cast(dict[str, Any], self._latest_with_text(page.url, page.content_hash))
                 return self._unchanged(page, article, policy, current["version"], current=current)
             if article and latest and self._over_daily_cap(page, article, policy):
                 return self._unchanged(page, article, policy, latest["version"], skipped=True)
@@ -231,7 +231,7 @@ class Tracker:
         the ``skipped`` changes not stored since; None when another process claimed that
         number first."""
         number = newest["version"] + 1 if newest else 1
-        minor = bool(latest) and latest.get("loose_hash") == page.loose_hash
+        minor = bool(latest and latest.get("loose_hash") == page.loose_hash)
         latest = unpack_version(latest)
         warnings = extraction_warnings(page.paragraphs, latest["paragraphs"] if latest else None)
         doc = {
@@ -344,7 +344,7 @@ class Tracker:
                  "content_hash": latest["previous_hash"]},
                 sort=[("version", DESCENDING)],
             )  # fmt: skip
-            self._store_diff(latest, previous)
+            self._store_diff(latest, cast(dict[str, Any], previous))
         if article is None or int(article.get("versions", 0)) < number:
             if self.on_version is not None:
                 self.on_version(latest)
@@ -371,6 +371,7 @@ class Tracker:
             "recent_changes": [], "volatile": False
         }  # fmt: skip
         if checks["volatile"]:
+            assert article is not None  # only a tracked article is volatile
             interval, next_check = policy.after_volatile_change(
                 page.fetched_at, float(article.get("interval") or policy.initial)
             )
@@ -420,6 +421,7 @@ class Tracker:
         says how many it follows); a rebaseline takes the text's hash and extractor version."""
         last_changed = as_utc(article.get("last_changed") or page.fetched_at)
         interval = float(article.get("interval") or policy.initial)
+        next_check: datetime | None
         if skipped:
             interval, next_check = policy.after_volatile_change(page.fetched_at, interval)
         else:

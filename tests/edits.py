@@ -12,14 +12,12 @@ Each kind is ``kind(html, record, rng) -> EditVariant | None``, like ``tests.mut
 
 from __future__ import annotations
 
-import copy
 import random
 import re
 from typing import Any
 
 from newscrawl.normalize import clean_text
 from tests.mutations import (
-    _ADDED_SENTENCES,
     _EDITS,
     _NUMBER,
     _REPLACEMENT_WORDS,
@@ -27,6 +25,7 @@ from tests.mutations import (
     _article_paragraphs,
     _edit_article_body,
     _edit_jsonld,
+    _insert_paragraph,
     _key,
     _parse,
     _replace_in_text,
@@ -70,22 +69,9 @@ def _paragraph_added_cms(html: str, record: Record, rng: Rng) -> EditVariant | N
     index = rng.choice(sorted(paras)[1:])
     original = paras[index]
     wrapper = _wrapper(original)
-    clone = copy.deepcopy(wrapper)
-    target = clone
-    for step in _path(wrapper, original):
-        target = target[step]
-    for child in list(target):
-        target.remove(child)
-    text = rng.choice(_ADDED_SENTENCES)
-    target.text = text
-    clone.tail = wrapper.tail
-    wrapper.tail = None
-    wrapper.addnext(clone)
-    old = clean_text(original.text_content())
-    _edit_article_body(tree, old, f"{old}\n{text}")
-    expected = list(record["paragraphs"])
-    expected.insert(index + 1, text)
-    return "paragraph_added_cms", _serialize(tree), record["title"], expected
+    path = _path(wrapper, original)
+    html, expected = _insert_paragraph(tree, record, rng, index, wrapper, path)
+    return "paragraph_added_cms", html, record["title"], expected
 
 
 def _remove(html: str, record: dict[str, Any], index: int) -> tuple[str, list[str]]:

@@ -414,20 +414,33 @@ def _paragraph_added(html: str, record: dict[str, Any], rng: random.Random) -> E
     if len(paras) < 2:
         return None
     index = rng.choice(sorted(paras)[1:])  # after a body paragraph, not after the standfirst
-    original = paras[index]
-    added = copy.deepcopy(original)
-    for child in list(added):
-        added.remove(child)
+    html, expected = _insert_paragraph(tree, record, rng, index, paras[index])
+    return "paragraph_added", html, record["title"], expected
+
+
+def _insert_paragraph(
+    tree: Any, record: dict[str, Any], rng: random.Random, index: int, model: Any,
+    path: list[int] | None = None,
+) -> tuple[str, list[str]]:  # fmt: skip
+    """After ``model`` (article paragraph ``index``, or the element around it that ``path``
+    goes down from), a copy of it with one new sentence instead of the paragraph's content;
+    the article's JSON-LD body follows. Returns the page and the paragraphs to expect."""
+    added = copy.deepcopy(model)
+    original, target = model, added
+    for step in path or ():
+        original, target = original[step], target[step]
+    for child in list(target):
+        target.remove(child)
     text = rng.choice(_ADDED_SENTENCES)
-    added.text = text
-    added.tail = original.tail
-    original.tail = None
-    original.addnext(added)
+    target.text = text
+    added.tail = model.tail
+    model.tail = None
+    model.addnext(added)
     old = clean_text(original.text_content())
     _edit_article_body(tree, old, f"{old}\n{text}")
     expected = list(record["paragraphs"])
     expected.insert(index + 1, text)
-    return "paragraph_added", _serialize(tree), record["title"], expected
+    return _serialize(tree), expected
 
 
 def _paragraph_removed(html: str, record: dict[str, Any], rng: random.Random) -> EditVariant | None:

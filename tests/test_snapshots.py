@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import random
-import time
 from datetime import UTC, datetime, timedelta
 
 import pymongo
@@ -16,7 +15,6 @@ from newscrawl.extract import extract_article
 from newscrawl.snapshots import RawPage, Snapshots
 from newscrawl.store import Store
 from tests import test_wire
-from tests.conftest import write_sources
 from tests.corpus import load_pages
 from tests.mockserver import rss
 from tests.mutations import edit_variants, noise_variants
@@ -171,42 +169,15 @@ def test_pages_spooled_in_a_store_outage_get_their_snapshots_when_it_is_back(sit
     the spool; every version then has its page, byte for byte."""
     wire = test_wire.WireServer(tmp_path / "nx").start()
     try:
-        rng = random.Random(2)
-        pages = [(p.html, edits[0][1]) for p in load_pages()[:8]
-                 if (edits := edit_variants(p.html, p.record, rng))]  # fmt: skip
-        paths = [f"/story/{i}.html" for i in range(len(pages))]
-        for path, (html, _) in zip(paths, pages, strict=True):
-            site.put(path, html)
-        site.put("/a.xml", rss("a", [site.url(p) for p in paths]))
-        env = {
-            **os.environ,
-            "MONGO_URI": wire.uri + "/?serverSelectionTimeoutMS=1000&connectTimeoutMS=1000",
-            "MONGO_DATABASE": "newscrawl_outage",
-            "NEWSCRAWL_DATA_DIR": str(tmp_path / "local"),
-            "NEWSCRAWL_SOURCES": str(write_sources(tmp_path / "s.toml", site, ["/a.xml"])),
-            "NEWSCRAWL_ALLOW_PRIVATE_HOSTS": "True",
-        }
+        paths, pages = test_wire.serve_edited_pages(site, 8)
+        env = test_wire.outage_env(site, tmp_path, wire)
         test_wire.finish(test_wire.start_crawl(env))
-        for path, (_, edited) in zip(paths, pages, strict=True):
-            site.put(path, edited, delay=0.5)
-        crawl = test_wire.start_crawl(
-            env, "-a", "recheck=all", CONCURRENT_REQUESTS="2", NEWSCRAWL_STORE_RETRIES="1",
-            NEWSCRAWL_LEASE_SECONDS="1",
-        )  # fmt: skip
-        client = pymongo.MongoClient(wire.uri)
-        deadline = time.monotonic() + 90
-        while client.newscrawl_outage.versions.count_documents({"version": 2}) == 0:
-            assert time.monotonic() < deadline and crawl.proc.poll() is None, crawl.wait()[1]
-            time.sleep(0.05)
-        client.close()
-        wire.kill()
-        assert crawl.wait()[0] == 2
+        edited = [page for _, page in pages]
+        returncode, _ = test_wire.recheck_until_the_store_dies(site, env, wire, paths, edited, 1)
+        assert returncode == 2
         assert list((tmp_path / "local" / "spool").glob("pages-*.jsonl")), "no page spooled"
 
-        wire.start()
-        for path in paths:
-            site.put(path, site.pages[path].body)  # same edited pages, no delay
-        time.sleep(1.1)  # the dead run's leases expire
+        test_wire.store_back(site, wire, paths)
         test_wire.finish(test_wire.start_crawl(env, "-a", "recheck=all"))
         assert not list((tmp_path / "local" / "spool").glob("pages-*.jsonl"))
         client = pymongo.MongoClient(wire.uri, tz_aware=True)

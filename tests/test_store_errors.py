@@ -179,6 +179,32 @@ def test_a_page_the_store_refuses_is_set_aside_recorded_once_and_the_run_exits_2
     assert "0 pages waiting for the store in 0 files; 1 entries set aside in" in report.stdout
 
 
+@embedded_only
+def test_a_tracked_article_the_store_refuses_is_rechecked_like_a_failed_check(
+    site, crawl, store_env, open_store
+):
+    page = PAGES[0]
+    site.put("/news/0.html", page.html)
+    site.put("/feed.xml", rss("Local", [site.url("/news/0.html")]))
+    url = site.url("/news/0.html")
+    crawl()
+    paragraph = open_store().history(url)[0]["paragraphs"][1]
+    tail = next(paragraph[-n:] for n in (60, 30, 12) if paragraph[-n:] in page.html)
+    site.put("/news/0.html", page.html.replace(tail, tail + " A correction was appended."))
+    with sqlite3.connect(collection_file(store_env, "versions")) as db:
+        db.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON documents "
+            "BEGIN SELECT RAISE(ABORT, 'document refused by validation'); END"
+        )
+    result = crawl("-a", "recheck=all", check=False)
+    assert result.returncode == 2 and stat(result, "store/rejected") == 1, result.stderr[-4000:]
+    assert "could not record the error" not in result.stderr
+    article = open_store().articles.find_one({"_id": url})
+    assert (article["errors"], article["last_error"]) == (1, "store-rejected")
+    initial = float(article["interval"])  # the first interval: the article never changed
+    assert (article["next_check"] - article["last_checked"]).total_seconds() == initial
+
+
 def _page(url: str, text: str) -> Fetched:
     paragraphs = [text, "A second paragraph, — with non-ASCII text: café, naïve, 東京."]
     return Fetched(

@@ -195,56 +195,83 @@ def test_three_crawlers_share_one_store_and_take_over_a_killed_ones_leases(
         client.close()
 
 
-def test_store_outage_mid_crawl_loses_nothing_and_exits_non_zero(site, tmp_path, wire_server):
+def serve_edited_pages(site, count: int) -> tuple[list[str], list[tuple[str, str]]]:
+    """The first ``count`` corpus pages that have an edit variant, served under /story/ and
+    listed by the feed /a.xml: their paths and (page, edited page) pairs."""
     rng = random.Random(2)
-    pages = [(p.html, edits[0][1]) for p in load_pages()[:12]
+    pages = [(p.html, edits[0][1]) for p in load_pages()[:count]
              if (edits := edit_variants(p.html, p.record, rng))]  # fmt: skip
     paths = [f"/story/{i}.html" for i in range(len(pages))]
     for path, (html, _) in zip(paths, pages, strict=True):
         site.put(path, html)
     site.put("/a.xml", rss("a", [site.url(p) for p in paths]))
-    # short timeouts so the outage is noticed quickly
-    uri = wire_server.uri + "/?serverSelectionTimeoutMS=1000&connectTimeoutMS=1000"
-    env = {
+    return paths, pages
+
+
+def outage_env(site, tmp_path: Path, wire: WireServer) -> dict[str, str]:
+    """The environment of crawls of /a.xml into ``wire``'s store, with a local spool; short
+    timeouts, so that an outage is noticed quickly."""
+    return {
         **os.environ,
-        "MONGO_URI": uri,
+        "MONGO_URI": wire.uri + "/?serverSelectionTimeoutMS=1000&connectTimeoutMS=1000",
         "MONGO_DATABASE": "newscrawl_outage",
         "NEWSCRAWL_DATA_DIR": str(tmp_path / "local"),
         "NEWSCRAWL_SOURCES": str(write_sources(tmp_path / "s.toml", site, ["/a.xml"])),
         "NEWSCRAWL_ALLOW_PRIVATE_HOSTS": "True",
     }
-    finish(start_crawl(env))
-    client = pymongo.MongoClient(wire_server.uri)
-    assert client.newscrawl_outage.versions.count_documents({}) == len(pages)
-    client.close()
 
-    # every article edited; pages come slowly, and the store dies after the first new version
-    for path, (_, edited) in zip(paths, pages, strict=True):
-        site.put(path, edited, delay=0.5)
+
+def recheck_until_the_store_dies(
+    site, env: dict[str, str], wire: WireServer, paths: list[str], edited: list[str],
+    retries: int,
+) -> tuple[int, str]:  # fmt: skip
+    """Serve the edited pages slowly, re-check them all, and kill the store once the first
+    new version is written; the crawl's exit status and log."""
+    for path, page in zip(paths, edited, strict=True):
+        site.put(path, page, delay=0.5)
     crawl = start_crawl(
-        env, "-a", "recheck=all", CONCURRENT_REQUESTS="2", NEWSCRAWL_STORE_RETRIES="2",
+        env, "-a", "recheck=all", CONCURRENT_REQUESTS="2", NEWSCRAWL_STORE_RETRIES=str(retries),
         NEWSCRAWL_LEASE_SECONDS="1",
     )  # fmt: skip
-    client = pymongo.MongoClient(wire_server.uri)
-    deadline = time.monotonic() + 60
+    client = pymongo.MongoClient(wire.uri)
+    deadline = time.monotonic() + 90
     while client.newscrawl_outage.versions.count_documents({"version": 2}) == 0:
         if time.monotonic() > deadline or crawl.proc.poll() is not None:
             crawl.kill()
             raise AssertionError("no version 2 written:\n" + crawl.wait()[1][-5000:])
         time.sleep(0.05)
     client.close()
-    wire_server.kill()
-    returncode, err = crawl.wait()
+    wire.kill()
+    return crawl.wait()
+
+
+def store_back(site, wire: WireServer, paths: list[str]) -> None:
+    """Restart the store and serve the same pages without delay, once the dead run's leases
+    have expired."""
+    wire.start()
+    for path in paths:
+        site.put(path, site.pages[path].body)
+    time.sleep(1.1)
+
+
+def test_store_outage_mid_crawl_loses_nothing_and_exits_non_zero(site, tmp_path, wire_server):
+    paths, pages = serve_edited_pages(site, 12)
+    env = outage_env(site, tmp_path, wire_server)
+    finish(start_crawl(env))
+    client = pymongo.MongoClient(wire_server.uri)
+    assert client.newscrawl_outage.versions.count_documents({}) == len(pages)
+    client.close()
+
+    # every article edited; pages come slowly, and the store dies after the first new version
+    edited = [page for _, page in pages]
+    returncode, err = recheck_until_the_store_dies(site, env, wire_server, paths, edited, 2)
     assert returncode == 2, err[-3000:]
     assert "store unavailable after 2 retries" in err
     spooled = list((tmp_path / "local" / "spool").glob("pending-*.jsonl"))
     assert spooled, "nothing was spooled"
 
     # the store comes back: the next run writes the spool, then finishes the re-checks
-    wire_server.start()
-    for path in paths:
-        site.put(path, site.pages[path].body)  # same edited pages, no delay
-    time.sleep(1.1)  # the dead run's leases expire
+    store_back(site, wire_server, paths)
     log = finish(start_crawl(env, "-a", "recheck=all"))
     assert "'newscrawl/spool/replayed': " in log
     assert not list((tmp_path / "local" / "spool").glob("pending-*.jsonl"))

@@ -5,26 +5,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from collections.abc import Callable
 from typing import Any
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from newscrawl.cli import StoreCommand, printable
 from newscrawl.diff import headlines_changed
 from newscrawl.store import Store
 from newscrawl.web import queries
 from newscrawl.web.humanize import later, stamp
 
-# Article text is untrusted: no escape sequence of a publisher's may reach the terminal.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 Paint = Callable[[str, str], str]
-
-
-def printable(text: str) -> str:
-    return _CONTROL.sub("", text)
 
 
 def _marks(tag: str, text: str) -> str:
@@ -95,16 +88,9 @@ def use_color(choice: str) -> bool:
     return choice == "always"
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings = {"LOG_ENABLED": False}
-
-    def syntax(self) -> str:
-        return "URL [FROM [TO]]"
-
-    def short_desc(self) -> str:
-        return "Show what changed between two versions of a tracked article"
+class Command(StoreCommand):
+    usage = "URL [FROM [TO]]"
+    summary = "Show what changed between two versions of a tracked article"
 
     def long_desc(self) -> str:
         return (
@@ -119,23 +105,19 @@ class Command(ScrapyCommand):
             help="colour the changes (auto: when writing to a terminal)",
         )  # fmt: skip
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
         if not 1 <= len(args) <= 3:
             raise UsageError("give the article's URL and optionally two version numbers")
         if not all(a.isdigit() for a in args[1:]):
             raise UsageError("versions are numbers: scrapy diff URL 1 3")
-        store = Store.from_settings(self.settings)
-        try:
-            self.exitcode = self._show(store, args[0], [int(a) for a in args[1:]], opts.color)
-        finally:
-            store.close()
 
-    def _show(self, store: Store, url: str, numbers: list[int], color: str) -> int:
-        comparison, problem, status = choose(store, url, numbers)
+    def run_with_store(self, store: Store, args: list[str], opts: argparse.Namespace) -> int:
+        comparison, problem, status = choose(store, args[0], [int(a) for a in args[1:]])
         if comparison is None:
             print(problem, file=sys.stderr)
             return status
-        sys.stdout.write(render(comparison, use_color(color)))
+        sys.stdout.write(render(comparison, use_color(opts.color)))
         return 0
 
 

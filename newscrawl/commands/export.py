@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Iterator
-from contextlib import nullcontext
-from typing import Any
+from typing import IO, Any
 
 from pymongo import ASCENDING
-from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import UsageError
 
+from newscrawl.cli import OutputCommand
 from newscrawl.store import Store
 
 
@@ -58,38 +55,14 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings = {"LOG_ENABLED": False}
+class Command(OutputCommand):
+    usage = "-o FILE [--source NAME]"
+    summary = "Export tracked articles and their versions as JSON Lines"
+    done = "exported {count} articles to {output}"
 
-    def syntax(self) -> str:
-        return "-o FILE [--source NAME]"
-
-    def short_desc(self) -> str:
-        return "Export tracked articles and their versions as JSON Lines"
-
-    def add_options(self, parser: argparse.ArgumentParser) -> None:
-        super().add_options(parser)
-        parser.add_argument("-o", "--output", metavar="FILE", help="output file ('-' = stdout)")
-        parser.add_argument("--source", metavar="NAME", help="only articles of this source")
-
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        if not opts.output:
-            raise UsageError("give an output file with -o FILE (or -o - for stdout)")
-        store = Store.from_settings(self.settings)
-        try:
-            target = (
-                nullcontext(sys.stdout)
-                if opts.output == "-"
-                else open(opts.output, "w", encoding="utf-8")  # noqa: SIM115
-            )
-            with target as out:
-                count = 0
-                for record in article_records(store, opts.source):
-                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
-                    count += 1
-        finally:
-            store.close()
-        if opts.output != "-":
-            print(f"exported {count} articles to {opts.output}", file=sys.stderr)
+    def write(self, store: Store, out: IO[Any], opts: argparse.Namespace) -> int:
+        count = 0
+        for record in article_records(store, opts.source):
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
+        return count

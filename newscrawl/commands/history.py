@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from typing import Any
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from newscrawl.commands.diff import printable
+from newscrawl.cli import StoreCommand, printable
 from newscrawl.events import event_details
 from newscrawl.store import Store
 from newscrawl.web import queries
@@ -17,7 +17,9 @@ from newscrawl.web.humanize import later, stamp
 
 
 def render(
-    article: dict[str, Any], versions: list[dict[str, Any]], events: list[dict[str, Any]] = ()
+    article: dict[str, Any],
+    versions: list[dict[str, Any]],
+    events: Sequence[dict[str, Any]] = (),
 ) -> str:
     """A header about the article, one line per version, then one per event (any kind)."""
     changes = len(versions) - 1
@@ -57,29 +59,20 @@ def render(
     return "\n".join(lines) + "\n"
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings = {"LOG_ENABLED": False}
+class Command(StoreCommand):
+    usage = "URL"
+    summary = "List the versions of a tracked article with times and change sizes"
 
-    def syntax(self) -> str:
-        return "URL"
-
-    def short_desc(self) -> str:
-        return "List the versions of a tracked article with times and change sizes"
-
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
         if len(args) != 1:
             raise UsageError("give the article's URL")
-        store = Store.from_settings(self.settings)
-        try:
-            article = queries.find_article(store, args[0])
-            if article is None:
-                print(f"not tracked: {printable(args[0])}", file=sys.stderr)
-                self.exitcode = 1
-                return
-            url = article["_id"]
-            versions, events = queries.version_list(store, url), queries.article_events(store, url)
-            sys.stdout.write(render(article, versions, events))
-        finally:
-            store.close()
+
+    def run_with_store(self, store: Store, args: list[str], opts: argparse.Namespace) -> int:
+        article = self.tracked_article(store, args[0])
+        if article is None:
+            return 1
+        url = article["_id"]
+        versions, events = queries.version_list(store, url), queries.article_events(store, url)
+        sys.stdout.write(render(article, versions, events))
+        return 0

@@ -10,24 +10,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from newscrawl.cli import StoreCommand
 from newscrawl.endpoints import load_endpoints
 from newscrawl.notifier import outbox_for, summary
 from newscrawl.store import Store
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings = {"LOG_LEVEL": "INFO"}
-
-    def syntax(self) -> str:
-        return "[--max-time SECONDS]"
-
-    def short_desc(self) -> str:
-        return "Send the queued notifications (webhooks, Apprise) now"
+class Command(StoreCommand):
+    default_settings = {"LOG_LEVEL": "INFO"}  # delivery attempts are logged
+    usage = "[--max-time SECONDS]"
+    summary = "Send the queued notifications (webhooks, Apprise) now"
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
@@ -36,19 +30,20 @@ class Command(ScrapyCommand):
             help="start no delivery after this many seconds (default: the whole outbox)",
         )  # fmt: skip
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
         if args:
             raise UsageError("scrapy notify takes no arguments")
-        endpoints = load_endpoints(self.settings)
-        if not endpoints:
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if not load_endpoints(self.settings):
             print("no webhook or notification endpoint configured", file=sys.stderr)
             return
-        store = Store.from_settings(self.settings)
-        try:
-            outbox = outbox_for(store, self.settings, endpoints)
-            outbox.register()
-            counts = outbox.deliver(opts.max_time)
-        finally:
-            store.close()
+        super().run(args, opts)
+
+    def run_with_store(self, store: Store, args: list[str], opts: argparse.Namespace) -> int:
+        outbox = outbox_for(store, self.settings, load_endpoints(self.settings))
+        outbox.register()
+        counts = outbox.deliver(opts.max_time)
         print(summary(counts))
-        self.exitcode = 1 if counts["failed"] else 0
+        return 1 if counts["failed"] else 0

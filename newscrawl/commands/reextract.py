@@ -7,10 +7,9 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from newscrawl.commands.diff import printable
+from newscrawl.cli import StoreCommand, printable
 from newscrawl.reextract import Reextractor
 from newscrawl.sources import load_sources
 from newscrawl.store import Store
@@ -27,38 +26,28 @@ def parse_since(value: str | None) -> datetime | None:
     return since if since.tzinfo else since.replace(tzinfo=UTC)
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings = {"LOG_ENABLED": False}
-
-    def syntax(self) -> str:
-        return "[--source NAME] [--since DATE] [URL] [--dry-run]"
-
-    def short_desc(self) -> str:
-        return "Rebuild versions and diffs from the stored raw pages with the current extractor"
+class Command(StoreCommand):
+    usage = "[--source NAME] [--since DATE] [URL] [--dry-run]"
+    summary = "Rebuild versions and diffs from the stored raw pages with the current extractor"
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
-        parser.add_argument("--source", metavar="NAME", help="only articles of this source")
+        self.add_source_option(parser)
         parser.add_argument("--since", metavar="DATE", help="only articles fetched since DATE")
         parser.add_argument("--dry-run", action="store_true", help="report, write nothing")
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
         if len(args) > 1:
             raise UsageError("give at most one article URL")
-        since = parse_since(opts.since)
-        url = (canonical_url(args[0]) or args[0]) if args else None
+        opts.since = parse_since(opts.since)
         sources = load_sources(self.settings.get("NEWSCRAWL_SOURCES") or None)
-        store = Store.from_settings(self.settings)
-        try:
-            self.exitcode = self._run(store, sources, opts, since, url)
-        finally:
-            store.close()
+        self.extraction = {s.name: s.extraction for s in sources}
 
-    def _run(self, store, sources, opts, since, url) -> int:  # noqa: ANN001
-        reextractor = Reextractor(store, {s.name: s.extraction for s in sources})
-        urls = reextractor.urls(source=opts.source, since=since, url=url)
+    def run_with_store(self, store: Store, args: list[str], opts: argparse.Namespace) -> int:
+        url = (canonical_url(args[0]) or args[0]) if args else None
+        reextractor = Reextractor(store, self.extraction)
+        urls = reextractor.urls(source=opts.source, since=opts.since, url=url)
         changed: list[str] = []
         count = added = merged = retexted = skipped = 0
         for plan in reextractor.plans(urls):  # report everything before writing anything

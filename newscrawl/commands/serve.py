@@ -6,21 +6,14 @@ import argparse
 import sys
 
 import waitress
-from scrapy.commands import ScrapyCommand
 
+from newscrawl.cli import ProjectCommand
 from newscrawl.web import create_app
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings = {"LOG_ENABLED": False}
-
-    def syntax(self) -> str:
-        return "[--host HOST] [--port PORT]"
-
-    def short_desc(self) -> str:
-        return "Serve the web viewer of tracked changes (pages, JSON, Atom/RSS feeds)"
+class Command(ProjectCommand):
+    usage = "[--host HOST] [--port PORT]"
+    summary = "Serve the web viewer of tracked changes (pages, JSON, Atom/RSS feeds)"
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)

@@ -15,9 +15,9 @@ import json
 from datetime import datetime
 from typing import Any
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from newscrawl.cli import StoreCommand
 from newscrawl.outbox import endpoint_states
 from newscrawl.runs import last_success, recent_runs, source_states
 from newscrawl.spool import Spool
@@ -135,16 +135,9 @@ def _json_default(value: Any) -> str:
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings = {"LOG_ENABLED": False}
-
-    def syntax(self) -> str:
-        return "[--runs N] [--max-age MINUTES] [--json]"
-
-    def short_desc(self) -> str:
-        return "Show the last crawls and each source's state; exit 1 when crawls are stale"
+class Command(StoreCommand):
+    usage = "[--runs N] [--max-age MINUTES] [--json]"
+    summary = "Show the last crawls and each source's state; exit 1 when crawls are stale"
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
@@ -163,17 +156,15 @@ class Command(ScrapyCommand):
         )
         parser.add_argument("--json", action="store_true", help="print JSON")
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
         if args:
             raise UsageError("status takes no arguments")
-        store, spool = Store.from_settings(self.settings), Spool.from_settings(self.settings)
-        try:
-            report = status_report(store, opts.runs, opts.max_age, spool)
-        finally:
-            store.close()
+
+    def run_with_store(self, store: Store, args: list[str], opts: argparse.Namespace) -> int:
+        report = status_report(store, opts.runs, opts.max_age, Spool.from_settings(self.settings))
         if opts.json:
             print(json.dumps(report, default=_json_default, ensure_ascii=False, indent=2))
         else:
             print(format_text(report))
-        if not report["ok"]:
-            self.exitcode = STALE
+        return 0 if report["ok"] else STALE

@@ -10,25 +10,23 @@ the one received after content decoding, so no Content-Encoding is written.
 from __future__ import annotations
 
 import argparse
-import sys
 from http import HTTPStatus
 from io import BytesIO
-from typing import Any, BinaryIO
+from typing import IO, Any
 from urllib.parse import urlsplit
 
-from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import UsageError
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
+from newscrawl.cli import OutputCommand
 from newscrawl.snapshots import Snapshots
 from newscrawl.store import Store, as_utc
 from newscrawl.urls import canonical_url
 
 
 def write_warc(
-    store: Store, out: BinaryIO, source: str | None = None, url: str | None = None,
+    store: Store, out: IO[bytes], source: str | None = None, url: str | None = None,
     user_agent: str = "",
 ) -> int:  # fmt: skip
     """Write the snapshots (all, one source's or one article's); returns how many."""
@@ -99,35 +97,18 @@ def _warc_date(value: Any) -> str:
     return datetime_to_iso_date(as_utc(value).replace(tzinfo=None), use_micros=True)
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings = {"LOG_ENABLED": False}
-
-    def syntax(self) -> str:
-        return "-o FILE.warc.gz [--source NAME] [--url URL]"
-
-    def short_desc(self) -> str:
-        return "Write the stored raw page of every version as a WARC file"
+class Command(OutputCommand):
+    usage = "-o FILE.warc.gz [--source NAME] [--url URL]"
+    summary = "Write the stored raw page of every version as a WARC file"
+    output_help = "output WARC"
+    output_example = "FILE.warc.gz"
+    binary = True
+    done = "wrote {count} snapshots to {output}"
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
-        parser.add_argument("-o", "--output", metavar="FILE", help="output WARC ('-' = stdout)")
-        parser.add_argument("--source", metavar="NAME", help="only articles of this source")
         parser.add_argument("--url", metavar="URL", help="only this article")
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        if not opts.output:
-            raise UsageError("give an output file with -o FILE.warc.gz (or -o - for stdout)")
-        store = Store.from_settings(self.settings)
+    def write(self, store: Store, out: IO[Any], opts: argparse.Namespace) -> int:
         user_agent = self.settings.get("USER_AGENT") or ""
-        try:
-            if opts.output == "-":
-                count = write_warc(store, sys.stdout.buffer, opts.source, opts.url, user_agent)
-            else:
-                with open(opts.output, "wb") as out:
-                    count = write_warc(store, out, opts.source, opts.url, user_agent)
-        finally:
-            store.close()
-        if opts.output != "-":
-            print(f"wrote {count} snapshots to {opts.output}", file=sys.stderr)
+        return write_warc(store, out, opts.source, opts.url, user_agent)

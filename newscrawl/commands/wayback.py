@@ -11,23 +11,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from newscrawl.cli import StoreCommand
 from newscrawl.store import Store
 from newscrawl.wayback import Wayback, WaybackError
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings = {"LOG_ENABLED": False}
-
-    def syntax(self) -> str:
-        return "[--max-time SECONDS]"
-
-    def short_desc(self) -> str:
-        return "Submit queued new versions to the Internet Archive (NEWSCRAWL_WAYBACK)"
+class Command(StoreCommand):
+    usage = "[--max-time SECONDS]"
+    summary = "Submit queued new versions to the Internet Archive (NEWSCRAWL_WAYBACK)"
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
@@ -36,22 +29,25 @@ class Command(ScrapyCommand):
             help="start no submission after this many seconds (default: drain the queue)",
         )  # fmt: skip
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
         if args:
             raise UsageError("scrapy wayback takes no arguments")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if not self.settings.getbool("NEWSCRAWL_WAYBACK", False):
             print("NEWSCRAWL_WAYBACK is off: nothing is queued or submitted", file=sys.stderr)
             return
-        store = Store.from_settings(self.settings)
+        super().run(args, opts)
+
+    def run_with_store(self, store: Store, args: list[str], opts: argparse.Namespace) -> int:
         try:
             counts = Wayback.from_settings(store, self.settings).drain(opts.max_time)
         except WaybackError as exc:
             print(f"wayback: {exc}", file=sys.stderr)
-            self.exitcode = 1
-            return
-        finally:
-            store.close()
+            return 1
         print(
             f"{counts['archived']} archived, {counts['retry']} to retry later, "
             f"{counts['failed']} failed"
         )
+        return 0

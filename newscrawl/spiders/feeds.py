@@ -53,6 +53,7 @@ MAX_SITEMAP_DEPTH = 2
 
 class FeedsSpider(scrapy.Spider):
     name = "feeds"
+    policy: RevisitPolicy  # set in from_crawler, from the settings
 
     def __init__(
         self, recheck: str = "due", sources: str = "", shard: str = "0/1", **kwargs: Any
@@ -106,10 +107,10 @@ class FeedsSpider(scrapy.Spider):
                         if request is not None:
                             yield request
         async for article in self._claim_rechecks():
-            source = self.sources_by_name.get(article.get("source", ""))
+            tracked_source = self.sources_by_name.get(article.get("source", ""))
             # an article re-checked on a sitemap hint already is not asked for twice
-            if source is not None and article["_id"] not in self.requested:
-                yield self._article_request(article["_id"], source, tracked=article)
+            if tracked_source is not None and article["_id"] not in self.requested:
+                yield self._article_request(article["_id"], tracked_source, tracked=article)
 
     async def _claim_rechecks(self) -> AsyncIterator[dict[str, Any]]:
         """Lease due articles in batches as the crawl asks for more, so a run holds (and
@@ -360,9 +361,9 @@ class FeedsSpider(scrapy.Spider):
             await self._feed_error(url, source, "offsite-urls", message, "sitemap")
         stats.inc_value("newscrawl/sitemaps/entries", len(sitemap.entries))
         for kind, child in found:
-            request = await self._poll(kind, child, source, response.meta["depth"] + 1)
-            if request is not None:
-                yield request
+            follow = await self._poll(kind, child, source, response.meta["depth"] + 1)
+            if follow is not None:
+                yield follow
         if sitemap.kind == INDEX:
             return
         listed: dict[str, Listed] = {}
@@ -393,9 +394,9 @@ class FeedsSpider(scrapy.Spider):
         elif not sitemaps:
             await self._feed_error(url, source, "no-sitemaps", "no Sitemap: lines", "robots")
         for sitemap in on_site:
-            request = await self._poll("sitemap", sitemap, source)
-            if request is not None:
-                yield request
+            follow = await self._poll("sitemap", sitemap, source)
+            if follow is not None:
+                yield follow
 
     async def parse_page(self, response: Response) -> AsyncIterator[scrapy.Request]:
         """Feed autodiscovery: the page's ``<link rel="alternate">`` feeds, else the sitemaps
@@ -414,12 +415,12 @@ class FeedsSpider(scrapy.Spider):
         await self._save_poll(response, "page", found=found)
         logger.info("page %s: found %s", url, ", ".join(f"{k} {u}" for k, u in found))
         for kind, found_url in found:
-            request = await self._poll(kind, found_url, source)
-            if request is not None:
-                yield request
+            follow = await self._poll(kind, found_url, source)
+            if follow is not None:
+                yield follow
 
     async def feed_failed(self, failure: Failure) -> None:
-        request = failure.request
+        request = failure.request  # type: ignore[attr-defined]  # set by Scrapy on errbacks
         source, kind = self.sources_by_name[request.meta["source"]], request.meta["kind"]
         await self._feed_error(
             request.meta["feed"], source, _reason(failure), str(failure.value), kind
@@ -448,7 +449,7 @@ class FeedsSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newscrawl/articles/not_modified")
             yield self._not_modified(url, source, response, response.meta["raw_hash"])
             return
-        content_type = response.headers.get(b"Content-Type", b"text/html").lower()
+        content_type = (response.headers.get(b"Content-Type", b"text/html") or b"").lower()
         if not isinstance(response, TextResponse) or not content_type.startswith(HTML_TYPES):
             message = f"content type {content_type.decode('latin-1')!r} is not HTML"
             await self.record_article_error(url, source.name, "not-html", message)
@@ -498,7 +499,7 @@ class FeedsSpider(scrapy.Spider):
         )
 
     async def article_failed(self, failure: Failure) -> None:
-        request = failure.request
+        request = failure.request  # type: ignore[attr-defined]  # set by Scrapy on errbacks
         source = self.sources_by_name[request.meta["source"]]
         url, tracked = request.meta["article"], request.meta["tracked"]
         if failure.check(HttpError) and failure.value.response.status in GONE:

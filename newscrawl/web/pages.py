@@ -16,7 +16,7 @@ from newscrawl.web.humanize import iso, later, stamp
 from newscrawl.web.sidebyside import headline_row, other_headline_rows, paragraph_rows
 
 
-def links(url: str, **diff_args: int) -> dict[str, str]:
+def links(url: str, **diff_args: Any) -> dict[str, str]:
     return {
         "article": url_for("article", url=url),
         "diff": url_for("diff", url=url, **diff_args),
@@ -95,7 +95,8 @@ def comparison_fields(c: queries.Comparison, latest: int) -> dict[str, Any]:
         }
 
     def pair(a: int, b: int) -> str | None:
-        return url_for("diff", url=url, **{"from": a, "to": b}) if 1 <= a < b <= latest else None
+        versions: dict[str, Any] = {"from": a, "to": b}
+        return url_for("diff", url=url, **versions) if 1 <= a < b <= latest else None
 
     return {
         **article_fields(c.article),

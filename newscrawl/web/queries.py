@@ -221,7 +221,7 @@ def _text_size(version: dict[str, Any]) -> int:
     return len(version.get("title") or "") + sum(map(len, version["paragraphs"]))
 
 
-def _max_time() -> dict[str, int]:
+def _max_time() -> dict[str, Any]:
     """``count_documents``' time limit argument (none without a deadline)."""
     ms = remaining_ms()
     return {} if ms is None else {"maxTimeMS": ms}

@@ -12,8 +12,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, request
+from flask import Blueprint, Response, abort, request
 from flask.blueprints import BlueprintSetupState
+from flask.sansio.app import App
 
 from newscrawl.snapshots import Snapshots
 from newscrawl.store import Store
@@ -54,7 +55,7 @@ def blueprint(store: Callable[[], Store]) -> Blueprint:
     return snapshots
 
 
-def _run_last(app: Flask, hook: Callable[[Response], Response]) -> None:
+def _run_last(app: App, hook: Callable[[Response], Response]) -> None:
     app.after_request_funcs.setdefault(None, []).insert(0, hook)
 
 

@@ -1,0 +1,117 @@
+"""The base of the commands in ``newscrawl/commands/`` that read or write the store, and what
+they share: the store opened and closed around the work, the ``--source`` and ``-o`` options,
+the "not tracked" error, and text made safe for a terminal.
+
+It lives outside ``newscrawl/commands/``: Scrapy lists every command class defined in that
+package's modules (its ``__init__`` included) as a command of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from contextlib import AbstractContextManager, nullcontext
+from typing import IO, Any
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+from scrapy.settings import Settings
+
+from newscrawl.store import Store
+from newscrawl.web import queries
+
+# Article text is untrusted: no escape sequence of a publisher's may reach the terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` without control characters (terminal escapes among them)."""
+    return _CONTROL.sub("", text)
+
+
+class ProjectCommand(ScrapyCommand):
+    """A project command that runs no crawl and logs nothing: its output is its report."""
+
+    requires_project = True
+    requires_crawler_process = False
+    default_settings = {"LOG_ENABLED": False}
+    settings: Settings  # set by scrapy.cmdline before the options are processed
+    usage = ""  # the arguments, for ``scrapy COMMAND -h``
+    summary = ""  # one line, for ``scrapy -h``
+
+    def syntax(self) -> str:
+        return self.usage
+
+    def short_desc(self) -> str:
+        return self.summary
+
+
+class StoreCommand(ProjectCommand):
+    """A command that works on the store: :meth:`run_with_store` gets it open and returns the
+    exit status; the store is closed after, whatever happens. Arguments are checked in
+    ``process_options`` (raise ``UsageError``), before the store is opened."""
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        store = Store.from_settings(self.settings)
+        try:
+            self.exitcode = self.run_with_store(store, args, opts)
+        finally:
+            store.close()
+
+    def run_with_store(self, store: Store, args: list[str], opts: argparse.Namespace) -> int:
+        raise NotImplementedError
+
+    @staticmethod
+    def add_source_option(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--source", metavar="NAME", help="only articles of this source")
+
+    @staticmethod
+    def tracked_article(store: Store, url: str) -> dict[str, Any] | None:
+        """The article tracked at ``url``, or None after saying so on standard error."""
+        article = queries.find_article(store, url)
+        if article is None:
+            print(f"not tracked: {printable(url)}", file=sys.stderr)
+        return article
+
+
+class OutputCommand(StoreCommand):
+    """A command that writes records of the store to the file ``-o`` names (``-`` for
+    standard output), of every source or the one ``--source`` names, and says how many."""
+
+    output_help = "output file"  # what ``-o`` names, in its help
+    output_example = "FILE"  # in the error when ``-o`` is missing
+    binary = False
+    done = "wrote {count} records to {output}"  # the last line, on standard error
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument(
+            "-o", "--output", metavar="FILE", help=f"{self.output_help} ('-' = stdout)"
+        )
+        self.add_source_option(parser)
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        if not opts.output:
+            raise UsageError(
+                f"give an output file with -o {self.output_example} (or -o - for stdout)"
+            )
+
+    def run_with_store(self, store: Store, args: list[str], opts: argparse.Namespace) -> int:
+        with self._open(opts.output) as out:
+            count = self.write(store, out, opts)
+        if opts.output != "-":
+            print(self.done.format(count=count, output=opts.output), file=sys.stderr)
+        return 0
+
+    def write(self, store: Store, out: IO[Any], opts: argparse.Namespace) -> int:
+        """Write the records; returns how many."""
+        raise NotImplementedError
+
+    def _open(self, path: str) -> AbstractContextManager[IO[Any]]:
+        if path == "-":
+            return nullcontext(sys.stdout.buffer if self.binary else sys.stdout)
+        if self.binary:
+            return open(path, "wb")  # noqa: SIM115
+        return open(path, "w", encoding="utf-8")  # noqa: SIM115
