@@ -21,6 +21,7 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.defer import Deferred
 
 from newscrawl.extract import EXTRACTOR_VERSION, extract_article
+from newscrawl.lifecycle import GONE_RESULTS, NOT_FOUND_PAGE, not_found_page
 from newscrawl.normalize import clean_text, content_hash, loose_hash
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.snapshots import RawPage, RawSpool, Snapshots
@@ -208,7 +209,14 @@ class ChangeDetectionPipeline:
 
     def _record(self, page: Fetched, raw: RawPage | None = None) -> Outcome:
         assert self.tracker is not None
+        lifecycle = self.crawler.spider.lifecycle
+        if not_found_page(page.title, page.paragraphs):  # a soft 404: "page not found", 200
+            gone = page.moved_from or page.url
+            result = lifecycle.gone(gone, page.source, NOT_FOUND_PAGE, page.fetched_at)
+            return Outcome(kind=result, version=0)
         outcome = self.tracker.record(page, self.crawler.spider.policy_for(page.source))
+        if page.moved_from:
+            lifecycle.moved(page.moved_from, page.url, page.source, page.fetched_at)
         if raw is not None and self.snapshots is not None:
             self._keep_snapshot(page, outcome, raw)
         if self.wayback is not None:
@@ -258,6 +266,7 @@ class ChangeDetectionPipeline:
             raw_hash=adapter["raw_hash"],
             etag=adapter["etag"],
             last_modified=adapter["last_modified"],
+            moved_from=adapter["moved_from"],
         )
         try:
             outcome = await self._write(page, _raw_page(adapter))
@@ -270,6 +279,8 @@ class ChangeDetectionPipeline:
         adapter["outcome"] = outcome.kind
         adapter["version"] = outcome.version
         self.crawler.stats.inc_value(f"newscrawl/articles/{outcome.kind}")
+        if outcome.kind in GONE_RESULTS:
+            self.crawler.stats.inc_value(f"newscrawl/articles/gone/{NOT_FOUND_PAGE}")
         for warning in outcome.warnings:
             self.crawler.stats.inc_value(f"newscrawl/health/{warning}")
             self.crawler.stats.inc_value(f"newscrawl/health/{warning}/{page.source}")

@@ -18,6 +18,7 @@ from bson.errors import InvalidDocument
 from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
+from newscrawl import events
 from newscrawl.bounds import bound_diff, pack_version, unpack_version
 from newscrawl.diff import diff_versions
 from newscrawl.furniture import furniture_only
@@ -69,6 +70,7 @@ class Fetched:
     raw_hash: str = ""
     etag: str | None = None
     last_modified: str | None = None
+    moved_from: str | None = None  # the tracked address that now redirects here
 
     def fetch_state(self) -> dict[str, Any]:
         """Article fields every check refreshes: validators for the next conditional GET."""
@@ -103,6 +105,33 @@ class Tracker:
         """Store what this fetch means for the article's history and schedule."""
         policy = policy or self.policy
         article = self.store.articles.find_one({"_id": page.url})
+        outcome = self._decide(page, article, policy)
+        if article and (article.get("gone") or article.get("status") == "removed"):
+            self._came_back(page, article, outcome, policy)
+        return outcome
+
+    def _came_back(
+        self, page: Fetched, article: dict[str, Any], outcome: Outcome, policy: RevisitPolicy
+    ) -> None:
+        """The page answers again: a sign it was gone is forgotten; a removed article is
+        tracked again as a fresh one (``reappeared`` event; a new version when its text
+        differs, stored at the time it came back)."""
+        update: dict[str, Any] = {"gone": None}
+        if article.get("status") == "removed":
+            interval, next_check = policy.after_change(page.fetched_at)
+            update.update(status="active", interval=interval, next_check=next_check,
+                          removed_at=None, removed_reason=None)  # fmt: skip
+            events.record_event(
+                self.store.db, page.url, "reappeared", page.fetched_at, page.source,
+                version=outcome.version, changed=outcome.kind in (CHANGED, REVERT),
+                removed_at=article.get("removed_at"),
+            )  # fmt: skip
+            logger.info("reappeared: %s (version %d)", page.url, outcome.version)
+        self.store.articles.update_one({"_id": page.url}, {"$set": update})
+
+    def _decide(
+        self, page: Fetched, article: dict[str, Any] | None, policy: RevisitPolicy
+    ) -> Outcome:
         not_modified = not page.content_hash
         if article and (not_modified or article.get("content_hash") == page.content_hash):
             return self._unchanged(page, article, policy, int(article.get("versions", 0)))

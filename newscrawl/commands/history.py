@@ -10,13 +10,20 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from newscrawl.commands.diff import printable
+from newscrawl.events import describe
 from newscrawl.store import Store
 from newscrawl.web import queries
 from newscrawl.web.humanize import later, stamp
+from newscrawl.web.pages import moment
 
 
-def render(article: dict[str, Any], versions: list[dict[str, Any]]) -> str:
-    """A header about the article, then one line per version."""
+def render(
+    article: dict[str, Any],
+    versions: list[dict[str, Any]],
+    happened: list[dict[str, Any]] = (),
+) -> str:
+    """A header about the article, one line per version, then its lifecycle events
+    (removed, back, moved, ... whatever their kind: ``newscrawl.events.describe``)."""
     changes = len(versions) - 1
     times = {0: "has not changed", 1: "has changed once"}.get(
         changes, f"has changed {changes} times"
@@ -46,6 +53,14 @@ def render(article: dict[str, Any], versions: list[dict[str, Any]]) -> str:
             f"{version['version']:>7}  {stamp(version['fetched_at']):<20}  {after:<26}  "
             f"{size:<16}  {note}{printable(version.get('title') or '')}"
         )
+    if article.get("moved_to"):
+        lines += ["", f"moved to {printable(article['moved_to'])} (tracked there)"]
+    if happened:
+        lines += ["", "events:"]
+    for event in happened:
+        at = stamp(moment(event["at"]) or article["first_seen"])
+        lines.append(f"  {at:<20}  {event['kind']:<16}  "
+                     f"{printable(describe(event, article['_id']))}")  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
@@ -70,6 +85,8 @@ class Command(ScrapyCommand):
                 print(f"not tracked: {printable(args[0])}", file=sys.stderr)
                 self.exitcode = 1
                 return
-            sys.stdout.write(render(article, queries.version_list(store, article["_id"])))
+            url = article["_id"]
+            versions, happened = queries.version_list(store, url), queries.events_of(store, url)
+            sys.stdout.write(render(article, versions, happened))
         finally:
             store.close()

@@ -25,6 +25,7 @@ from twisted.python.failure import Failure
 
 from newscrawl.feeds import FeedError, parse_feed
 from newscrawl.items import ArticleItem
+from newscrawl.lifecycle import Lifecycle, RemovalPolicy, same_address, soft_404_redirect
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.sources import Source, SourcesError, load_sources
 from newscrawl.store import StoreThread, crawler_store, transient_error, utcnow
@@ -75,11 +76,17 @@ class FeedsSpider(scrapy.Spider):
             sources = [s for s in sources if s.name in spider.only_sources]
         spider.sources_by_name = {s.name: s for s in sources}
         spider.policy = RevisitPolicy.from_settings(crawler.settings)
+        spider.removal_policy = RemovalPolicy.from_settings(crawler.settings)
         return spider
 
     @property
     def store(self) -> StoreThread:
         return crawler_store(self.crawler)
+
+    @property
+    def lifecycle(self) -> Lifecycle:
+        """Gone, removed, moved articles (also used by the pipelines), on the store thread."""
+        return Lifecycle(self.store.store, self.removal_policy)
 
     # start --------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -186,6 +193,7 @@ class FeedsSpider(scrapy.Spider):
                 "feed": feed,
                 "etag": tracked.get("etag"),
                 "last_modified": tracked.get("last_modified"),
+                "response_url": tracked.get("response_url"),
             },
         )
 
@@ -252,8 +260,18 @@ class FeedsSpider(scrapy.Spider):
     async def parse_article(self, response: Response) -> AsyncIterator[ArticleItem]:
         url, source = response.meta["article"], self.sources_by_name[response.meta["source"]]
         if response.status in GONE:
-            await self._article_gone(url, source, response.status, response.meta["tracked"])
+            await self._article_gone(url, source, f"http-{response.status}", response.meta)
             return
+        moved_to = None
+        if on_domains(response.url, source.domains):
+            soft_404 = soft_404_redirect(url, response.url)
+            if soft_404:
+                await self._article_gone(url, source, soft_404, response.meta)
+                return
+            moved_to = self._moved_to(url, source, response)
+            if moved_to and response.status == 304:  # validators of the old address
+                yield self._unconditional(response)
+                return
         if response.status == 304 and response.meta["tracked"]:
             self.crawler.stats.inc_value("newscrawl/articles/not_modified")
             yield self._not_modified(url, source, response, response.meta["raw_hash"])
@@ -269,12 +287,13 @@ class FeedsSpider(scrapy.Spider):
             return
         self.crawler.stats.inc_value("newscrawl/articles/fetched")
         raw_hash = hashlib.sha256(response.body).hexdigest()
-        if raw_hash == response.meta["raw_hash"]:
+        if raw_hash == response.meta["raw_hash"] and not moved_to:
             self.crawler.stats.inc_value("newscrawl/articles/same_bytes")
             yield self._not_modified(url, source, response, raw_hash)
             return
         yield ArticleItem(
-            url=url,
+            url=moved_to or url,
+            moved_from=url if moved_to else None,
             source=source.name,
             fetched_at=utcnow(),
             response_url=response.url,
@@ -288,6 +307,30 @@ class FeedsSpider(scrapy.Spider):
             content_type=_header(response, b"Content-Type"),
             date=_header(response, b"Date"),
         )
+
+    def _moved_to(self, url: str, source: Source, response: Response) -> str | None:
+        """The canonical address a tracked article now redirects to, when it is another
+        article's address the source follows (a slug changed with the headline); None when
+        the page is served where it was before (or only the scheme, ``www.`` or a trailing
+        slash changed)."""
+        final = canonical_url(response.url)
+        before = response.meta.get("response_url") or url
+        if not response.meta["tracked"] or final is None or not source.follows(final):
+            return None
+        if same_address(final, url) or same_address(final, before):
+            return None
+        return final
+
+    def _unconditional(self, response: Response) -> scrapy.Request:
+        """The moved article's new address again, without the old address's validators
+        (its 304 has no page to track)."""
+        meta = {key: response.meta[key] for key in ("source", "article", "tracked", "feed")}
+        meta.update(raw_hash=None, etag=None, last_modified=None,
+                    response_url=response.meta.get("response_url"))  # fmt: skip
+        return scrapy.Request(
+            response.url, callback=self.parse_article, errback=self.article_failed,
+            dont_filter=True, meta=meta,
+        )  # fmt: skip
 
     def _not_modified(
         self, url: str, source: Source, response: Response, raw_hash: str | None
@@ -308,9 +351,10 @@ class FeedsSpider(scrapy.Spider):
     async def article_failed(self, failure: Failure) -> None:
         request = failure.request
         source = self.sources_by_name[request.meta["source"]]
-        url, tracked = request.meta["article"], request.meta["tracked"]
+        url = request.meta["article"]
         if failure.check(HttpError) and failure.value.response.status in GONE:
-            await self._article_gone(url, source, failure.value.response.status, tracked)
+            status = failure.value.response.status
+            await self._article_gone(url, source, f"http-{status}", request.meta)
             return
         reason = _reason(failure)
         feed = request.meta.get("feed")
@@ -318,13 +362,19 @@ class FeedsSpider(scrapy.Spider):
             self.incomplete_feeds.add(feed)  # poll the feed in full next time, to retry
         await self.record_article_error(url, source.name, reason, str(failure.value))
 
-    async def _article_gone(self, url: str, source: Source, status: int, tracked: bool) -> None:
-        self.crawler.stats.inc_value("newscrawl/articles/removed")
-        if tracked:
-            logger.info("removed: %s answered %d; history kept", url, status)
-            await self.store.call(self.store.store.mark_removed, url, status, utcnow())
-        else:
-            await self.record_article_error(url, source.name, f"http-{status}", "not found")
+    async def _article_gone(
+        self, url: str, source: Source, reason: str, meta: dict[str, Any]
+    ) -> None:
+        """A sign that the article is gone (404/410, a redirect to the home or a section
+        page): a tracked article is confirmed removed by re-checks (newscrawl.lifecycle),
+        an untracked address gets an error record."""
+        self.crawler.stats.inc_value(f"newscrawl/articles/gone/{reason}")
+        if not meta["tracked"]:
+            await self.record_article_error(url, source.name, reason, "not found")
+            return
+        result = await self.store.call(self.lifecycle.gone, url, source.name, reason, utcnow())
+        self.crawler.stats.inc_value(f"newscrawl/articles/{result}")
+        logger.info("%s: %s (%s); history kept", result, url, reason)
 
     def policy_for(self, source_name: str) -> RevisitPolicy:
         """The revisit policy with the source's ``revisit`` table applied."""
