@@ -13,9 +13,12 @@ from datetime import timedelta
 import feedparser
 
 from newscrawl.events import article_events
+from newscrawl.lifecycle import not_found_page, same_address, soft_404_redirect
 from newscrawl.store import as_utc, utcnow
 from newscrawl.web import create_app
 from tests.conftest import REPO
+from tests.corpus import intl_corpus_dir, load_pages
+from tests.mockserver import rss
 from tests.mutations import edit_variants
 from tests.test_crawl import PAGES, serve
 
@@ -157,8 +160,6 @@ def test_an_article_moved_to_a_new_slug_is_linked_not_tracked_twice(site, crawl,
     site.put("/news/1.html", b"", status=301, headers={"Location": "/news/new-slug-1.html"})
     new_urls = [site.url("/news/new-slug-0.html"), site.url("/news/new-slug-1.html")]
     feed = [site.url("/news/new-slug-0.html"), site.url("/news/1.html")]
-    from tests.mockserver import rss
-
     site.put("/feed.xml", rss("Local news", feed), content_type="application/rss+xml")
     crawl("-a", "recheck=all")
     assert store.articles.count_documents({}) == 4  # two old addresses, two new: no duplicate
@@ -182,3 +183,37 @@ def test_an_article_moved_to_a_new_slug_is_linked_not_tracked_twice(site, crawl,
     assert "'newscrawl/articles/rechecks': 2" in result.stderr
     assert {u: len(site.requests_for(u.removeprefix(site.base))) for u in old_urls} == requests
     assert len(article_events(store.db, old_urls[0])) == 1
+
+
+def test_not_found_pages_are_recognised_in_several_languages_and_no_corpus_article_is_one():
+    for title, body in [
+        ("Page not found", ["Sorry, we couldn't find that page."]),
+        ("Fehler 404", ["Die angeforderte Seite wurde nicht gefunden."]),
+        ("Oups", ["Page introuvable. Retour à l'accueil."]),
+        ("Página no encontrada", []),
+        ("Страница не найдена", ["Вернуться на главную"]),
+        ("お探しのページは見つかりませんでした", []),
+        ("Hata", ["Sayfa bulunamadı"]),
+        ("Stránka nenalezena", []),
+    ]:
+        assert not_found_page(title, body), title
+    long_body = ["A report on error pages says the page not found message is common. " * 20]
+    assert not not_found_page("Why websites fail", long_body)
+    assert not not_found_page("Lost and found: a cat comes home", ["It was missing for a week."])
+    pages = load_pages() + load_pages(intl_corpus_dir())  # 223 real articles, 20+ languages
+    assert not [p.name for p in pages if not_found_page(p.record["title"], p.record["paragraphs"])]
+
+
+def test_redirects_to_the_home_or_a_section_page_are_soft_404s_and_other_redirects_are_not():
+    story = "https://www.example.com/news/world/2024/05/big-story-123"
+    assert soft_404_redirect(story, "https://www.example.com/") == "redirect-home"
+    assert soft_404_redirect(story, "https://example.com/index.html") == "redirect-home"
+    assert soft_404_redirect(story, "https://www.example.com/news/world/") == "redirect-section"
+    assert soft_404_redirect(story, "https://www.example.com/news") == "redirect-section"
+    for elsewhere in ["https://www.example.com/news/world/2024/05/big-story-renamed-123",
+                      "https://www.example.com/?p=123",  # WordPress articles live at /?p=
+                      "https://other.example.org/",  # another site: an off-site redirect
+                      "http://example.com/news/world/2024/05/big-story-123/"]:  # fmt: skip
+        assert soft_404_redirect(story, elsewhere) is None, elsewhere
+    assert same_address(story, "http://example.com/news/world/2024/05/big-story-123/?utm_x=1")
+    assert not same_address(story, "https://www.example.com/news/world/2024/05/other-story")
