@@ -64,6 +64,7 @@ NOT_FOUND_PHRASES = (
 )  # fmt: skip
 # A body longer than this is an article, whatever one of its lines says.
 NOT_FOUND_MAX_WORDS = 120
+NOT_FOUND_MAX_CHARS = 4000  # headline and body: a longer page is no error page either
 
 
 def _fold(text: str) -> str:
@@ -80,9 +81,13 @@ def not_found_page(title: str, paragraphs: list[str]) -> bool:
     """Whether an extracted page is an error page served with 200 (a soft 404): a short page
     (at most NOT_FOUND_MAX_WORDS words of body) whose headline or body says "page not
     found" in one of a few dozen languages. Conservative: a long body is an article."""
+    texts = [title, *paragraphs]
+    if sum(map(len, texts)) > NOT_FOUND_MAX_CHARS:
+        return False
     if sum(len(p.split()) for p in paragraphs) > NOT_FOUND_MAX_WORDS:
         return False
-    return any(phrase in _fold(text) for text in [title, *paragraphs] for phrase in _PHRASES)
+    folded = [_fold(text) for text in texts]
+    return any(phrase in text for text in folded for phrase in _PHRASES)
 
 
 def _segments(path: str) -> list[str]:
