@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import feedparser
 
-from newscrawl.events import article_events
+from newscrawl.events import article_events, describe
 from newscrawl.lifecycle import not_found_page, same_address, soft_404_redirect
 from newscrawl.store import as_utc, utcnow
 from newscrawl.web import create_app
@@ -217,3 +217,16 @@ def test_redirects_to_the_home_or_a_section_page_are_soft_404s_and_other_redirec
         assert soft_404_redirect(story, elsewhere) is None, elsewhere
     assert same_address(story, "http://example.com/news/world/2024/05/big-story-123/?utm_x=1")
     assert not same_address(story, "https://www.example.com/news/world/2024/05/other-story")
+
+
+def test_an_event_of_a_kind_without_its_own_wording_reads_as_its_name_and_data():
+    event = {"url": "https://x.example/a", "kind": "headline-variant", "at": utcnow(),
+             "source": "X", "title": "A new headline in the feed",
+             "feed": "https://x.example/rss"}  # fmt: skip
+    assert describe(event) == (
+        "Headline variant: title: A new headline in the feed, feed: https://x.example/rss"
+    )
+    moved = {"url": "https://x.example/a", "kind": "moved", "at": utcnow(), "source": "X",
+             "to": "https://x.example/b"}  # fmt: skip
+    assert describe(moved) == "Moved to https://x.example/b"
+    assert describe(moved, "https://x.example/b") == "Moved here from https://x.example/a"
