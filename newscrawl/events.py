@@ -11,17 +11,21 @@ from here, so every producer goes through :func:`record_event`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 
 KINDS = frozenset({"removed", "reappeared", "moved", "headline-variant", "lastmod-moved"})
+# Fields every event has; the rest is the kind's own data.
+COMMON = frozenset({"_id", "url", "kind", "at", "source"})
 
 
 def ensure_indexes(db: Any) -> None:
     db["events"].create_index([("url", ASCENDING), ("at", ASCENDING)])
     db["events"].create_index([("at", DESCENDING)])
+    db["events"].create_index([("to", ASCENDING)], sparse=True)  # moves, from the new address
 
 
 def record_event(db: Any, url: str, kind: str, at: datetime, source: str = "", **data: Any) -> dict:
@@ -34,28 +38,93 @@ def record_event(db: Any, url: str, kind: str, at: datetime, source: str = "", *
 
 
 def article_events(db: Any, url: str, max_time_ms: int | None = None) -> list[dict[str, Any]]:
-    """An article's events, oldest first (``max_time_ms``: the viewer's time limit)."""
-    cursor = db["events"].find({"url": url}).sort("at", ASCENDING)
-    return list(cursor if max_time_ms is None else cursor.max_time_ms(max_time_ms))
+    """An article's events, oldest first, a move to it from another address included."""
+    cursor = db["events"].find({"$or": [{"url": url}, {"to": url}]}).sort("at", ASCENDING)
+    return list(cursor.max_time_ms(max_time_ms) if max_time_ms else cursor)
 
 
-def recent_events(db: Any, limit: int = 50, kinds: set[str] | None = None) -> list[dict[str, Any]]:
-    """The latest events across articles, newest first."""
+def recent_events(
+    db: Any,
+    limit: int = 50,
+    kinds: set[str] | None = None,
+    *,
+    source: str | None = None,
+    max_time_ms: int | None = None,
+) -> list[dict[str, Any]]:
+    """The latest events across articles (of one ``source`` if given), newest first."""
     query: dict[str, Any] = {"kind": {"$in": sorted(kinds)}} if kinds else {}
-    return list(db["events"].find(query).sort("at", DESCENDING).limit(limit))
+    if source:
+        query["source"] = source
+    cursor = db["events"].find(query).sort("at", DESCENDING).limit(limit)
+    return list(cursor.max_time_ms(max_time_ms) if max_time_ms else cursor)
 
 
-# Fields every event has; the rest are the kind's own (old/new title, where, status, ...).
-COMMON_FIELDS = frozenset({"_id", "url", "kind", "at", "source"})
+# --- how an event reads (viewer, feeds, ``scrapy history``) ---------------------------------
+
+REASONS = {
+    "http-404": "the page answered 404 Not Found",
+    "http-410": "the page answered 410 Gone",
+    "redirect-home": "the address redirected to the home page",
+    "redirect-section": "the address redirected to a section page",
+    "not-found-page": 'the page said "page not found"',
+}
 
 
-def event_details(event: dict[str, Any]) -> list[tuple[str, str]]:
-    """An event's own fields as (name, text) pairs, for any kind: what the viewer and
-    ``scrapy history`` print, so a new kind needs no display code."""
-    details = []
-    for name, value in event.items():
-        if name in COMMON_FIELDS or value is None:
-            continue
-        text = value.isoformat(timespec="seconds") if isinstance(value, datetime) else str(value)
-        details.append((name, text))
-    return details
+def _removed(event: dict[str, Any], url: str | None) -> str:
+    reason = REASONS.get(event.get("reason") or "", event.get("reason") or "gone")
+    checks = int(event.get("checks") or 1)
+    confirmed = f", confirmed by {checks} checks" if checks > 1 else ""
+    return f"Removed: {reason}{confirmed}"
+
+
+def _reappeared(event: dict[str, Any], url: str | None) -> str:
+    if event.get("changed"):
+        return f"Back after its removal, with a new text (version {event.get('version')})"
+    return "Back after its removal, unchanged"
+
+
+def _moved(event: dict[str, Any], url: str | None) -> str:
+    if url is not None and url == event.get("to") != event["url"]:
+        return f"Moved here from {event['url']}"
+    return f"Moved to {event.get('to')}"
+
+
+def _generic(event: dict[str, Any], url: str | None) -> str:
+    """A kind without its own wording: its name and its plain data."""
+    data = [
+        f"{key}: {value}"
+        for key, value in event.items()
+        if key not in COMMON and isinstance(value, str | int | float) and value != ""
+    ]
+    label = event["kind"].replace("-", " ").capitalize()
+    return f"{label}: {', '.join(data)}" if data else label
+
+
+def _headline_variant(event: dict[str, Any], url: str | None) -> str:
+    old, new, where = event.get("old"), event.get("new"), event.get("where")
+    return f"Headline in {where} changed from “{old}” to “{new}”"
+
+
+def _lastmod_moved(event: dict[str, Any], url: str | None) -> str:
+    old, new = (_when(event.get(k)) for k in ("old", "new"))
+    return f"Sitemap date moved from {old} to {new} in {event.get('where')}, text unchanged"
+
+
+def _when(value: Any) -> str:
+    return value.isoformat(timespec="minutes") if isinstance(value, datetime) else str(value)
+
+
+# kind -> wording; a producer of a new kind may add its own, else ``_generic`` reads it.
+DESCRIBE: dict[str, Callable[[dict[str, Any], str | None], str]] = {
+    "removed": _removed,
+    "reappeared": _reappeared,
+    "moved": _moved,
+    "headline-variant": _headline_variant,
+    "lastmod-moved": _lastmod_moved,
+}
+
+
+def describe(event: dict[str, Any], url: str | None = None) -> str:
+    """One line saying what happened, as seen from the article at ``url`` (a move reads
+    "moved here from" on the new address)."""
+    return DESCRIBE.get(event["kind"], _generic)(event, url)

@@ -13,6 +13,7 @@ class ArticleItem:
     url: str  # canonical URL, the article's identity
     source: str
     fetched_at: datetime
+    moved_from: str | None = None  # a tracked article's old address, now redirecting to url
     response_url: str = ""  # where the page was finally served from (after redirects)
     feed: str | None = None  # the feed (or sitemap) that listed a new article
     # why a tracked article is checked ahead of schedule: its sitemap date moved

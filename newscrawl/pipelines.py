@@ -23,9 +23,10 @@ from twisted.internet.defer import Deferred
 
 from newscrawl.events import record_event
 from newscrawl.extract import EXTRACTOR_VERSION, extract_article
+from newscrawl.lifecycle import GONE_RESULTS, NOT_FOUND_PAGE, not_found_page
 from newscrawl.normalize import clean_text, content_hash, loose_hash
 from newscrawl.notifier import Notifier
-from newscrawl.outbox import enqueue_version
+from newscrawl.outbox import enqueue, enqueue_version
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.snapshots import RawPage, RawSpool, Snapshots
 from newscrawl.sources import Source
@@ -220,7 +221,8 @@ class ChangeDetectionPipeline:
         furniture = self.crawler.settings.getbool("NEWSCRAWL_FURNITURE", True)
         notify = self.crawler.get_extension(Notifier) is not None
         on_version = partial(enqueue_version, thread.store.db) if notify else None
-        self.tracker = Tracker(thread.store, self.policy, furniture, on_version)
+        on_event = partial(enqueue, thread.store.db) if notify else None
+        self.tracker = Tracker(thread.store, self.policy, furniture, on_version, on_event)
         stats, settings = self.crawler.stats, self.crawler.settings
         self.snapshots = thread.call_sync(Snapshots.from_settings, thread.store, settings)
         self.wayback = thread.call_sync(WaybackQueue.from_settings, thread.store, settings)
@@ -240,7 +242,14 @@ class ChangeDetectionPipeline:
 
     def _record(self, page: Fetched, raw: RawPage | None = None) -> Outcome:
         assert self.tracker is not None
+        lifecycle = feeds_spider(self.crawler).lifecycle
+        if not_found_page(page.title, page.paragraphs):  # a soft 404: "page not found", 200
+            gone = page.moved_from or page.url
+            result = lifecycle.gone(gone, page.source, NOT_FOUND_PAGE, page.fetched_at)
+            return Outcome(kind=result, version=0)
         outcome = self.tracker.record(page, feeds_spider(self.crawler).policy_for(page.source))
+        if page.moved_from:
+            lifecycle.moved(page.moved_from, page.url, page.source, page.fetched_at)
         if raw is not None and self.snapshots is not None:
             self._keep_snapshot(page, outcome, raw)
         if self.wayback is not None:
@@ -287,6 +296,8 @@ class ChangeDetectionPipeline:
         if adapter.get("hint") and outcome.kind in (UNCHANGED, FURNITURE):
             await self._lastmod_moved(page, adapter["hint"])
         self.crawler.stats.inc_value(f"newscrawl/articles/{outcome.kind}")
+        if outcome.kind in GONE_RESULTS:
+            self.crawler.stats.inc_value(f"newscrawl/articles/gone/{NOT_FOUND_PAGE}")
         for warning in outcome.warnings:
             self.crawler.stats.inc_value(f"newscrawl/health/{warning}")
             self.crawler.stats.inc_value(f"newscrawl/health/{warning}/{page.source}")

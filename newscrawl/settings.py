@@ -168,6 +168,16 @@ NEWSCRAWL_SITEMAP_MAX_URLS = 50_000
 NEWSCRAWL_SITEMAP_NEW_LIMIT = 500
 NEWSCRAWL_SITEMAP_MAX_AGE = 2 * 24 * 60 * 60
 NEWSCRAWL_SITEMAP_INDEX_LIMIT = 50
+# Article lifecycle (newscrawl/lifecycle.py): a sign that a tracked article is gone (404/410,
+# a redirect to the home or a section page, a "page not found" page) is confirmed by this
+# many re-checks, this many seconds apart, before the article is marked removed (0: at the
+# first sign). A removed article is still checked every NEWSCRAWL_REMOVED_RECHECK_INTERVAL
+# seconds (1 day) for NEWSCRAWL_REMOVED_RECHECK_STOP_AFTER (30 days), and re-tracked if it
+# comes back.
+NEWSCRAWL_REMOVAL_CONFIRM_CHECKS = 3
+NEWSCRAWL_REMOVAL_CONFIRM_INTERVAL = 60 * 60
+NEWSCRAWL_REMOVED_RECHECK_INTERVAL = 24 * 60 * 60
+NEWSCRAWL_REMOVED_RECHECK_STOP_AFTER = 30 * 24 * 60 * 60
 
 
 def _from_environment(names: dict) -> None:

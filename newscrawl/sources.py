@@ -7,7 +7,9 @@ rel="alternate">`` feeds are found, see ``newscrawl.discovery``); optionally ``d
 whose articles are followed, default: the hosts of those URLs without
 ``www.``/``feeds.``/``rss.``), ``skip`` and ``only``
 (URL regular expressions), ``extraction`` (overrides for ``newscrawl.extract``) and
-``revisit`` (``initial``, ``factor``, ``max``, ``stop_after`` in seconds).
+``revisit`` (``initial``, ``factor``, ``max``, ``stop_after`` in seconds), and what counts
+as a change in the feeds of changes and notifications (``headline_only``,
+``min_change_words``: see ``newscrawl.filters``; never what is stored).
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from newscrawl.urls import host_of, on_domains
 _FEED_HOST_PREFIXES = ("www.", "feeds.", "rss.", "feed.")
 _REVISIT_KEYS = {"initial", "factor", "max", "stop_after"}
 ROBOTS = "robots"
-_KEYS = {"name", "feeds", "sitemaps", "pages", "domains", "skip", "only", "extraction", "revisit"}
+_KEYS = {"name", "feeds", "sitemaps", "pages", "domains", "skip", "only", "extraction", "revisit",
+         "headline_only", "min_change_words"}  # fmt: skip
 
 
 class SourcesError(ValueError):
@@ -44,6 +47,8 @@ class Source:
     only: tuple[re.Pattern[str], ...] = ()
     extraction: dict[str, Any] = field(default_factory=dict)
     revisit: dict[str, float] = field(default_factory=dict)
+    headline_only: bool = False  # newscrawl.filters: only headline changes count
+    min_change_words: int = 0  # newscrawl.filters: smaller changes do not count
 
     def follows(self, url: str) -> bool:
         """Whether an article URL belongs to this source and passes its URL filters."""
@@ -125,6 +130,12 @@ def _source(table: Any, index: int) -> Source:
     extraction = table.get("extraction", {})
     if not isinstance(extraction, dict):
         raise SourcesError(f"{where}: 'extraction' must be a table")
+    headline_only = table.get("headline_only", False)
+    if not isinstance(headline_only, bool):
+        raise SourcesError(f"{where}: 'headline_only' must be true or false")
+    min_words = table.get("min_change_words", 0)
+    if isinstance(min_words, bool) or not isinstance(min_words, int) or min_words < 0:
+        raise SourcesError(f"{where}: 'min_change_words' must be a whole number >= 0")
     return Source(
         name=name.strip(),
         feeds=feeds,
@@ -136,6 +147,8 @@ def _source(table: Any, index: int) -> Source:
         only=_patterns(table, "only", where),
         extraction=extraction,
         revisit={k: float(v) for k, v in revisit.items()},
+        headline_only=headline_only,
+        min_change_words=min_words,
     )
 
 

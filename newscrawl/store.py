@@ -47,7 +47,7 @@ logger = logging.getLogger(__name__)
 
 # What the spider needs to re-check an article: its source and the conditional-GET validators.
 CLAIM_FIELDS = {"_id": 1, "source": 1, "next_check": 1, "etag": 1, "last_modified": 1,
-                "raw_hash": 1}  # fmt: skip
+                "raw_hash": 1, "response_url": 1}  # fmt: skip
 # Any write that moves an article's schedule also ends its lease.
 LEASE_FREE = {"lease_until": None, "lease_owner": None}
 # Seconds an embedded-store call waits for another process's write lock (see embedded.py).
@@ -144,6 +144,7 @@ class Store:
         self.feeds = db["feeds"]
         self.errors = db["errors"]
         self.listings = db["listings"]
+        self.events = db["events"]
 
     @classmethod
     def from_settings(cls, settings: Any) -> Store:
@@ -248,7 +249,9 @@ class Store:
         if everything_checked_before is None:
             query = {"next_check": {"$lte": now}, **free}
         else:
-            query = {"last_checked": {"$lt": everything_checked_before}, **free}
+            # every article but those that moved to another address (tracked there)
+            query = {"last_checked": {"$lt": everything_checked_before},
+                     "status": {"$ne": "moved"}, **free}  # fmt: skip
         candidates = [
             doc["_id"]
             for doc in self.articles.find(query, {"_id": 1})
@@ -271,22 +274,6 @@ class Store:
             {"lease_owner": token}, {"$set": {"lease_until": None, "lease_owner": None}}
         )
         return result.modified_count
-
-    def mark_removed(self, url: str, http_status: int, now: datetime) -> None:
-        """The publisher answered 404/410: stop checking, keep the history."""
-        self.articles.update_one(
-            {"_id": url},
-            {
-                "$set": {
-                    "status": "removed",
-                    "http_status": http_status,
-                    "last_checked": now,
-                    "removed_at": now,
-                    "next_check": None,
-                    **LEASE_FREE,
-                }
-            },
-        )
 
     # errors ----------------------------------------------------------------------------
     def record_error(

@@ -19,6 +19,7 @@ from bson.errors import InvalidDocument
 from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
+from newscrawl import events
 from newscrawl.bounds import bound_diff, pack_version, unpack_version
 from newscrawl.diff import diff_versions
 from newscrawl.furniture import furniture_only
@@ -70,6 +71,7 @@ class Fetched:
     raw_hash: str = ""
     etag: str | None = None
     last_modified: str | None = None
+    moved_from: str | None = None  # the tracked address that now redirects here
 
     def fetch_state(self) -> dict[str, Any]:
         """Article fields every check refreshes: validators for the next conditional GET."""
@@ -98,6 +100,7 @@ class Tracker:
     def __init__(
         self, store: Store, policy: RevisitPolicy, furniture: bool = True,
         on_version: Callable[[dict[str, Any]], Any] | None = None,
+        on_event: Callable[[dict[str, Any]], Any] | None = None,
     ) -> None:  # fmt: skip
         self.store = store
         self.policy = policy
@@ -106,11 +109,41 @@ class Tracker:
         # update; also when a later check completes a version whose run died before that
         # update (so a crash between the writes loses no notification): must be idempotent.
         self.on_version = on_version
+        self.on_event = on_event  # called with each event recorded (newscrawl.events)
 
     def record(self, page: Fetched, policy: RevisitPolicy | None = None) -> Outcome:
         """Store what this fetch means for the article's history and schedule."""
         policy = policy or self.policy
         article = self.store.articles.find_one({"_id": page.url})
+        outcome = self._decide(page, article, policy)
+        if article and (article.get("gone") or article.get("status") == "removed"):
+            self._came_back(page, article, outcome, policy)
+        return outcome
+
+    def _came_back(
+        self, page: Fetched, article: dict[str, Any], outcome: Outcome, policy: RevisitPolicy
+    ) -> None:
+        """The page answers again: a sign it was gone is forgotten; a removed article is
+        tracked again as a fresh one (``reappeared`` event; a new version when its text
+        differs, stored at the time it came back)."""
+        update: dict[str, Any] = {"gone": None}
+        if article.get("status") == "removed":
+            interval, next_check = policy.after_change(page.fetched_at)
+            update.update(status="active", interval=interval, next_check=next_check,
+                          removed_at=None, removed_reason=None)  # fmt: skip
+            event = events.record_event(
+                self.store.db, page.url, "reappeared", page.fetched_at, page.source,
+                version=outcome.version, changed=outcome.kind in (CHANGED, REVERT),
+                removed_at=article.get("removed_at"),
+            )  # fmt: skip
+            if self.on_event is not None:
+                self.on_event(event)
+            logger.info("reappeared: %s (version %d)", page.url, outcome.version)
+        self.store.articles.update_one({"_id": page.url}, {"$set": update})
+
+    def _decide(
+        self, page: Fetched, article: dict[str, Any] | None, policy: RevisitPolicy
+    ) -> Outcome:
         not_modified = not page.content_hash
         if article and (not_modified or article.get("content_hash") == page.content_hash):
             return self._unchanged(page, article, policy, int(article.get("versions", 0)))

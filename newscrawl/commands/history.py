@@ -10,18 +10,20 @@ from typing import Any
 from scrapy.exceptions import UsageError
 
 from newscrawl.cli import StoreCommand, printable
-from newscrawl.events import event_details
+from newscrawl.events import describe
 from newscrawl.store import Store
 from newscrawl.web import queries
 from newscrawl.web.humanize import later, stamp
+from newscrawl.web.pages import moment
 
 
 def render(
     article: dict[str, Any],
     versions: list[dict[str, Any]],
-    events: Sequence[dict[str, Any]] = (),
+    happened: Sequence[dict[str, Any]] = (),
 ) -> str:
-    """A header about the article, one line per version, then one per event (any kind)."""
+    """A header about the article, one line per version, then its lifecycle events
+    (removed, back, moved, ... whatever their kind: ``newscrawl.events.describe``)."""
     changes = len(versions) - 1
     times = {0: "has not changed", 1: "has changed once"}.get(
         changes, f"has changed {changes} times"
@@ -51,11 +53,14 @@ def render(
             f"{version['version']:>7}  {stamp(version['fetched_at']):<20}  {after:<26}  "
             f"{size:<16}  {note}{printable(version.get('title') or '')}"
         )
-    if events:
-        lines += ["", f"{'event':<20}  {'at':<20}  details"]
-    for event in events:
-        details = " · ".join(f"{name} {value}" for name, value in event_details(event))
-        lines.append(f"{event['kind']:<20}  {stamp(event['at']):<20}  {printable(details)}")
+    if article.get("moved_to"):
+        lines += ["", f"moved to {printable(article['moved_to'])} (tracked there)"]
+    if happened:
+        lines += ["", "events:"]
+    for event in happened:
+        at = stamp(moment(event["at"]) or article["first_seen"])
+        lines.append(f"  {at:<20}  {event['kind']:<16}  "
+                     f"{printable(describe(event, article['_id']))}")  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
@@ -73,6 +78,6 @@ class Command(StoreCommand):
         if article is None:
             return 1
         url = article["_id"]
-        versions, events = queries.version_list(store, url), queries.article_events(store, url)
-        sys.stdout.write(render(article, versions, events))
+        versions, happened = queries.version_list(store, url), queries.events_of(store, url)
+        sys.stdout.write(render(article, versions, happened))
         return 0

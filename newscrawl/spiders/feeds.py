@@ -22,6 +22,7 @@ import hashlib
 import logging
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urljoin
 
@@ -33,7 +34,10 @@ from twisted.python.failure import Failure
 from newscrawl.discovery import feed_links
 from newscrawl.feeds import FeedError, parse_feed
 from newscrawl.items import ArticleItem
+from newscrawl.lifecycle import Lifecycle, RemovalPolicy, same_address, soft_404_redirect
 from newscrawl.listings import Listed, compare, remember
+from newscrawl.notifier import Notifier
+from newscrawl.outbox import enqueue
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.sitemaps import INDEX, SitemapError, parse_sitemap, sitemaps_in_robots
 from newscrawl.sources import Source, SourcesError, load_sources
@@ -54,6 +58,7 @@ MAX_SITEMAP_DEPTH = 2
 class FeedsSpider(scrapy.Spider):
     name = "feeds"
     policy: RevisitPolicy  # set in from_crawler, from the settings
+    removal_policy: RemovalPolicy  # likewise
 
     def __init__(
         self, recheck: str = "due", sources: str = "", shard: str = "0/1", **kwargs: Any
@@ -89,11 +94,21 @@ class FeedsSpider(scrapy.Spider):
             sources = [s for s in sources if s.name in spider.only_sources]
         spider.sources_by_name = {s.name: s for s in sources}
         spider.policy = RevisitPolicy.from_settings(crawler.settings)
+        spider.removal_policy = RemovalPolicy.from_settings(crawler.settings)
         return spider
 
     @property
     def store(self) -> StoreThread:
         return crawler_store(self.crawler)
+
+    @property
+    def lifecycle(self) -> Lifecycle:
+        """Gone, removed, moved articles (also used by the pipelines), on the store thread."""
+        db = self.store.store.db
+        notify = self.crawler.get_extension(Notifier) is not None
+        return Lifecycle(
+            self.store.store, self.removal_policy, partial(enqueue, db) if notify else None
+        )
 
     # start --------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -219,6 +234,7 @@ class FeedsSpider(scrapy.Spider):
                 "etag": tracked.get("etag"),
                 "last_modified": tracked.get("last_modified"),
                 "hint": hint,
+                "response_url": tracked.get("response_url"),
             },
         )
 
@@ -440,11 +456,23 @@ class FeedsSpider(scrapy.Spider):
         )  # fmt: skip
 
     # articles -----------------------------------------------------------------------------
-    async def parse_article(self, response: Response) -> AsyncIterator[ArticleItem]:
+    async def parse_article(
+        self, response: Response
+    ) -> AsyncIterator[ArticleItem | scrapy.Request]:
         url, source = response.meta["article"], self.sources_by_name[response.meta["source"]]
         if response.status in GONE:
-            await self._article_gone(url, source, response.status, response.meta["tracked"])
+            await self._article_gone(url, source, f"http-{response.status}", response.meta)
             return
+        moved_to = None
+        if on_domains(response.url, source.domains):
+            soft_404 = soft_404_redirect(url, response.url)
+            if soft_404:
+                await self._article_gone(url, source, soft_404, response.meta)
+                return
+            moved_to = self._moved_to(url, source, response)
+            if moved_to and response.status == 304:  # validators of the old address
+                yield self._unconditional(response)
+                return
         if response.status == 304 and response.meta["tracked"]:
             self.crawler.stats.inc_value("newscrawl/articles/not_modified")
             yield self._not_modified(url, source, response, response.meta["raw_hash"])
@@ -460,12 +488,13 @@ class FeedsSpider(scrapy.Spider):
             return
         self.crawler.stats.inc_value("newscrawl/articles/fetched")
         raw_hash = hashlib.sha256(response.body).hexdigest()
-        if raw_hash == response.meta["raw_hash"]:
+        if raw_hash == response.meta["raw_hash"] and not moved_to:
             self.crawler.stats.inc_value("newscrawl/articles/same_bytes")
             yield self._not_modified(url, source, response, raw_hash)
             return
         yield ArticleItem(
-            url=url,
+            url=moved_to or url,
+            moved_from=url if moved_to else None,
             source=source.name,
             fetched_at=utcnow(),
             response_url=response.url,
@@ -480,6 +509,30 @@ class FeedsSpider(scrapy.Spider):
             content_type=_header(response, b"Content-Type"),
             date=_header(response, b"Date"),
         )
+
+    def _moved_to(self, url: str, source: Source, response: Response) -> str | None:
+        """The canonical address a tracked article now redirects to, when it is another
+        article's address the source follows (a slug changed with the headline); None when
+        the page is served where it was before (or only the scheme, ``www.`` or a trailing
+        slash changed)."""
+        final = canonical_url(response.url)
+        before = response.meta.get("response_url") or url
+        if not response.meta["tracked"] or final is None or not source.follows(final):
+            return None
+        if same_address(final, url) or same_address(final, before):
+            return None
+        return final
+
+    def _unconditional(self, response: Response) -> scrapy.Request:
+        """The moved article's new address again, without the old address's validators
+        (its 304 has no page to track)."""
+        meta = {key: response.meta[key] for key in ("source", "article", "tracked", "feed")}
+        meta.update(raw_hash=None, etag=None, last_modified=None,
+                    response_url=response.meta.get("response_url"))  # fmt: skip
+        return scrapy.Request(
+            response.url, callback=self.parse_article, errback=self.article_failed,
+            dont_filter=True, meta=meta,
+        )  # fmt: skip
 
     def _not_modified(
         self, url: str, source: Source, response: Response, raw_hash: str | None
@@ -501,9 +554,10 @@ class FeedsSpider(scrapy.Spider):
     async def article_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]  # set by Scrapy on errbacks
         source = self.sources_by_name[request.meta["source"]]
-        url, tracked = request.meta["article"], request.meta["tracked"]
+        url = request.meta["article"]
         if failure.check(HttpError) and failure.value.response.status in GONE:
-            await self._article_gone(url, source, failure.value.response.status, tracked)
+            status = failure.value.response.status
+            await self._article_gone(url, source, f"http-{status}", request.meta)
             return
         reason = _reason(failure)
         feed = request.meta.get("feed")
@@ -511,13 +565,19 @@ class FeedsSpider(scrapy.Spider):
             self.incomplete_feeds.add(feed)  # poll the feed in full next time, to retry
         await self.record_article_error(url, source.name, reason, str(failure.value))
 
-    async def _article_gone(self, url: str, source: Source, status: int, tracked: bool) -> None:
-        self.crawler.stats.inc_value("newscrawl/articles/removed")
-        if tracked:
-            logger.info("removed: %s answered %d; history kept", url, status)
-            await self.store.call(self.store.store.mark_removed, url, status, utcnow())
-        else:
-            await self.record_article_error(url, source.name, f"http-{status}", "not found")
+    async def _article_gone(
+        self, url: str, source: Source, reason: str, meta: dict[str, Any]
+    ) -> None:
+        """A sign that the article is gone (404/410, a redirect to the home or a section
+        page): a tracked article is confirmed removed by re-checks (newscrawl.lifecycle),
+        an untracked address gets an error record."""
+        self.crawler.stats.inc_value(f"newscrawl/articles/gone/{reason}")
+        if not meta["tracked"]:
+            await self.record_article_error(url, source.name, reason, "not found")
+            return
+        result = await self.store.call(self.lifecycle.gone, url, source.name, reason, utcnow())
+        self.crawler.stats.inc_value(f"newscrawl/articles/{result}")
+        logger.info("%s: %s (%s); history kept", result, url, reason)
 
     def policy_for(self, source_name: str) -> RevisitPolicy:
         """The revisit policy with the source's ``revisit`` table applied."""

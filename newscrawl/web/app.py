@@ -11,7 +11,7 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,16 +19,19 @@ from flask import Flask, Response, abort, jsonify, render_template, request
 from pymongo.errors import ExecutionTimeout
 from werkzeug.exceptions import HTTPException
 
-from newscrawl import card
+from newscrawl import card, filters
+from newscrawl.sources import Source, SourcesError, load_sources
 from newscrawl.store import Store, open_database, utcnow
 from newscrawl.web import feeds, links, pages, params, queries, snapshots, timelimit
 from newscrawl.web.diffcache import DiffCache
+from newscrawl.web.humanize import as_utc
 from newscrawl.web.pages import live_href
 from newscrawl.web.sidebyside import changed_rows
 
 logger = logging.getLogger(__name__)
 
 FEED_SIZE = 50
+RECENT_EVENTS = 10  # lifecycle events on the first page of recent changes
 # Defaults of the viewer's settings (newscrawl/settings.py), for apps made without them.
 TIME_LIMIT = 5.0
 LEGACY_RECHECK = 60.0  # seconds between looks for articles still without search words
@@ -54,7 +57,9 @@ class ThreadStores:
         store = getattr(self._local, "store", None)
         if store is None:
             store = self._local.store = self._open()
-            timelimit.guard(store.client, [store.articles, store.versions, store.diffs])
+            timelimit.guard(
+                store.client, [store.articles, store.versions, store.diffs, store.events]
+            )
         return store
 
 
@@ -102,6 +107,7 @@ def create_app(
     links.trust_proxies(app, _setting(chosen, "NEWSCRAWL_TRUSTED_PROXIES", int, 0))
     time_limit = _setting(chosen, "NEWSCRAWL_VIEWER_TIME_LIMIT", float, TIME_LIMIT)
     stores = ThreadStores(open_store)
+    source_configs = _source_configs(chosen)
     diff_cache = DiffCache()
     legacy = LegacyArticles()
     app.jinja_env.filters["when"] = pages.when
@@ -154,11 +160,13 @@ def create_app(
         page = queries.recent_changes(
             store(), source=source, minor=minor, page=number, per_page=per_page
         )
+        recent = queries.latest_events(store(), source, RECENT_EVENTS) if number == 1 else []
         data = {
             "source": source,
             "minor": minor,
             "sources": queries.sources(store()),
             "changes": [pages.change_fields(c) for c in page.items],
+            "events": [{**pages.event_fields(e), "headline": e["headline"]} for e in recent],
             **pages.paging(page, source=source, minor=minor or None),
             "feeds": pages.feed_links("changes", source=source, minor=minor or None),
         }
@@ -167,8 +175,8 @@ def create_app(
     @timed
     def article() -> Any:
         found = _article(store())
-        versions = queries.version_list(store(), found["_id"])
-        events = queries.article_events(store(), found["_id"])
+        url = found["_id"]
+        versions = queries.version_list(store(), url)
         rows = []
         for before, version in zip([None, *versions], versions, strict=False):
             rows.append(pages.version_fields(found["_id"], version, before))
@@ -176,7 +184,7 @@ def create_app(
             **pages.article_fields(found),
             "changes": max(0, len(versions) - 1),
             "versions": rows,
-            "events": [pages.event_fields(e) for e in events],
+            "events": [pages.event_fields(e, url) for e in queries.events_of(store(), url)],
             "feeds": pages.feed_links("article", url=found["_id"]),
         }
         return _respond("article.html", data)
@@ -239,28 +247,41 @@ def create_app(
         }
         return _respond("search.html", data)
 
+    def feed_changes(**query: Any) -> list[dict[str, Any]]:
+        """The newest changes for a feed: those that count under their source's filters
+        (``newscrawl.filters``), all of them when no source filters any."""
+        if not any(map(filters.filters_anything, source_configs.values())):
+            page = queries.recent_changes(store(), per_page=FEED_SIZE, with_rows=True, **query)
+            return page.items
+
+        def keep(change: dict[str, Any]) -> bool:
+            return filters.counts(source_configs.get(change.get("source") or ""), change)
+
+        return queries.counted_changes(store(), keep, limit=FEED_SIZE, **query)
+
     @timed
     def changes_feed() -> Response:
         source, minor = request.args.get("source") or None, params.flag("minor")
-        page = queries.recent_changes(
-            store(), source=source, minor=minor, per_page=FEED_SIZE, with_rows=True
-        )
+        changes = feed_changes(source=source, minor=minor)
+        recent = queries.latest_events(store(), source, FEED_SIZE)
         title = f"newscrawl: changes in {source}" if source else "newscrawl: changes"
         key = f"changes?source={source or ''}&minor={minor}"
         page_url = links.external("changes", source=source, minor=minor or None)
-        return _feed(key, title, page_url, page.items)
+        return _feed(key, title, page_url, changes, recent)
 
     @timed
     def article_feed() -> Response:
         found = _article(store())
         minor = params.flag("minor")
-        page = queries.recent_changes(
-            store(), url=found["_id"], minor=minor, per_page=FEED_SIZE, with_rows=True
-        )
+        changes = feed_changes(url=found["_id"], minor=minor)
+        happened = queries.events_of(store(), found["_id"])[-FEED_SIZE:]
+        for event in happened:
+            event["headline"] = found.get("title") or ""
         title = f"newscrawl: changes to {found.get('title') or found['_id']}"
         key = f"article?url={found['_id']}&minor={minor}"
         page_url = links.external("article", url=found["_id"])
-        return _feed(key, title, page_url, page.items, fallback=found.get("first_seen"))
+        return _feed(key, title, page_url, changes, happened, found["_id"],
+                     fallback=found.get("first_seen"))  # fmt: skip
 
     # The page's own rule first: url_for builds the first rule of an endpoint.
     for rule, view in [("/", changes), ("/changes", changes), ("/article", article),
@@ -275,6 +296,16 @@ def create_app(
             endpoint = f"{rule.strip('/')}_{kind}"
             app.add_url_rule(f"{rule}.{kind}", endpoint, view, methods=["GET"])
     return app
+
+
+def _source_configs(settings: Mapping[str, Any]) -> dict[str, Source]:
+    """The sources file's sources by name, for their filters of what counts in the feeds of
+    changes; none (every change counts) when the file cannot be read."""
+    try:
+        return {s.name: s for s in load_sources(settings.get("NEWSCRAWL_SOURCES") or None)}
+    except SourcesError as error:
+        logger.warning("viewer: no per-source filters in the feeds of changes: %s", error)
+        return {}
 
 
 def _setting(settings: Mapping[str, Any], name: str, kind: type, default: Any) -> Any:
@@ -327,10 +358,13 @@ def _feed(
     title: str,
     page_url: str,
     changes: list[dict[str, Any]],
+    happened: Sequence[dict[str, Any]] = (),
+    url: str | None = None,
     fallback: datetime | None = None,
 ) -> Response:
-    """The Atom or RSS document (by the path's extension) of these stored changes."""
-    entries = []
+    """The Atom or RSS document (by the path's extension) of these stored changes and
+    events (seen from the article at ``url``), the newest FEED_SIZE of them."""
+    entries = [_event_entry(event, url) for event in happened]
     for change in changes:
         url, number = change["url"], change["version"]
         diff_url = links.external("diff", url=url, **{"from": change["from_version"], "to": number})
@@ -350,8 +384,26 @@ def _feed(
                 html=html,
             )
         )
-    updated = changes[0]["fetched_at"] if changes else fallback or utcnow()
+    entries = sorted(entries, key=lambda e: as_utc(e.updated), reverse=True)[:FEED_SIZE]
+    updated = entries[0].updated if entries else fallback or utcnow()
     feed = feeds.Feed(feeds.stable_id(key), title, links.this_request(), page_url, updated, entries)
     if request.path.endswith(".rss"):
         return Response(feeds.rss(feed), mimetype="application/rss+xml")
     return Response(feeds.atom(feed), mimetype="application/atom+xml")
+
+
+def _event_entry(event: dict[str, Any], url: str | None) -> feeds.Entry:
+    """A feed entry for a lifecycle event (``newscrawl.events``), whatever its kind."""
+    fields = pages.event_fields(event, url)
+    article = links.external("article", url=event["url"])
+    html = render_template("feed_event.html", event=fields, article_url=article)
+    return feeds.Entry(
+        id=feeds.stable_id(f"{event['url']}#event={event['_id']}"),
+        title=f"{event.get('headline') or event['url']}: {fields['summary']}",
+        updated=pages.moment(event["at"]) or utcnow(),
+        link=article,
+        related=live_href(event["url"]) or article,
+        category=event.get("source") or "",
+        summary=fields["summary"],
+        html=html,
+    )

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from flask import request, url_for
 
 from newscrawl.diff import headlines_changed
-from newscrawl.events import event_details
+from newscrawl.events import describe
 from newscrawl.web import queries
 from newscrawl.web.humanize import iso, later, stamp
 from newscrawl.web.sidebyside import headline_row, other_headline_rows, paragraph_rows
@@ -34,12 +34,42 @@ def article_fields(article: dict[str, Any]) -> dict[str, Any]:
         "last_changed": iso(article.get("last_changed")),
         # the version the page showed at the last check: the latest unless it flip-flopped
         "current_version": article.get("current_version") or article.get("versions"),
+        # lifecycle (newscrawl.lifecycle): gone and being confirmed, removed, moved
+        "gone_since": iso(moment((article.get("gone") or {}).get("since"))),
+        "removed_at": iso(moment(article.get("removed_at"))),
+        "moved_to": article.get("moved_to"),
+        "moved_from": list(article.get("moved_from") or []),
     }
 
 
-def event_fields(event: dict[str, Any]) -> dict[str, Any]:
-    """Any event kind (newscrawl.events): its kind, time and own fields."""
-    return {"kind": event["kind"], "at": iso(event.get("at")), "details": event_details(event)}
+def moment(value: Any) -> datetime | None:
+    """A stored time (a datetime, or an ISO string from some wire servers), or None."""
+    if value is None or isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _plain(value: Any) -> Any:
+    """An event's data as JSON: times in RFC 3339, anything unusual as text."""
+    if isinstance(value, datetime):
+        return iso(value)
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def event_fields(event: dict[str, Any], url: str | None = None) -> dict[str, Any]:
+    """An event as the viewer and the feeds show it, whatever its kind: its data, its time,
+    one line saying what happened (seen from the article at ``url``) and its articles."""
+    data = {key: _plain(value) for key, value in event.items() if key != "_id"}
+    links = {"article": url_for("article", url=event["url"])}
+    if isinstance(event.get("to"), str):
+        links["to"] = url_for("article", url=event["to"])
+    return {**data, "at": iso(moment(event["at"])), "summary": describe(event, url),
+            "links": links}  # fmt: skip
 
 
 def change_fields(change: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -41,6 +42,9 @@ _NEVER = datetime.min.replace(tzinfo=UTC)
 # turn these exclusions into a mixed projection for the next (MongoDB) query.
 _CHANGE_FIELDS = {"paragraphs": 0}
 _VERSION_FIELDS = {"paragraphs": 0, "packed": 0}
+_CHANGE_ORDER = [("fetched_at", DESCENDING), ("url", ASCENDING), ("version", DESCENDING)]
+# A filtered feed of changes looks at most at this many of the latest changes.
+MAX_FILTER_SCAN = 2000
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,7 @@ def recent_changes(
     total = store.diffs.count_documents(query, **_max_time())
     cursor = (
         store.diffs.find(query, None if with_rows else dict(_CHANGE_FIELDS))
-        .sort([("fetched_at", DESCENDING), ("url", ASCENDING), ("version", DESCENDING)])
+        .sort(_CHANGE_ORDER)
         .skip((page - 1) * per_page)
         .limit(per_page)
         .max_time_ms(remaining_ms())
@@ -111,6 +115,54 @@ def recent_changes(
     for change in changes:
         change["headline"] = new_headline(change, titles.get(change["url"], ""))
     return Page(changes, page, per_page, total)
+
+
+def counted_changes(
+    store: Store,
+    keep: Callable[[dict[str, Any]], bool],
+    *,
+    source: str | None = None,
+    url: str | None = None,
+    minor: bool = False,
+    limit: int = PER_PAGE,
+    scan: int = MAX_FILTER_SCAN,
+) -> list[dict[str, Any]]:
+    """The newest ``limit`` changes that ``keep`` (a per-source filter, see
+    ``newscrawl.filters``) lets through, with their rows and ``headline``: the latest
+    ``scan`` changes are looked at, summaries only, then the kept ones read in full."""
+    cursor = (
+        store.diffs.find(change_filter(source, url, minor), dict(_CHANGE_FIELDS))
+        .sort(_CHANGE_ORDER)
+        .limit(scan)
+        .max_time_ms(remaining_ms())
+    )
+    kept = []
+    for change in cursor:
+        if keep(change):
+            kept.append(change["_id"])
+            if len(kept) == limit:
+                break
+    found = store.diffs.find({"_id": {"$in": kept}}, max_time_ms=remaining_ms())
+    docs = {doc["_id"]: doc for doc in found}
+    changes = [docs[key] for key in kept if key in docs]
+    titles = article_titles(store, {c["url"] for c in changes})
+    for change in changes:
+        change["headline"] = new_headline(change, titles.get(change["url"], ""))
+    return changes
+
+
+def events_of(store: Store, url: str) -> list[dict[str, Any]]:
+    """The article's lifecycle events (``newscrawl.events``), oldest first."""
+    return events.article_events(store.db, url, max_time_ms=remaining_ms())
+
+
+def latest_events(store: Store, source: str | None = None, limit: int = 50) -> list[dict]:
+    """The newest events (of one source), each with its article's ``headline``."""
+    found = events.recent_events(store.db, limit, source=source, max_time_ms=remaining_ms())
+    titles = article_titles(store, {e["url"] for e in found})
+    for event in found:
+        event["headline"] = titles.get(event["url"], "")
+    return found
 
 
 def article_titles(store: Store, urls: set[str]) -> dict[str, str]:
@@ -145,11 +197,6 @@ def find_article(store: Store, url: str) -> dict[str, Any] | None:
         if canonical and canonical != url:
             article = store.articles.find_one({"_id": canonical}, max_time_ms=remaining_ms())
     return article
-
-
-def article_events(store: Store, url: str) -> list[dict[str, Any]]:
-    """The article's events of every kind (newscrawl.events), oldest first."""
-    return events.article_events(store.db, url, max_time_ms=remaining_ms())
 
 
 def version_list(store: Store, url: str) -> list[dict[str, Any]]:
