@@ -150,16 +150,24 @@ def create_app(
             params.flag("minor"),
             params.page(),
         )
+        min_score, order = params.score(), params.order()
         page = queries.recent_changes(
-            store(), source=source, minor=minor, page=number, per_page=per_page
-        )
+            store(), source=source, minor=minor, page=number, per_page=per_page,
+            min_score=min_score, order=order,
+        )  # fmt: skip
+        filters = {"source": source, "minor": minor or None, "min": min_score,
+                   "sort": None if order == "time" else order}  # fmt: skip
         data = {
             "source": source,
             "minor": minor,
+            "min": min_score,
+            "sort": order,
             "sources": queries.sources(store()),
             "changes": [pages.change_fields(c) for c in page.items],
-            **pages.paging(page, source=source, minor=minor or None),
-            "feeds": pages.feed_links("changes", source=source, minor=minor or None),
+            **pages.paging(page, **filters),
+            "feeds": pages.feed_links(
+                "changes", source=source, minor=minor or None, min=min_score
+            ),  # fmt: skip
         }
         return _respond("changes.html", data)
 
@@ -218,23 +226,26 @@ def create_app(
     @timed
     def changes_feed() -> Response:
         source, minor = request.args.get("source") or None, params.flag("minor")
+        min_score = params.score()
         page = queries.recent_changes(
-            store(), source=source, minor=minor, per_page=FEED_SIZE, with_rows=True
-        )
+            store(), source=source, minor=minor, per_page=FEED_SIZE, with_rows=True,
+            min_score=min_score,
+        )  # fmt: skip
         title = f"newscrawl: changes in {source}" if source else "newscrawl: changes"
-        key = f"changes?source={source or ''}&minor={minor}"
-        page_url = links.external("changes", source=source, minor=minor or None)
+        key = f"changes?source={source or ''}&minor={minor}&min={min_score or ''}"
+        page_url = links.external("changes", source=source, minor=minor or None, min=min_score)
         return _feed(key, title, page_url, page.items)
 
     @timed
     def article_feed() -> Response:
         found = _article(store())
-        minor = params.flag("minor")
+        minor, min_score = params.flag("minor"), params.score()
         page = queries.recent_changes(
-            store(), url=found["_id"], minor=minor, per_page=FEED_SIZE, with_rows=True
-        )
+            store(), url=found["_id"], minor=minor, per_page=FEED_SIZE, with_rows=True,
+            min_score=min_score,
+        )  # fmt: skip
         title = f"newscrawl: changes to {found.get('title') or found['_id']}"
-        key = f"article?url={found['_id']}&minor={minor}"
+        key = f"article?url={found['_id']}&minor={minor}&min={min_score or ''}"
         page_url = links.external("article", url=found["_id"])
         return _feed(key, title, page_url, page.items, fallback=found.get("first_seen"))
 

@@ -72,10 +72,18 @@ class Comparison:
     stored: bool  # the stored diff of consecutive versions, not computed for this request
 
 
-def change_filter(source: str | None = None, url: str | None = None, minor: bool = False) -> dict:
+def change_filter(
+    source: str | None = None,
+    url: str | None = None,
+    minor: bool = False,
+    min_score: float | None = None,
+) -> dict:
     """The diffs query for a list of changes; minor (punctuation/whitespace) ones left out
-    unless asked for."""
+    unless asked for; with ``min_score``, only changes scored at least that
+    (``newscrawl.significance``; a diff stored before scores existed has none)."""
     query: dict[str, Any] = {}
+    if min_score is not None:
+        query["significance"] = {"$gte": min_score}
     if source:
         query["source"] = source
     if url:
@@ -94,13 +102,19 @@ def recent_changes(
     page: int = 1,
     per_page: int = PER_PAGE,
     with_rows: bool = False,
+    min_score: float | None = None,
+    order: str = "time",
 ) -> Page:
-    """Changes (one per new version), newest first, each with its article's ``headline``."""
-    query = change_filter(source, url, minor)
+    """Changes (one per new version), newest first or (``order="significance"``) most
+    significant first, each with its article's ``headline``."""
+    query = change_filter(source, url, minor, min_score)
     total = store.diffs.count_documents(query, **_max_time())
+    keys = [("fetched_at", DESCENDING), ("url", ASCENDING), ("version", DESCENDING)]
+    if order == "significance":
+        keys.insert(0, ("significance", DESCENDING))
     cursor = (
         store.diffs.find(query, None if with_rows else dict(_CHANGE_FIELDS))
-        .sort([("fetched_at", DESCENDING), ("url", ASCENDING), ("version", DESCENDING)])
+        .sort(keys)
         .skip((page - 1) * per_page)
         .limit(per_page)
         .max_time_ms(remaining_ms())
