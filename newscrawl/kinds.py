@@ -67,7 +67,8 @@ _NOTICES = [
     r"(?:updated|corrected|amended|changed|edited|revised)",
     r"\ban? (?:earlier|previous|prior|older) version of this (?:article|story|report|piece)",
     r"\b(?:updated|corrected|amended) to (?:reflect|include|correct|clarify|add|remove)",
-    r"\bwe (?:have )?(?:corrected|amended|updated|regret the error)",
+    r"\bwe (?:have )?(?:corrected|amended|updated) (?:this|the) (?:article|story|report)"
+    r"|\bwe regret the error",
     # German
     r"\bberichtigung\b|^\W*korrektur\s*:|\banmerkung der redaktion\b|^\W*aktualisierung\s*:",
     r"\bin einer (?:früheren|vorherigen|ersten|älteren) (?:version|fassung)",
@@ -114,7 +115,19 @@ _NOTICES = [
     r"^\W*(?:ralat|koreksi|pembaruan)\s*:|\bartikel ini (?:telah )?(?:diperbarui|dikoreksi|"
     r"direvisi)",
     # Japanese, Chinese, Korean
-    r"訂正|おわび|【更新】|【追記】|更正|勘誤|勘误|編按|编者按|本文已更新|바로잡습니다|정정보도",
+    r"^\W*(?:訂正|おわび|更正|勘誤|勘误|編按|编者按|정정보도|바로잡습니다)|【(?:更新|追記|訂正)】"
+    r"|本文已更新|바로잡습니다",
+    # Second round: wordings the labelled sample's first measurement missed (see README)
+    r"\bfe de errores\b|\b(?:articolo|notizia) (?:è stat[oa] )?aggiornat[oa]",
+    r"\b(?:texto|artigo|notícia) (?:foi )?atualizad[oa]|\b(?:esta|este) (?:nova|artigo|noticia) "
+    r"foi actualizad[oa]",
+    r"\b(?:saken|artikkelen) (?:er|har blitt) (?:blitt )?(?:oppdatert|rettet|korrigert)",
+    r"\bhaber\W+(?:\w+\W+){0,4}güncellendi|\bartykuł (?:został )?zaktualizowany",
+    r"\bматериал (?:был )?(?:дополнен|обновл[её]н|исправлен)"
+    r"|\b(?:новину|матеріал|статтю) (?:було )?(?:оновлено|доповнено|виправлено)",
+    r"\b(?:fréttin|greinin) hefur verið (?:uppfærð|leiðrétt)",
+    r"この記事は.{0,10}(?:更新|修正)|이 기사는.{0,10}(?:수정|업데이트)|기사가 수정",
+    r"\bđính chính\b|\bbài viết (?:đã được )?cập nhật",
 ]
 _NOTICE = re.compile("|".join(f"(?:{p})" for p in _NOTICES), re.IGNORECASE | re.MULTILINE)
 
@@ -232,6 +245,7 @@ def _quote_kinds(diff: dict[str, Any], old: dict[str, Any], new: dict[str, Any])
 
 
 def _notice_added(old: list[str], new: list[str]) -> bool:
-    """Whether a paragraph of ``new`` is a notice that ``old`` does not hold as is."""
-    before = {normalize_for_hash(p) for p in old if is_notice(p)}
-    return any(is_notice(p) and normalize_for_hash(p) not in before for p in new)
+    """Whether a paragraph of ``new`` that ``old`` does not hold as is (in hash form) is a
+    notice. Only those are matched: the notice patterns are many."""
+    before = {normalize_for_hash(p) for p in old}
+    return any(normalize_for_hash(p) not in before and is_notice(p) for p in new)

@@ -236,10 +236,16 @@ _RANDOM_PLACE = {"word_changed", "number_changed", "paragraph_removed", "paragra
                  "headline_changed", "headline_everywhere"}  # fmt: skip
 
 
-def labelled_variants(name: str, html: str, record: Record, rng: random.Random) -> list[Labelled]:
-    """Every edit this page allows, each with its expected kinds."""
+GENERIC_EDITS = (*_EDITS, *CMS_EDITS)
+
+
+def labelled_variants(
+    name: str, html: str, record: Record, rng: random.Random, generic: tuple = GENERIC_EDITS
+) -> list[Labelled]:
+    """Every edit this page allows (of the ``generic`` ones, and all of this module's), each
+    with its expected kinds."""
     out = []
-    for make in (*_EDITS, *CMS_EDITS):
+    for make in generic:
         variant = make(html, record, rng)
         if variant is None:
             continue

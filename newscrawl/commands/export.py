@@ -1,9 +1,12 @@
-"""``scrapy export -o FILE``: every tracked article with its versions, as JSON Lines."""
+"""``scrapy export -o FILE``: every tracked article with its versions, as JSON Lines, or with
+``--format newsedits`` as a SQLite file in the NewsEdits layout (one ``entryversion`` table,
+so research pipelines written for that dataset read it unchanged)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import nullcontext
@@ -14,6 +17,20 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from newscrawl.store import Store
+
+# NewsEdits keeps an article's text in ``summary`` with paragraphs joined by this mark.
+PARAGRAPH_MARK = "</p><p>"
+ENTRYVERSION = """CREATE TABLE entryversion (
+    entry_id INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    created TEXT NOT NULL,
+    title TEXT,
+    url TEXT NOT NULL,
+    source TEXT,
+    num_versions INTEGER NOT NULL,
+    summary TEXT NOT NULL,
+    PRIMARY KEY (entry_id, version)
+)"""
 
 
 def article_records(store: Store, source: str | None = None) -> Iterator[dict[str, Any]]:
@@ -36,6 +53,25 @@ def article_records(store: Store, source: str | None = None) -> Iterator[dict[st
             "unstored_changes": article.get("unstored_changes", 0),
             "versions": versions,
         }
+
+
+def write_newsedits(records: Iterator[dict[str, Any]], path: str) -> int:
+    """The records as a NewsEdits ``entryversion`` table in a new SQLite file at ``path``:
+    one row per version, ``entry_id`` numbering articles in export order from 1. Returns the
+    number of articles."""
+    count = 0
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE IF EXISTS entryversion")
+        db.execute(ENTRYVERSION)
+        for count, record in enumerate(records, 1):
+            versions = record["versions"]
+            db.executemany(
+                "INSERT INTO entryversion VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(count, v["version"], v["fetched_at"], v["title"], record["url"],
+                  record["source"], len(versions), v["text"].replace("\n\n", PARAGRAPH_MARK))
+                 for v in versions],
+            )  # fmt: skip
+    return count
 
 
 def _version_record(version: dict[str, Any], diff: dict[str, Any] | None) -> dict[str, Any]:
@@ -64,7 +100,7 @@ class Command(ScrapyCommand):
     default_settings = {"LOG_ENABLED": False}
 
     def syntax(self) -> str:
-        return "-o FILE [--source NAME]"
+        return "-o FILE [--source NAME] [--format jsonl|newsedits]"
 
     def short_desc(self) -> str:
         return "Export tracked articles and their versions as JSON Lines"
@@ -73,11 +109,24 @@ class Command(ScrapyCommand):
         super().add_options(parser)
         parser.add_argument("-o", "--output", metavar="FILE", help="output file ('-' = stdout)")
         parser.add_argument("--source", metavar="NAME", help="only articles of this source")
+        parser.add_argument(
+            "--format", choices=("jsonl", "newsedits"), default="jsonl",
+            help="JSON Lines (default), or a NewsEdits SQLite file (entryversion table)",
+        )  # fmt: skip
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if not opts.output:
             raise UsageError("give an output file with -o FILE (or -o - for stdout)")
+        if opts.format == "newsedits" and opts.output == "-":
+            raise UsageError("a NewsEdits export is a SQLite file: give -o FILE")
         store = Store.from_settings(self.settings)
+        if opts.format == "newsedits":
+            try:
+                count = write_newsedits(article_records(store, opts.source), opts.output)
+            finally:
+                store.close()
+            print(f"exported {count} articles to {opts.output}", file=sys.stderr)
+            return
         try:
             target = (
                 nullcontext(sys.stdout)
