@@ -15,7 +15,9 @@ import sys
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import lxml.html
 import pytest
 
 from newscrawl.extract import extract_article
@@ -28,6 +30,7 @@ from tests.conftest import REPO
 from tests.corpus import intl_corpus_dir, load_pages
 from tests.kind_edits import labelled_variants, language
 from tests.mutations import _EDITS
+from tests.test_web import chromium, run_chromium, served  # noqa: F401 (a fixture)
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 EVERY = 20  # pages of the first corpus sampled: every 20th, none chosen by name
@@ -245,3 +248,31 @@ def test_newsedits_export_opens_with_sqlite3_and_matches_the_json_lines_versions
     assert subprocess.run([sys.executable, "-m", "scrapy", "export", "--format", "newsedits",
                            "-o", "-"], cwd=REPO, env=env, capture_output=True,
                           timeout=60).returncode != 0  # fmt: skip
+
+
+# --- the article timeline -----------------------------------------------------------------
+
+
+def test_article_page_shows_versions_on_a_time_axis_with_their_kinds(client, tracked, store):
+    url = tracked.urls["headline"]
+    data = client.get("/article.json", query_string={"url": url}).get_json()["timeline"]
+    assert [m["version"] for m in data["marks"]] == [1, 2, 3]
+    xs = [m["x"] for m in data["marks"]]
+    assert xs == sorted(xs) and xs[0] < xs[-1]
+    assert "headline" in data["marks"][1]["kinds"] and data["marks"][1]["tag"] == "headline"
+    assert data["summary"].startswith("changed twice in ") and "headline once" in data["summary"]
+    html = client.get("/article", query_string={"url": url}).get_data(as_text=True)
+    svg = lxml.html.fromstring(html).cssselect("figure.timeline svg")[0]
+    assert len(svg.cssselect("circle")) == 3
+    assert "Changed twice in" in html and "<script" not in html
+
+
+def test_timeline_renders_in_headless_chromium(served, tracked, tmp_path):  # noqa: F811
+    binary = chromium()
+    page = f"{served}/article?url={tracked.urls['headline']}"
+    dom = lxml.html.fromstring(run_chromium(binary, "--dump-dom", page).stdout)
+    assert len(dom.cssselect("figure.timeline svg circle")) == 3
+    shot = Path(os.environ.get("NEWSCRAWL_TIMELINE_SCREENSHOT") or tmp_path / "timeline.png")
+    run_chromium(binary, f"--screenshot={shot}", "--window-size=1000,700", "--hide-scrollbars",
+                 page)  # fmt: skip
+    assert shot.read_bytes().startswith(b"\x89PNG")

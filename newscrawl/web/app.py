@@ -24,6 +24,7 @@ from newscrawl.web import feeds, links, pages, params, queries, snapshots, timel
 from newscrawl.web.diffcache import DiffCache
 from newscrawl.web.pages import live_href
 from newscrawl.web.sidebyside import changed_rows
+from newscrawl.web.timeline import timeline
 
 logger = logging.getLogger(__name__)
 
@@ -182,6 +183,7 @@ def create_app(
             **pages.article_fields(found),
             "changes": max(0, len(versions) - 1),
             "versions": rows,
+            "timeline": timeline(versions),
             "feeds": pages.feed_links("article", url=found["_id"]),
         }
         return _respond("article.html", data)

@@ -86,6 +86,7 @@ def version_fields(
         "headline_changed": version["headline_changed"],
         "words_added": version["words_added"],
         "words_removed": version["words_removed"],
+        "kinds": version.get("kinds"),
         "diff": url_for("diff", url=url, **{"from": number - 1, "to": number}) if before else None,
         "archive_url": version.get("archive_url"),
     }

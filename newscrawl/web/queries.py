@@ -162,12 +162,20 @@ def find_article(store: Store, url: str) -> dict[str, Any] | None:
 
 def version_list(store: Store, url: str) -> list[dict[str, Any]]:
     """The article's versions in order (without their text), each with its diff's summary
-    fields (``words_added``, ``words_removed``, ``headline_changed``) from version 2 on."""
+    fields (``words_added``, ``words_removed``, ``headline_changed``, ``kinds``) from version
+    2 on."""
     diffs = {
         d["version"]: d
         for d in store.diffs.find(
             {"url": url},
-            {"version": 1, "words_added": 1, "words_removed": 1, "title": 1, "other_headlines": 1},
+            {
+                "version": 1,
+                "words_added": 1,
+                "words_removed": 1,
+                "title": 1,
+                "other_headlines": 1,
+                "kinds": 1,
+            },  # fmt: skip
             max_time_ms=remaining_ms(),
         )
     }
@@ -178,6 +186,7 @@ def version_list(store: Store, url: str) -> list[dict[str, Any]]:
         version["words_added"] = diff["words_added"] if diff else None
         version["words_removed"] = diff["words_removed"] if diff else None
         version["headline_changed"] = bool(diff and headlines_changed(diff))
+        version["kinds"] = diff.get("kinds") if diff else None
     return versions
 
 
