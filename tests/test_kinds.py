@@ -179,6 +179,22 @@ def test_explanation_names_headline_number_and_missing_notice():
     assert explain(diff) == "headline and a number changed (12 → 14 dead), no correction notice"
 
 
+def test_byline_and_publication_date_are_kinds_the_modification_date_is_not():
+    from newscrawl.diff import diff_versions
+    from newscrawl.kinds import edit_kinds
+
+    old = {"title": "Storm hits coast", "paragraphs": ["Rain fell.", "Roads closed."],
+           "byline": "A. Writer", "published": "2026-03-01T08:00:00Z",
+           "modified": "2026-03-01T08:00:00Z"}  # fmt: skip
+    new = {**old, "paragraphs": ["Rain fell.", "Roads closed again."],
+           "modified": "2026-03-01T10:00:00Z"}  # fmt: skip
+    assert edit_kinds(diff_versions(old, new), old, new)["kinds"] == ["silent"]
+    moved = {**new, "byline": "A. Writer and B. Reporter", "published": "2026-03-01T09:00:00Z"}
+    assert edit_kinds(diff_versions(old, moved), old, moved)["kinds"] == [
+        "byline", "dates", "silent"
+    ]  # fmt: skip
+
+
 # --- the viewer, over real crawls ---------------------------------------------------------
 
 
