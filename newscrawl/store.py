@@ -169,6 +169,7 @@ class Store:
         self.versions.create_index([("url", ASCENDING), ("content_hash", ASCENDING)])
         self.diffs.create_index([("url", ASCENDING), ("version", ASCENDING)], unique=True)
         self.diffs.create_index([("fetched_at", DESCENDING)])
+        self.diffs.create_index([("significance", DESCENDING), ("fetched_at", DESCENDING)])
         self.articles.create_index([("next_check", ASCENDING)])
         self.articles.create_index([("source", ASCENDING)])
         self.articles.create_index([("lease_owner", ASCENDING)])

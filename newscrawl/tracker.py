@@ -26,6 +26,7 @@ from newscrawl.furniture import furniture_only
 from newscrawl.health import extraction_warnings, word_count
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.search import search_words
+from newscrawl.significance import score_fields
 from newscrawl.store import LEASE_FREE, Store, as_utc
 
 logger = logging.getLogger(__name__)
@@ -344,6 +345,7 @@ class Tracker:
             "revert_of": version["revert_of"],
             **{k: v for k, v in diff.items() if k != "minor"},
         }
+        doc.update(score_fields({**diff, "minor": doc["minor"]}, previous, version))
         try:
             self.store.diffs.insert_one(bound_diff(doc))
         except DuplicateKeyError:  # written meanwhile by another crawler

@@ -27,6 +27,7 @@ from newscrawl.web.diffcache import DiffCache
 from newscrawl.web.humanize import as_utc
 from newscrawl.web.pages import live_href
 from newscrawl.web.sidebyside import changed_rows
+from newscrawl.web.timeline import timeline
 
 logger = logging.getLogger(__name__)
 
@@ -157,18 +158,26 @@ def create_app(
             params.flag("minor"),
             params.page(),
         )
+        min_score, order = params.score(), params.order()
         page = queries.recent_changes(
-            store(), source=source, minor=minor, page=number, per_page=per_page
-        )
+            store(), source=source, minor=minor, page=number, per_page=per_page,
+            min_score=min_score, order=order,
+        )  # fmt: skip
+        shown = {"source": source, "minor": minor or None, "min": min_score,
+                 "sort": None if order == "time" else order}  # fmt: skip
         recent = queries.latest_events(store(), source, RECENT_EVENTS) if number == 1 else []
         data = {
             "source": source,
             "minor": minor,
+            "min": min_score,
+            "sort": order,
             "sources": queries.sources(store()),
             "changes": [pages.change_fields(c) for c in page.items],
             "events": [{**pages.event_fields(e), "headline": e["headline"]} for e in recent],
-            **pages.paging(page, source=source, minor=minor or None),
-            "feeds": pages.feed_links("changes", source=source, minor=minor or None),
+            **pages.paging(page, **shown),
+            "feeds": pages.feed_links(
+                "changes", source=source, minor=minor or None, min=min_score
+            ),  # fmt: skip
         }
         return _respond("changes.html", data)
 
@@ -185,6 +194,7 @@ def create_app(
             "changes": max(0, len(versions) - 1),
             "versions": rows,
             "events": [pages.event_fields(e, url) for e in queries.events_of(store(), url)],
+            "timeline": timeline(versions),
             "feeds": pages.feed_links("article", url=found["_id"]),
         }
         return _respond("article.html", data)
@@ -262,23 +272,24 @@ def create_app(
     @timed
     def changes_feed() -> Response:
         source, minor = request.args.get("source") or None, params.flag("minor")
-        changes = feed_changes(source=source, minor=minor)
+        min_score = params.score()
+        changes = feed_changes(source=source, minor=minor, min_score=min_score)
         recent = queries.latest_events(store(), source, FEED_SIZE)
         title = f"newscrawl: changes in {source}" if source else "newscrawl: changes"
-        key = f"changes?source={source or ''}&minor={minor}"
-        page_url = links.external("changes", source=source, minor=minor or None)
+        key = f"changes?source={source or ''}&minor={minor}&min={min_score or ''}"
+        page_url = links.external("changes", source=source, minor=minor or None, min=min_score)
         return _feed(key, title, page_url, changes, recent)
 
     @timed
     def article_feed() -> Response:
         found = _article(store())
-        minor = params.flag("minor")
-        changes = feed_changes(url=found["_id"], minor=minor)
+        minor, min_score = params.flag("minor"), params.score()
+        changes = feed_changes(url=found["_id"], minor=minor, min_score=min_score)
         happened = queries.events_of(store(), found["_id"])[-FEED_SIZE:]
         for event in happened:
             event["headline"] = found.get("title") or ""
         title = f"newscrawl: changes to {found.get('title') or found['_id']}"
-        key = f"article?url={found['_id']}&minor={minor}"
+        key = f"article?url={found['_id']}&minor={minor}&min={min_score or ''}"
         page_url = links.external("article", url=found["_id"])
         return _feed(key, title, page_url, changes, happened, found["_id"],
                      fallback=found.get("first_seen"))  # fmt: skip

@@ -11,6 +11,7 @@ from flask import request, url_for
 
 from newscrawl.diff import headlines_changed
 from newscrawl.events import describe
+from newscrawl.significance import explain, score_fields, significance
 from newscrawl.web import queries
 from newscrawl.web.humanize import iso, later, stamp
 from newscrawl.web.sidebyside import headline_row, other_headline_rows, paragraph_rows
@@ -90,7 +91,20 @@ def change_fields(change: dict[str, Any]) -> dict[str, Any]:
         "words_removed": change.get("words_removed", 0),
         "added": change.get("added", []),
         "removed": change.get("removed", []),
+        **legible_fields(change),
         "links": links(change["url"], **{"from": change["from_version"], "to": change["version"]}),
+    }
+
+
+def legible_fields(diff: dict[str, Any]) -> dict[str, Any]:
+    """A change's kinds of edit, numbers changed, score and one-line explanation (a diff
+    stored before kinds existed is scored on what it has: see ``newscrawl.significance``)."""
+    score = diff.get("significance")
+    return {
+        "kinds": diff.get("kinds"),
+        "numbers": diff.get("numbers", []),
+        "significance": significance(diff) if score is None else score,
+        "explanation": explain(diff),
     }
 
 
@@ -108,6 +122,7 @@ def version_fields(
         "headline_changed": version["headline_changed"],
         "words_added": version["words_added"],
         "words_removed": version["words_removed"],
+        "kinds": version.get("kinds"),
         "diff": url_for("diff", url=url, **{"from": number - 1, "to": number}) if before else None,
         "archive_url": version.get("archive_url"),
     }
@@ -140,6 +155,10 @@ def comparison_fields(c: queries.Comparison, latest: int) -> dict[str, Any]:
         "words_added": c.diff.get("words_added", 0),
         "words_removed": c.diff.get("words_removed", 0),
         "stored": c.stored,
+        # kinds of a diff computed for this request (or stored before kinds existed): now
+        **legible_fields(
+            c.diff if "kinds" in c.diff else {**c.diff, **score_fields(c.diff, c.old, c.new)}
+        ),
         "coarse": bool(c.diff.get("coarse")),  # paragraph level only (too long, or no time)
         "truncated": bool(c.diff.get("truncated")),  # stored in compact form (too large)
         "headline": headline_row(c.diff, c.old["title"], c.new["title"]).as_json(),

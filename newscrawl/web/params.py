@@ -27,5 +27,27 @@ def number(name: str, default: int, minimum: int = 1) -> int:
     return result
 
 
+def score(name: str = "min") -> float | None:
+    """A significance score (0 to 100) to filter changes on; None when absent."""
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        result = float(value)
+    except ValueError:
+        result = -1.0
+    if not 0 <= result <= 100:
+        abort(400, f"'{name}' must be a significance score from 0 to 100.")
+    return result
+
+
+def order() -> str:
+    """How a list of changes is sorted: "time" (newest first) or "significance"."""
+    value = request.args.get("sort", "").strip() or "time"
+    if value not in ("time", "significance"):
+        abort(400, "'sort' is 'time' or 'significance'.")
+    return value
+
+
 def page() -> int:
     return number("page", 1)

@@ -77,10 +77,18 @@ class Comparison:
     stored: bool  # the stored diff of consecutive versions, not computed for this request
 
 
-def change_filter(source: str | None = None, url: str | None = None, minor: bool = False) -> dict:
+def change_filter(
+    source: str | None = None,
+    url: str | None = None,
+    minor: bool = False,
+    min_score: float | None = None,
+) -> dict:
     """The diffs query for a list of changes; minor (punctuation/whitespace) ones left out
-    unless asked for."""
+    unless asked for; with ``min_score``, only changes scored at least that
+    (``newscrawl.significance``; a diff stored before scores existed has none)."""
     query: dict[str, Any] = {}
+    if min_score is not None:
+        query["significance"] = {"$gte": min_score}
     if source:
         query["source"] = source
     if url:
@@ -99,13 +107,19 @@ def recent_changes(
     page: int = 1,
     per_page: int = PER_PAGE,
     with_rows: bool = False,
+    min_score: float | None = None,
+    order: str = "time",
 ) -> Page:
-    """Changes (one per new version), newest first, each with its article's ``headline``."""
-    query = change_filter(source, url, minor)
+    """Changes (one per new version), newest first or (``order="significance"``) most
+    significant first, each with its article's ``headline``."""
+    query = change_filter(source, url, minor, min_score)
     total = store.diffs.count_documents(query, **_max_time())
+    keys = [("fetched_at", DESCENDING), ("url", ASCENDING), ("version", DESCENDING)]
+    if order == "significance":
+        keys.insert(0, ("significance", DESCENDING))
     cursor = (
         store.diffs.find(query, None if with_rows else dict(_CHANGE_FIELDS))
-        .sort(_CHANGE_ORDER)
+        .sort(keys)
         .skip((page - 1) * per_page)
         .limit(per_page)
         .max_time_ms(remaining_ms())
@@ -124,6 +138,7 @@ def counted_changes(
     source: str | None = None,
     url: str | None = None,
     minor: bool = False,
+    min_score: float | None = None,
     limit: int = PER_PAGE,
     scan: int = MAX_FILTER_SCAN,
 ) -> list[dict[str, Any]]:
@@ -131,7 +146,7 @@ def counted_changes(
     ``newscrawl.filters``) lets through, with their rows and ``headline``: the latest
     ``scan`` changes are looked at, summaries only, then the kept ones read in full."""
     cursor = (
-        store.diffs.find(change_filter(source, url, minor), dict(_CHANGE_FIELDS))
+        store.diffs.find(change_filter(source, url, minor, min_score), dict(_CHANGE_FIELDS))
         .sort(_CHANGE_ORDER)
         .limit(scan)
         .max_time_ms(remaining_ms())
@@ -201,12 +216,20 @@ def find_article(store: Store, url: str) -> dict[str, Any] | None:
 
 def version_list(store: Store, url: str) -> list[dict[str, Any]]:
     """The article's versions in order (without their text), each with its diff's summary
-    fields (``words_added``, ``words_removed``, ``headline_changed``) from version 2 on."""
+    fields (``words_added``, ``words_removed``, ``headline_changed``, ``kinds``) from version
+    2 on."""
     diffs = {
         d["version"]: d
         for d in store.diffs.find(
             {"url": url},
-            {"version": 1, "words_added": 1, "words_removed": 1, "title": 1, "other_headlines": 1},
+            {
+                "version": 1,
+                "words_added": 1,
+                "words_removed": 1,
+                "title": 1,
+                "other_headlines": 1,
+                "kinds": 1,
+            },  # fmt: skip
             max_time_ms=remaining_ms(),
         )
     }
@@ -217,6 +240,7 @@ def version_list(store: Store, url: str) -> list[dict[str, Any]]:
         version["words_added"] = diff["words_added"] if diff else None
         version["words_removed"] = diff["words_removed"] if diff else None
         version["headline_changed"] = bool(diff and headlines_changed(diff))
+        version["kinds"] = diff.get("kinds") if diff else None
     return versions
 
 
