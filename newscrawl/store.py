@@ -267,7 +267,7 @@ class Store:
                           "lease_owner": token}},
             )  # fmt: skip
         claimed = self.articles.find({"lease_owner": token}, dict(CLAIM_FIELDS))
-        return token, sorted(claimed, key=lambda a: a.get("next_check") or now)
+        return token, sorted(claimed, key=lambda a: as_utc(a.get("next_check") or now))
 
     def release_leases(self, token: str) -> int:
         """Give back the articles a run claimed but did not get to."""
