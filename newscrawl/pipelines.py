@@ -241,24 +241,7 @@ class ChangeDetectionPipeline:
 
     async def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
-        page = Fetched(
-            url=adapter["url"],
-            source=adapter["source"],
-            fetched_at=adapter["fetched_at"],
-            title=adapter["title"],
-            paragraphs=list(adapter["paragraphs"]),
-            content_hash=adapter["content_hash"],
-            loose_hash=adapter["loose_hash"],
-            byline=adapter["byline"],
-            published=adapter["published"],
-            modified=adapter["modified"],
-            other_headlines=list(adapter["other_headlines"]),
-            extractor=adapter["extractor"],
-            response_url=adapter["response_url"],
-            raw_hash=adapter["raw_hash"],
-            etag=adapter["etag"],
-            last_modified=adapter["last_modified"],
-        )
+        page = Fetched.from_item(adapter)
         try:
             outcome = await self._write(page, _raw_page(adapter))
         except DropItem:

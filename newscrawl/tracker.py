@@ -43,6 +43,9 @@ REBASELINE = "rebaseline"
 # A new text differing from the latest version only in short non-sentence blocks (a dateline,
 # a counter, a credit line; see newscrawl.furniture): no version, the hash moves on.
 FURNITURE = "furniture"
+# A new text that a second fetch did not show: only furniture rotating per request changed
+# (see newscrawl.confirm); no version, the hash moves on.
+ROTATING = "rotating"
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,30 @@ class Fetched:
     raw_hash: str = ""
     etag: str | None = None
     last_modified: str | None = None
+    rotating: bool = False  # newscrawl.confirm: the change was not in a second fetch
+
+    @classmethod
+    def from_item(cls, adapter: Any) -> Fetched:
+        """The tracker's view of an item that went through the pipelines (an ``ItemAdapter``)."""
+        return cls(
+            url=adapter["url"],
+            source=adapter["source"],
+            fetched_at=adapter["fetched_at"],
+            title=adapter["title"],
+            paragraphs=list(adapter["paragraphs"]),
+            content_hash=adapter["content_hash"],
+            loose_hash=adapter["loose_hash"],
+            byline=adapter["byline"],
+            published=adapter["published"],
+            modified=adapter["modified"],
+            other_headlines=list(adapter["other_headlines"]),
+            extractor=adapter["extractor"],
+            response_url=adapter["response_url"],
+            raw_hash=adapter["raw_hash"],
+            etag=adapter["etag"],
+            last_modified=adapter["last_modified"],
+            rotating=adapter["rotating"],
+        )
 
     def fetch_state(self) -> dict[str, Any]:
         """Article fields every check refreshes: validators for the next conditional GET."""
@@ -116,6 +143,10 @@ class Tracker:
             return self._unchanged(
                 page, article, policy, int(article.get("versions", 0)), furniture=True
             )
+        if article and page.rotating:
+            return self._unchanged(
+                page, article, policy, int(article.get("versions", 0)), rotating=True
+            )
         for _ in range(MAX_CLAIM_ATTEMPTS):
             latest = self.store.versions.find_one({"url": page.url}, sort=[("version", DESCENDING)])
             if latest and latest["content_hash"] == page.content_hash:
@@ -135,6 +166,23 @@ class Tracker:
                 self._after_change(page, outcome, policy, article)
                 return outcome
         raise RuntimeError(f"could not claim a version number for {page.url}")
+
+    def pending_change(self, page: Fetched) -> dict[str, Any] | None:
+        """The version shown at the last check, when this fetch of a tracked article would be
+        stored as a new version after it (not new, unchanged, furniture, a rebaseline or a
+        return to a text already stored); else None. Reads only."""
+        article = self.store.articles.find_one({"_id": page.url})
+        if not article or not page.content_hash or article.get("content_hash") == page.content_hash:
+            return None
+        if int(article.get("extractor", 1)) < page.extractor:
+            return None
+        latest = self.store.versions.find_one({"url": page.url}, sort=[("version", DESCENDING)])
+        shown = unpack_version(self._shown(page.url, article, latest))
+        if shown is None or self._earlier_version(page) is not None:
+            return None
+        if self.furniture and self._furniture_against(shown, page):
+            return None
+        return shown
 
     # decisions --------------------------------------------------------------------------
     def _earlier_version(self, page: Fetched) -> int | None:
@@ -204,7 +252,11 @@ class Tracker:
         ``newscrawl.furniture``)."""
         latest = self.store.versions.find_one({"url": page.url}, sort=[("version", DESCENDING)])
         shown = unpack_version(self._shown(page.url, article, latest))
-        return shown is not None and furniture_only(
+        return shown is not None and self._furniture_against(shown, page)
+
+    @staticmethod
+    def _furniture_against(shown: dict[str, Any], page: Fetched) -> bool:
+        return furniture_only(
             shown["title"], shown["paragraphs"], shown.get("other_headlines", []),
             page.title, page.paragraphs, page.other_headlines,
         )  # fmt: skip
@@ -401,6 +453,7 @@ class Tracker:
         skipped: bool = False,
         rebaseline: bool = False,
         furniture: bool = False,
+        rotating: bool = False,
     ) -> Outcome:
         """No new version. Only the schedule moves on, unless: a flip-flop (a toggle already
         recorded, to the stored version ``current``) is counted and points the article at
@@ -438,6 +491,7 @@ class Tracker:
             else SKIPPED if skipped
             else REBASELINE if rebaseline
             else FURNITURE if furniture
+            else ROTATING if rotating
             else UNCHANGED
         )  # fmt: skip
         return Outcome(kind=kind, version=version)
