@@ -131,7 +131,10 @@ class Tracker:
         policy = policy or self.policy
         article = self.store.articles.find_one({"_id": page.url})
         not_modified = not page.content_hash
-        if article and (not_modified or article.get("content_hash") == page.content_hash):
+        same_text = bool(article) and article.get("content_hash") == page.content_hash
+        # The text of a change the volatile cap skipped, seen again: stored once the cap allows.
+        held = same_text and not not_modified and bool(article.get("unstored_changes"))
+        if article and (not_modified or same_text) and not held:
             return self._unchanged(page, article, policy, int(article.get("versions", 0)))
         if article and int(article.get("extractor", 1)) < page.extractor:
             return self._unchanged(
@@ -159,7 +162,9 @@ class Tracker:
                 current = self._latest_with_text(page.url, page.content_hash)
                 return self._unchanged(page, article, policy, current["version"], current=current)
             if article and latest and self._over_daily_cap(page, article, policy):
-                return self._unchanged(page, article, policy, latest["version"], skipped=True)
+                return self._unchanged(
+                    page, article, policy, latest["version"], skipped=True, recount=not held
+                )
             skipped = int(article.get("unstored_changes", 0)) if article else 0
             outcome = self._store_version(page, latest, revert_of, shown, skipped)
             if outcome is not None:
@@ -454,11 +459,15 @@ class Tracker:
         rebaseline: bool = False,
         furniture: bool = False,
         rotating: bool = False,
+        recount: bool = True,
     ) -> Outcome:
         """No new version. Only the schedule moves on, unless: a flip-flop (a toggle already
         recorded, to the stored version ``current``) is counted and points the article at
         that version; a skipped change of a volatile article is counted (the next version
-        says how many it follows); a rebaseline takes the text's hash and extractor version."""
+        says how many it follows; ``recount`` False: the same skipped text seen again) and
+        its validators are not kept, so the next check fetches and extracts the page in full
+        and stores the held text once the cap allows; a rebaseline takes the text's hash and
+        extractor version."""
         last_changed = as_utc(article.get("last_changed") or page.fetched_at)
         interval = float(article.get("interval") or policy.initial)
         if skipped:
@@ -481,8 +490,10 @@ class Tracker:
         elif article and "current_version" not in article:  # stored before it existed
             update["$set"].update(self._migrated_current(page.url, update["$set"]["content_hash"]))
         if skipped:
-            update["$set"]["last_changed"] = page.fetched_at
-            update["$inc"] = {"skipped_changes": 1, "unstored_changes": 1}
+            update["$set"].update(raw_hash="", etag=None, last_modified=None)
+            if recount:
+                update["$set"]["last_changed"] = page.fetched_at
+                update["$inc"] = {"skipped_changes": 1, "unstored_changes": 1}
         if rebaseline:
             update["$set"]["extractor"] = page.extractor
         self.store.articles.update_one({"_id": page.url}, update)
