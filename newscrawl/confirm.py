@@ -13,7 +13,8 @@ text S with the first fetch A and the second B:
 * B has A's text: confirmed, A goes on to the tracker;
 * B has S's text: A was transient; B goes on instead (unchanged);
 * otherwise ``persistent_change(S, A, B)``: a block of A that B has too but S has not, a block
-  of S that neither fetch has, or a headline both fetches agree on, is an edit and A goes on;
+  of S that neither fetch has, or a new headline wording both fetches show (as the headline
+  or another one), is an edit and A goes on;
   a change only in blocks where A and B disagree is rotation: no version (``rotating``).
 
 A fetch that fails, or a page that no longer extracts, confirms nothing: A goes on, so an edit
@@ -52,19 +53,20 @@ def _blocks(paragraphs: Sequence[str]) -> list[str]:
     return [normalize_for_hash(p) for p in paragraphs if p.strip()]
 
 
-def persistent_change(
-    old_title: str,
-    old_paragraphs: Sequence[str],
-    first_title: str,
-    first_paragraphs: Sequence[str],
-    second_title: str,
-    second_paragraphs: Sequence[str],
-) -> bool:
+# (title, paragraphs, other headlines) of one text
+Text = tuple[str, Sequence[str], Sequence[str]]
+
+
+def _headlines(text: Text) -> set[str]:
+    return {normalize_for_hash(h) for h in (text[0], *text[2]) if h.strip()}
+
+
+def persistent_change(stored: Text, first: Text, second: Text) -> bool:
     """Whether the change from the stored text to the first fetch is also in the second."""
-    old_t, first_t, second_t = map(normalize_for_hash, (old_title, first_title, second_title))
-    if first_t != old_t and first_t == second_t:
-        return True
-    old, first, second = map(_blocks, (old_paragraphs, first_paragraphs, second_paragraphs))
+    old_h, first_h, second_h = map(_headlines, (stored, first, second))
+    if (first_h - old_h) & second_h or (old_h - first_h) - second_h:
+        return True  # a headline wording both fetches show, or one both have dropped
+    old, first, second = map(_blocks, (stored[1], first[1], second[1]))
     # Blocks of the first fetch that the second does not have in the same place rotate.
     stable = set()
     for tag, i1, i2, _, _ in SequenceMatcher(None, first, second, autojunk=False).get_opcodes():
@@ -138,11 +140,9 @@ class ConfirmPipeline:
             return CONFIRMED
         if again["content_hash"] == shown["content_hash"]:
             return TRANSIENT
-        if persistent_change(
-            shown["title"], shown["paragraphs"],
-            adapter["title"], adapter["paragraphs"],
-            again["title"], again["paragraphs"],
-        ):  # fmt: skip
+        texts = [(t["title"], t["paragraphs"], t.get("other_headlines") or [])
+                 for t in (shown, adapter, again)]  # fmt: skip
+        if persistent_change(*texts):
             return CONFIRMED
         return ROTATING
 

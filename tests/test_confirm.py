@@ -134,9 +134,20 @@ OLD = ["First sentence of the story, as it was published.", "A teaser that rotat
         ([OLD[0], OLD[1]], OLD, ("T", "T"), False),
         # a new headline both fetches agree on
         (OLD, OLD, ("New", "New"), True),
-        # a headline rotating between fetches (an A/B test)
-        (OLD, OLD, ("New A", "New B"), False),
+        # a headline rotating between fetches (an A/B test): the other one is the stored one
+        (OLD, OLD, ("New A", "T"), False),
     ],
 )  # fmt: skip
 def test_persistent_change_tells_edits_from_rotation(first, second, title, persistent):
-    assert persistent_change("T", OLD, title[0], first, title[1], second) is persistent
+    stored = ("T", OLD, ["T - Site"])
+    changed = persistent_change(stored, (title[0], first, []), (title[1], second, ["T - Site"]))
+    assert changed is persistent
+
+
+def test_a_new_headline_both_fetches_print_somewhere_is_an_edit():
+    """The extracted headline may rotate with the page's furniture (the vote between <title>,
+    <h1> and og: tags): a new wording in both fetches, in any slot, is still the edit."""
+    stored = ("Old headline", OLD, ["Old headline | Site"])
+    first = ("New headline | Site", OLD, ["New headline"])
+    second = ("New headline", OLD, ["New headline | Site"])
+    assert persistent_change(stored, first, second)
