@@ -294,6 +294,7 @@ def print_figures(groups: list[Figures]) -> None:
                 f"{_rate(c.edits - len(c.naive_missed), c.edits)}; wrong captures "
                 f"{len(c.wrong)}; not fetched {len(c.not_fetched)}"
             )
+            print(f"    of which {c.rotating_summary()}")
 
 
 def print_rules(groups: list[Figures]) -> None:

@@ -16,6 +16,11 @@ goes through the same timeline:
   the edits before it (the article evolves; nothing is reverted), each followed by a noise
   round.
 
+Every third page also rotates furniture *per request*, as pages with shuffled "most read"
+lists, random teasers or ad slots do: in every round each request gets the round's page with
+a fresh in-place rewording (one of ``tests.noise.REWORDED``, per page) on top, in turn from
+``ROTATION`` variants, so two fetches in a row never get the same bytes.
+
 Read back from the store: a version created in a noise round is a *phantom*; an edit round
 that creates no version is *missed*; a version that does not show the edit
 (``tests.mutations.edit_captured`` on the stored title and paragraphs) is a *wrong capture*.
@@ -50,9 +55,9 @@ from newscrawl.store import Store
 from newscrawl.urls import canonical_url
 from tests.corpus import CorpusPage, corpus_dir, load_pages
 from tests.edits import EDITS
-from tests.mockserver import Site, rss
+from tests.mockserver import Page, Site, rss
 from tests.mutations import edit_captured
-from tests.noise import NOISE_KINDS, noise_variant
+from tests.noise import NOISE_KINDS, REWORDED, noise_variant
 
 REPO = Path(__file__).resolve().parents[1]
 PHANTOM_MAX = 0.01
@@ -62,6 +67,8 @@ SUBSET_SIZE = 15
 # kinds rotated over pages so that every kind is served.
 NOISE_ROUNDS = 7
 EDIT_ROUNDS = 5
+ROTATING_EVERY = 3  # every third page rotates furniture per request
+ROTATION = 3  # variants served in turn
 FAST = {
     "AUTOTHROTTLE_ENABLED": "False",
     "DOWNLOAD_DELAY": "0",
@@ -85,6 +92,13 @@ class Step:
     html: str
     before: dict[str, Any] | None = None  # the record the edit was applied to
     expected: dict[str, Any] | None = None  # title and paragraphs after the edit
+    record: dict[str, Any] | None = None  # the article as served
+    served: list[str] = field(default_factory=list)  # per request in turn (rotating pages)
+
+    @property
+    def first(self) -> str:
+        """The bytes the round's first request gets."""
+        return self.served[0] if self.served else self.html
 
 
 @dataclass
@@ -102,7 +116,7 @@ def build_timeline(
     rng = random.Random(f"{seed}:timeline:{page.name}")
     timeline = PageTimeline(page, f"/news/{index:03d}/article.html")
     html, record = page.html, page.record
-    timeline.steps.append(Step("original", html))
+    timeline.steps.append(Step("original", html, record=record))
 
     def noise(round_number: int) -> Step | None:
         """The next applicable noise kind in this page's rotation (one variant, not all)."""
@@ -110,7 +124,7 @@ def build_timeline(
             kind = NOISE_KINDS[(index * 7 + round_number + offset) % len(NOISE_KINDS)]
             variant = noise_variant(html, record, kind, rng)
             if variant is not None:
-                return Step(f"noise:{kind}", variant)
+                return Step(f"noise:{kind}", variant, record=record)
         return None
 
     for number in range(noise_rounds):
@@ -124,10 +138,31 @@ def build_timeline(
             continue
         kind, edited, title, paragraphs = variant
         expected = {**record, "title": title, "paragraphs": paragraphs}
-        timeline.steps.append(Step(f"edit:{kind}", edited, record, expected))
+        timeline.steps.append(Step(f"edit:{kind}", edited, record, expected, expected))
         html, record = edited, expected
         timeline.steps.append(noise(noise_rounds + number))
+    if index % ROTATING_EVERY == ROTATING_EVERY - 1:
+        _rotate(timeline, index, rng)
     return timeline
+
+
+def _rotate(timeline: PageTimeline, index: int, rng: random.Random) -> None:
+    """Every step served as ``ROTATION`` variants, each with a fresh rewording of the first
+    ``REWORDED`` kind (in this page's turn) that applies to the page."""
+    page = timeline.page
+    kinds = list(REWORDED)
+    for offset in range(len(kinds)):
+        kind = kinds[(index + offset) % len(kinds)]
+        if noise_variant(page.html, page.record, kind, random.Random(0)) is not None:
+            break
+    else:
+        return
+    for step in timeline.steps:
+        if step is not None:
+            step.served = [
+                noise_variant(step.html, step.record, kind, rng) or step.html
+                for _ in range(ROTATION)
+            ]
 
 
 @dataclass(frozen=True)
@@ -140,6 +175,7 @@ class Event:
     version: bool
     wrong: bool = False  # an edit's version without the edited text
     naive_version: bool = False
+    rotating: bool = False  # the page rotates furniture per request
 
 
 @dataclass
@@ -215,7 +251,20 @@ class TimelineResult:
             f"{self.phantom_rate:.2%} ({len(self.phantoms)}; naive {naive_phantoms:.2%}); "
             f"edits {self.edits}: exactly one version {self.recall:.2%} ({len(self.missed)} "
             f"missed; naive {naive_recall:.2%}), wrong captures {len(self.wrong)}; "
-            f"stored v1 hash = offline hash on {self.offline_agree}/{len(self.names)} pages"
+            f"stored v1 hash = offline hash on {self.offline_agree}/{len(self.names)} pages; "
+            f"{self.rotating_summary()}"
+        )
+
+    def rotating_summary(self) -> str:
+        """The same figures on the pages rotating furniture per request alone."""
+        noise = [e for e in self._noise() if e.rotating]
+        edits = [e for e in self._edits() if e.rotating]
+        phantoms = sum(e.version for e in noise)
+        naive = sum(e.naive_version for e in noise)
+        kept = sum(e.version for e in edits)
+        return (
+            f"pages rotating per request: phantoms {phantoms}/{len(noise)} (naive {naive}), "
+            f"edits making a version {kept}/{len(edits)}"
         )
 
 
@@ -227,7 +276,7 @@ def naive_hash(html: str, url: str) -> str:
 
 def _naive_hashes(timelines: list[PageTimeline], workers: int) -> dict[tuple[str, int], str]:
     jobs = [
-        ((t.path, n), step.html, t.page.url)
+        ((t.path, n), step.first, t.page.url)
         for t in timelines
         for n, step in enumerate(t.steps)
         if step is not None
@@ -308,8 +357,12 @@ def run_timeline(
                 served = {}
                 for t in timelines:
                     step = t.steps[number] if number < len(t.steps) else None
-                    if step is not None:
+                    if step is not None and step.served:
+                        bodies = [Page(b.encode("utf-8"), conditional=False) for b in step.served]
+                        site.put_rotating(t.path, bodies)
+                    elif step is not None:
                         site.put(t.path, step.html)
+                    if step is not None:
                         served[t.path] = step
                 before = len(site.log)
                 result.crawl_seconds += _crawl(env, first=number == 0)
@@ -349,13 +402,15 @@ def _score(
     history: list[dict[str, Any]],
     naive_version: bool,
 ) -> None:
-    name = timeline.page.name
+    name, rotating = timeline.page.name, bool(step.served)
     if step.kind == "original":
-        article = extract_article(step.html.encode("utf-8"), timeline.page.url)
+        article = extract_article(step.first.encode("utf-8"), timeline.page.url)
         offline = content_hash(*article.text()) if article else None
         result.offline_agree += bool(history) and history[0]["content_hash"] == offline
     elif step.kind.startswith("noise:"):
-        result.events.append(Event(name, label, step.kind, bool(created), False, naive_version))
+        result.events.append(
+            Event(name, label, step.kind, bool(created), False, naive_version, rotating)
+        )
     else:
         assert step.before is not None and step.expected is not None
         wrong = bool(created) and not edit_captured(
@@ -365,7 +420,9 @@ def _score(
             step.expected["title"],
             step.expected["paragraphs"],
         )
-        result.events.append(Event(name, label, step.kind, bool(created), wrong, naive_version))
+        result.events.append(
+            Event(name, label, step.kind, bool(created), wrong, naive_version, rotating)
+        )
 
 
 def report(result: TimelineResult) -> None:

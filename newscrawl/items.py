@@ -42,6 +42,8 @@ class ArticleItem:
     # HashPipeline
     content_hash: str = ""
     loose_hash: str = ""
+    # ConfirmPipeline: a second fetch did not show the change (newscrawl.confirm)
+    rotating: bool = False
     # ChangeDetectionPipeline
     outcome: str = ""
     version: int = 0

@@ -58,7 +58,7 @@ def crawler_sources(crawler: Crawler) -> dict[str, Source]:
     return getattr(spider, "sources_by_name", {}) if spider else {}
 
 
-def _fetched(adapter: ItemAdapter) -> Fetched:
+def fetched_page(adapter: ItemAdapter) -> Fetched:
     """The item as the tracker takes it: every field of ``Fetched`` is the item's same-named
     field (its lists copied)."""
     values = {name: adapter[name] for name in _FETCHED_FIELDS}
@@ -282,7 +282,7 @@ class ChangeDetectionPipeline:
 
     async def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
-        page = _fetched(adapter)
+        page = fetched_page(adapter)
         try:
             outcome = await self._write(page, _raw_page(adapter))
         except DropItem:

@@ -41,6 +41,7 @@ ITEM_PIPELINES = {
     "newscrawl.pipelines.ExtractPipeline": 100,
     "newscrawl.pipelines.NormalizePipeline": 200,
     "newscrawl.pipelines.HashPipeline": 300,
+    "newscrawl.confirm.ConfirmPipeline": 350,
     "newscrawl.pipelines.ChangeDetectionPipeline": 400,
 }
 # A record of every crawl in the `runs` collection, for `scrapy status` and monitors.
@@ -88,6 +89,10 @@ NEWSCRAWL_RECHECK_LIMIT = 5000
 # A change confined to short non-sentence blocks (a dateline, a counter) makes no version
 # (newscrawl/furniture.py); "false" stores a version on every new hash.
 NEWSCRAWL_FURNITURE = True
+# A re-check that would store a new version fetches the page once more first, and stores it
+# only if the second fetch shows the change too (newscrawl/confirm.py: furniture rotating per
+# request, a page cut short).
+NEWSCRAWL_CONFIRM_CHANGES = True
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

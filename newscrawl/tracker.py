@@ -46,6 +46,9 @@ REBASELINE = "rebaseline"
 # A new text differing from the latest version only in short non-sentence blocks (a dateline,
 # a counter, a credit line; see newscrawl.furniture): no version, the hash moves on.
 FURNITURE = "furniture"
+# A new text that a second fetch did not show: only furniture rotating per request changed
+# (see newscrawl.confirm); no version, the hash moves on.
+ROTATING = "rotating"
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ class Fetched:
     etag: str | None = None
     last_modified: str | None = None
     moved_from: str | None = None  # the tracked address that now redirects here
+    rotating: bool = False  # newscrawl.confirm: the change was not in a second fetch
 
     def fetch_state(self) -> dict[str, Any]:
         """Article fields every check refreshes: validators for the next conditional GET."""
@@ -146,7 +150,15 @@ class Tracker:
         self, page: Fetched, article: dict[str, Any] | None, policy: RevisitPolicy
     ) -> Outcome:
         not_modified = not page.content_hash
-        if article and (not_modified or article.get("content_hash") == page.content_hash):
+        same_text = article is not None and article.get("content_hash") == page.content_hash
+        # The text of a change the volatile cap skipped, seen again: stored once the cap allows.
+        held = (
+            article is not None
+            and same_text
+            and not not_modified
+            and bool(article.get("unstored_changes"))
+        )
+        if article and (not_modified or same_text) and not held:
             return self._unchanged(page, article, policy, int(article.get("versions", 0)))
         if article and int(article.get("extractor", 1)) < page.extractor:
             return self._unchanged(
@@ -157,6 +169,10 @@ class Tracker:
         if article and self.furniture and self._furniture_only(page, article):
             return self._unchanged(
                 page, article, policy, int(article.get("versions", 0)), furniture=True
+            )
+        if article and page.rotating:
+            return self._unchanged(
+                page, article, policy, int(article.get("versions", 0)), rotating=True
             )
         for _ in range(MAX_CLAIM_ATTEMPTS):
             latest = self.store.versions.find_one({"url": page.url}, sort=[("version", DESCENDING)])
@@ -170,13 +186,32 @@ class Tracker:
                 current = cast(dict[str, Any], self._latest_with_text(page.url, page.content_hash))
                 return self._unchanged(page, article, policy, current["version"], current=current)
             if article and latest and self._over_daily_cap(page, article, policy):
-                return self._unchanged(page, article, policy, latest["version"], skipped=True)
+                return self._unchanged(
+                    page, article, policy, latest["version"], skipped=True, recount=not held
+                )
             skipped = int(article.get("unstored_changes", 0)) if article else 0
             outcome = self._store_version(page, latest, revert_of, shown, skipped)
             if outcome is not None:
                 self._after_change(page, outcome, policy, article)
                 return outcome
         raise RuntimeError(f"could not claim a version number for {page.url}")
+
+    def pending_change(self, page: Fetched) -> dict[str, Any] | None:
+        """The version shown at the last check, when this fetch of a tracked article would be
+        stored as a new version after it (not new, unchanged, furniture, a rebaseline or a
+        return to a text already stored); else None. Reads only."""
+        article = self.store.articles.find_one({"_id": page.url})
+        if not article or not page.content_hash or article.get("content_hash") == page.content_hash:
+            return None
+        if int(article.get("extractor", 1)) < page.extractor:
+            return None
+        latest = self.store.versions.find_one({"url": page.url}, sort=[("version", DESCENDING)])
+        shown = unpack_version(self._shown(page.url, article, latest))
+        if shown is None or self._earlier_version(page) is not None:
+            return None
+        if self.furniture and self._furniture_against(shown, page):
+            return None
+        return shown
 
     # decisions --------------------------------------------------------------------------
     def _earlier_version(self, page: Fetched) -> int | None:
@@ -246,7 +281,11 @@ class Tracker:
         ``newscrawl.furniture``)."""
         latest = self.store.versions.find_one({"url": page.url}, sort=[("version", DESCENDING)])
         shown = unpack_version(self._shown(page.url, article, latest))
-        return shown is not None and furniture_only(
+        return shown is not None and self._furniture_against(shown, page)
+
+    @staticmethod
+    def _furniture_against(shown: dict[str, Any], page: Fetched) -> bool:
+        return furniture_only(
             shown["title"], shown["paragraphs"], shown.get("other_headlines", []),
             page.title, page.paragraphs, page.other_headlines,
         )  # fmt: skip
@@ -449,11 +488,16 @@ class Tracker:
         skipped: bool = False,
         rebaseline: bool = False,
         furniture: bool = False,
+        rotating: bool = False,
+        recount: bool = True,
     ) -> Outcome:
         """No new version. Only the schedule moves on, unless: a flip-flop (a toggle already
         recorded, to the stored version ``current``) is counted and points the article at
         that version; a skipped change of a volatile article is counted (the next version
-        says how many it follows); a rebaseline takes the text's hash and extractor version."""
+        says how many it follows; ``recount`` False: the same skipped text seen again) and
+        its validators are not kept, so the next check fetches and extracts the page in full
+        and stores the held text once the cap allows; a rebaseline takes the text's hash and
+        extractor version."""
         last_changed = as_utc(article.get("last_changed") or page.fetched_at)
         interval = float(article.get("interval") or policy.initial)
         next_check: datetime | None
@@ -477,8 +521,10 @@ class Tracker:
         elif article and "current_version" not in article:  # stored before it existed
             update["$set"].update(self._migrated_current(page.url, update["$set"]["content_hash"]))
         if skipped:
-            update["$set"]["last_changed"] = page.fetched_at
-            update["$inc"] = {"skipped_changes": 1, "unstored_changes": 1}
+            update["$set"].update(raw_hash="", etag=None, last_modified=None)
+            if recount:
+                update["$set"]["last_changed"] = page.fetched_at
+                update["$inc"] = {"skipped_changes": 1, "unstored_changes": 1}
         if rebaseline:
             update["$set"]["extractor"] = page.extractor
         self.store.articles.update_one({"_id": page.url}, update)
@@ -487,6 +533,7 @@ class Tracker:
             else SKIPPED if skipped
             else REBASELINE if rebaseline
             else FURNITURE if furniture
+            else ROTATING if rotating
             else UNCHANGED
         )  # fmt: skip
         return Outcome(kind=kind, version=version)

@@ -51,6 +51,7 @@ class Site:
 
     def __init__(self) -> None:
         self.pages: dict[str, Page] = {}
+        self.rotating: dict[str, tuple[list[Page], int]] = {}
         self.log: list[LoggedRequest] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -69,11 +70,18 @@ class Site:
         if isinstance(body, str):
             body = body.encode("utf-8")
         with self._lock:
+            self.rotating.pop(path, None)
             old = self.pages.get(path)
             page = Page(body=body, **kwargs)
             if old is not None and old.body == body and "last_modified" not in kwargs:
                 page.last_modified = old.last_modified
             self.pages[path] = page
+
+    def put_rotating(self, path: str, pages: list[Page]) -> None:
+        """Serve ``pages`` in turn, one per request (a page that changes on every fetch)."""
+        with self._lock:
+            self.rotating[path] = (list(pages), 0)
+            self.pages.pop(path, None)
 
     def remove(self, path: str) -> None:
         with self._lock:
@@ -98,6 +106,9 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
             with site._lock:
                 page = site.pages.get(self.path)
+                if page is None and self.path in site.rotating:
+                    pages, turn = site.rotating[self.path]
+                    page, site.rotating[self.path] = pages[turn % len(pages)], (pages, turn + 1)
             if page is None:
                 self._send(404, b"not found", "text/plain", {})
                 return

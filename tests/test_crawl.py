@@ -15,6 +15,7 @@ from datetime import timedelta
 import pytest
 
 from newscrawl.extract import extract_article
+from newscrawl.normalize import content_hash
 from newscrawl.store import as_utc, utcnow
 from tests.conftest import REPO
 from tests.corpus import load_pages, token_f1
@@ -353,3 +354,15 @@ def test_a_page_changing_at_every_crawl_becomes_volatile_and_its_versions_are_ca
         True, 3, 3
     )  # fmt: skip
     assert article["interval"] > 30 * 60
+    # The page stops changing; once the cap allows, the last text it showed is stored,
+    # although no check saw it change again (the held change is not lost).
+    crawl("-a", "recheck=all", settings=volatile)
+    assert len(versions_of(store, url)) == 2  # still over the day's cap: held, not recounted
+    assert store.articles.find_one({"_id": url})["skipped_changes"] == 3
+    crawl(
+        "-a", "recheck=all", settings={**volatile, "NEWSCRAWL_VOLATILE_MAX_VERSIONS_PER_DAY": "3"}
+    )
+    history = versions_of(store, url)
+    assert len(history) == 3
+    assert history[-1]["content_hash"] == content_hash(*extract_article(texts[4], url).text())
+    assert store.articles.find_one({"_id": url})["unstored_changes"] == 0

@@ -1,0 +1,182 @@
+"""Confirmation re-fetch: a change is stored only if a second fetch shows it too.
+
+Pages that rotate furniture on every request (a shuffled "most read" list, a random related
+teaser, an A/B-tested headline, an ad slot's text) or that a server sometimes cuts short make a
+new text on a re-check that is no edit. Two fetches a moment apart tell them apart from an
+editor's change: an edit is in both, a rotation differs between them, a cut-short page is back
+to the stored text in the second.
+
+So when a re-check would store a new version, ``ConfirmPipeline`` fetches the page once more
+(one extra request per would-be version, none for unchanged pages) and compares the stored
+text S with the first fetch A and the second B:
+
+* B has A's text: confirmed, A goes on to the tracker;
+* B has S's text: A was transient; B goes on instead (unchanged);
+* otherwise ``persistent_change(S, A, B)``: a block of A that B has too but S has not, a block
+  of S that neither fetch has, or a new headline wording both fetches show (as the headline
+  or another one), is an edit and A goes on;
+  a change only in blocks where A and B disagree is rotation: no version (``rotating``).
+
+A fetch that fails, or a page that no longer extracts, confirms nothing: A goes on, so an edit
+is never lost to a failed second request.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from difflib import SequenceMatcher
+from typing import Any
+
+import scrapy
+from itemadapter import ItemAdapter
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from newscrawl.normalize import normalize_for_hash
+from newscrawl.pipelines import ExtractPipeline, HashPipeline, NormalizePipeline, fetched_page
+from newscrawl.schedule import RevisitPolicy
+from newscrawl.store import crawler_store, utcnow
+from newscrawl.tracker import Tracker
+
+logger = logging.getLogger(__name__)
+
+CONFIRMED = "confirmed"
+TRANSIENT = "transient"
+ROTATING = "rotating"
+UNCONFIRMED = "unconfirmed"  # the second fetch failed: the first goes on as it is
+
+
+def _blocks(paragraphs: Sequence[str]) -> list[str]:
+    return [normalize_for_hash(p) for p in paragraphs if p.strip()]
+
+
+# (title, paragraphs, other headlines) of one text
+Text = tuple[str, Sequence[str], Sequence[str]]
+
+
+def _headlines(text: Text) -> set[str]:
+    return {normalize_for_hash(h) for h in (text[0], *text[2]) if h.strip()}
+
+
+def persistent_change(stored: Text, first: Text, second: Text) -> bool:
+    """Whether the change from the stored text to the first fetch is also in the second."""
+    old_h, first_h, second_h = map(_headlines, (stored, first, second))
+    if (first_h - old_h) & second_h or (old_h - first_h) - second_h:
+        return True  # a headline wording both fetches show, or one both have dropped
+    old, new, again = map(_blocks, (stored[1], first[1], second[1]))
+    # Blocks of the first fetch that the second does not have in the same place rotate.
+    stable: set[int] = set()
+    for tag, i1, i2, _, _ in SequenceMatcher(None, new, again, autojunk=False).get_opcodes():
+        if tag == "equal":
+            stable.update(range(i1, i2))
+    in_second = Counter(again)
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        if any(j in stable for j in range(j1, j2)):
+            return True  # new text that both fetches show
+        if j1 == j2 and any(in_second[block] == 0 for block in old[i1:i2]):
+            return True  # a stored block gone from both fetches
+    return False
+
+
+class ConfirmPipeline:
+    """Between hashing and change detection: re-fetch a page whose text would make a new
+    version, and let only a change both fetches show through (see the module docstring).
+    ``NEWSCRAWL_CONFIRM_CHANGES = False`` turns it off."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.enabled = crawler.settings.getbool("NEWSCRAWL_CONFIRM_CHANGES", True)
+        self.tracker: Tracker | None = None
+        self._stages: list[Any] = []
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ConfirmPipeline:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        if not self.enabled:
+            return
+        settings = self.crawler.settings
+        furniture = settings.getbool("NEWSCRAWL_FURNITURE", True)
+        policy = RevisitPolicy.from_settings(settings)
+        self.tracker = Tracker(crawler_store(self.crawler).store, policy, furniture)
+        assert self.crawler.engine is not None
+        stages = self.crawler.engine.scraper.itemproc.middlewares
+        kinds = (ExtractPipeline, NormalizePipeline, HashPipeline)
+        self._stages = [stage for kind in kinds for stage in stages if isinstance(stage, kind)]
+
+    async def process_item(self, item: Any) -> Any:
+        adapter = ItemAdapter(item)
+        if not self.enabled or adapter["not_modified"]:
+            return item
+        assert self.tracker is not None
+        page = fetched_page(adapter)
+        shown = await crawler_store(self.crawler).call(self.tracker.pending_change, page)
+        if shown is None:
+            return item
+        second = await self._refetch(item)
+        verdict = self._verdict(adapter, shown, second)
+        self.crawler.stats.inc_value(f"newscrawl/confirm/{verdict}")
+        if verdict == TRANSIENT:
+            for name in ("title", "paragraphs", "other_headlines", "byline", "published",
+                         "modified", "content_hash", "loose_hash"):  # fmt: skip
+                adapter[name] = ItemAdapter(second)[name]
+        elif verdict == ROTATING:
+            adapter["rotating"] = True
+        if verdict != CONFIRMED:
+            logger.info("change on %s not confirmed by a second fetch: %s", adapter["url"], verdict)
+        return item
+
+    def _verdict(self, adapter: ItemAdapter, shown: dict[str, Any], second: Any | None) -> str:
+        if second is None:
+            return UNCONFIRMED
+        again = ItemAdapter(second)
+        if again["content_hash"] == adapter["content_hash"]:
+            return CONFIRMED
+        if again["content_hash"] == shown["content_hash"]:
+            return TRANSIENT
+        texts = [(t["title"], t["paragraphs"], t.get("other_headlines") or [])
+                 for t in (shown, adapter, again)]  # fmt: skip
+        if persistent_change(*texts):
+            return CONFIRMED
+        return ROTATING
+
+    async def _refetch(self, item: Any) -> Any | None:
+        """The page fetched again (no validators: the full body) and taken through the same
+        extraction, normalization and hashing; None when that fails."""
+        adapter = ItemAdapter(item)
+        self.crawler.stats.inc_value("newscrawl/confirm/fetches")
+        request = scrapy.Request(
+            adapter["response_url"] or adapter["url"],
+            dont_filter=True,
+            meta={"confirm": True},
+            priority=100,
+        )
+        assert self.crawler.engine is not None
+        try:
+            response = await self.crawler.engine.download_async(request)
+        except Exception as exc:
+            logger.info("confirmation fetch of %s failed: %s", adapter["url"], exc)
+            return None
+        if response.status != 200 or not isinstance(response, scrapy.http.TextResponse):
+            return None
+        second = copy.copy(item)
+        again = ItemAdapter(second)
+        again.update(html=response.text, body=b"", fetched_at=utcnow(), paragraphs=[],
+                     other_headlines=[], not_modified=False)  # fmt: skip
+        try:
+            for stage in self._stages:
+                second = await _call(stage, second)
+        except DropItem:
+            return None
+        return second
+
+
+async def _call(stage: Any, item: Any) -> Any:
+    result = stage.process_item(item)
+    return await result if hasattr(result, "__await__") else result

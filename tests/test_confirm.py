@@ -1,0 +1,153 @@
+"""The confirmation re-fetch (newscrawl/confirm.py): a change is stored only when a second
+fetch shows it too. Real crawls of a corpus page against a loopback site whose page changes
+on every request."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from newscrawl.confirm import persistent_change
+from tests.corpus import load_pages
+from tests.mockserver import Page, rss
+
+PAGE = next(
+    p for p in load_pages() if len(p.record["paragraphs"]) >= 6 and p.record["title"] in p.html
+)
+PATH = "/news/article.html"
+# Sentences long enough that the furniture rule (newscrawl/furniture.py) counts them as prose:
+# a teaser slot inside the article body that the server fills anew on every request.
+TEASERS = [
+    f"In other news, the council's plan for {topic} drew hundreds of residents to a "
+    "meeting that ran late into the evening."
+    for topic in ("the harbour", "new bus lanes", "school meals", "the old library")
+]
+
+
+def _with_slot(html: str, text: str) -> str:
+    """``html`` with a paragraph ``text`` after the article's second paragraph."""
+    second = PAGE.record["paragraphs"][1]
+    anchor = html.find(second[:40])
+    assert anchor > 0, "the page prints its second paragraph"
+    end = html.find("</p>", anchor)
+    return html[: end + 4] + f"<p>{text}</p>" + html[end + 4 :]
+
+
+def _edited(html: str) -> str:
+    """A real edit: a number or a word of the fourth paragraph changed where it is printed."""
+    paragraph = PAGE.record["paragraphs"][3]
+    words = re.findall(r"[A-Za-z]{5,}", paragraph)
+    word = words[len(words) // 2]
+    start = html.find(paragraph[:30])
+    at = html.find(word, start)
+    return html[:at] + "Rewritten" + html[at + len(word) :]
+
+
+def _serve_rotating(site, htmls: list[str]) -> None:
+    site.put_rotating(PATH, [Page(h.encode(), conditional=False) for h in htmls])
+
+
+@pytest.fixture
+def tracked(site, crawl, open_store):
+    """The article crawled once with the first teaser in its slot: version 1."""
+    site.put(PATH, _with_slot(PAGE.html, TEASERS[0]), conditional=False)
+    site.put("/feed.xml", rss("Local", [site.url(PATH)]), content_type="application/rss+xml")
+    crawl()
+    store = open_store()
+    assert len(store.history(site.url(PATH))) == 1
+    return store
+
+
+def _rechecks(crawl, times: int, **settings: str) -> str:
+    return "".join(crawl("-a", "recheck=all", settings=settings).stderr for _ in range(times))
+
+
+def test_furniture_rotating_on_every_request_makes_no_version(site, crawl, tracked):
+    _serve_rotating(site, [_with_slot(PAGE.html, t) for t in TEASERS[1:]])
+    log = _rechecks(crawl, 3)
+    assert len(tracked.history(site.url(PATH))) == 1
+    assert log.count("'newscrawl/confirm/rotating': 1") == 3
+
+
+def test_without_confirmation_the_same_rotation_makes_versions(site, crawl, tracked):
+    """The control: the page above is a phantom maker for a tracker that fetches once."""
+    _serve_rotating(site, [_with_slot(PAGE.html, t) for t in TEASERS[1:]])
+    _rechecks(crawl, 3, NEWSCRAWL_CONFIRM_CHANGES="False")
+    assert len(tracked.history(site.url(PATH))) == 4
+
+
+def test_an_edit_on_a_rotating_page_is_stored_once_with_the_edit(site, crawl, tracked):
+    edited = _edited(PAGE.html)
+    _serve_rotating(site, [_with_slot(edited, t) for t in TEASERS[1:]])
+    log = _rechecks(crawl, 3)
+    history = tracked.history(site.url(PATH))
+    assert len(history) == 2, [v["paragraphs"][3] for v in history]
+    assert any("Rewritten" in p for p in history[1]["paragraphs"])
+    assert "'newscrawl/confirm/confirmed': 1" in log
+
+
+def test_a_page_cut_short_on_one_request_makes_no_version(site, crawl, tracked):
+    full = _with_slot(PAGE.html, TEASERS[0])
+    last = PAGE.record["paragraphs"][-2]
+    cut = full[: full.find(last[:30])]  # the server stopped sending before the last paragraphs
+    _serve_rotating(site, [cut, full])
+    log = _rechecks(crawl, 2)
+    assert len(tracked.history(site.url(PATH))) == 1
+    # the cut page is confirmed transient once; served again, its bytes are known: unchanged
+    assert log.count("'newscrawl/confirm/transient': 1") == 1
+
+
+def test_a_failed_confirmation_fetch_keeps_the_edit(site, crawl, tracked):
+    edited = _with_slot(_edited(PAGE.html), TEASERS[0])
+    site.put_rotating(PATH, [Page(edited.encode(), conditional=False),
+                             Page(b"busy", status=503, conditional=False)])  # fmt: skip
+    log = crawl("-a", "recheck=all", settings={"RETRY_ENABLED": "False"}).stderr
+    history = tracked.history(site.url(PATH))
+    assert len(history) == 2 and any("Rewritten" in p for p in history[1]["paragraphs"])
+    assert "'newscrawl/confirm/unconfirmed': 1" in log
+
+
+def test_unchanged_rechecks_cost_no_second_request(site, crawl, tracked):
+    before = len(site.requests_for(PATH))
+    crawl("-a", "recheck=all")
+    assert len(site.requests_for(PATH)) - before == 1
+
+
+OLD = ["First sentence of the story, as it was published.", "A teaser that rotates, one.",
+       "The closing sentence of the story, unchanged."]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "title", "persistent"),
+    [
+        # a slot rotating: different in each fetch
+        ([OLD[0], "A teaser that rotates, two.", OLD[2]],
+         [OLD[0], "A teaser that rotates, three.", OLD[2]], ("T", "T"), False),
+        # an added paragraph that both fetches show, beside the rotating slot
+        ([OLD[0], "A new paragraph, added.", "A teaser that rotates, two.", OLD[2]],
+         [OLD[0], "A new paragraph, added.", "A teaser that rotates, three.", OLD[2]],
+         ("T", "T"), True),
+        # a paragraph removed in both fetches
+        ([OLD[0], OLD[1]], [OLD[0], OLD[1]], ("T", "T"), True),
+        # a paragraph missing from the first fetch only
+        ([OLD[0], OLD[1]], OLD, ("T", "T"), False),
+        # a new headline both fetches agree on
+        (OLD, OLD, ("New", "New"), True),
+        # a headline rotating between fetches (an A/B test): the other one is the stored one
+        (OLD, OLD, ("New A", "T"), False),
+    ],
+)  # fmt: skip
+def test_persistent_change_tells_edits_from_rotation(first, second, title, persistent):
+    stored = ("T", OLD, ["T - Site"])
+    changed = persistent_change(stored, (title[0], first, []), (title[1], second, ["T - Site"]))
+    assert changed is persistent
+
+
+def test_a_new_headline_both_fetches_print_somewhere_is_an_edit():
+    """The extracted headline may rotate with the page's furniture (the vote between <title>,
+    <h1> and og: tags): a new wording in both fetches, in any slot, is still the edit."""
+    stored = ("Old headline", OLD, ["Old headline | Site"])
+    first = ("New headline | Site", OLD, ["New headline"])
+    second = ("New headline", OLD, ["New headline | Site"])
+    assert persistent_change(stored, first, second)
