@@ -192,7 +192,7 @@ class Tracker:
             skipped = int(article.get("unstored_changes", 0)) if article else 0
             outcome = self._store_version(page, latest, revert_of, shown, skipped)
             if outcome is not None:
-                self._after_change(page, outcome, policy, article)
+                self._after_change(page, outcome, policy, article, changed=not held)
                 return outcome
         raise RuntimeError(f"could not claim a version number for {page.url}")
 
@@ -440,8 +440,10 @@ class Tracker:
         outcome: Outcome,
         policy: RevisitPolicy,
         article: dict[str, Any] | None,
+        changed: bool = True,
     ) -> None:
-        checks = check_fields(article, True, policy) if article else {
+        """``changed`` False: a held change stored now, at a check that saw no new change."""
+        checks = check_fields(article, changed, policy) if article else {
             "recent_changes": [], "volatile": False
         }  # fmt: skip
         if checks["volatile"]:
@@ -501,7 +503,8 @@ class Tracker:
         last_changed = as_utc(article.get("last_changed") or page.fetched_at)
         interval = float(article.get("interval") or policy.initial)
         next_check: datetime | None
-        if skipped:
+        changed = skipped and recount  # a held change seen again is no new change
+        if changed:
             interval, next_check = policy.after_volatile_change(page.fetched_at, interval)
         else:
             interval, next_check = policy.after_unchanged(page.fetched_at, interval, last_changed)
@@ -511,7 +514,7 @@ class Tracker:
                 "status": "active" if next_check else "dormant",
                 "interval": interval,
                 "next_check": next_check,
-                **check_fields(article, current is not None or skipped, policy),
+                **check_fields(article, current is not None or changed, policy),
                 **page.fetch_state(),
             }
         }

@@ -8,10 +8,11 @@ import os
 import random
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import feedparser
 
+from newscrawl import events
 from newscrawl.events import article_events, describe
 from newscrawl.lifecycle import not_found_page, same_address, soft_404_redirect
 from newscrawl.store import as_utc, utcnow
@@ -219,12 +220,33 @@ def test_redirects_to_the_home_or_a_section_page_are_soft_404s_and_other_redirec
     assert not same_address(story, "https://www.example.com/news/world/2024/05/other-story")
 
 
-def test_an_event_of_a_kind_without_its_own_wording_reads_as_its_name_and_data():
+def test_an_event_of_a_kind_without_its_own_wording_reads_as_its_name_and_data(monkeypatch):
+    monkeypatch.delitem(events.DESCRIBE, "headline-variant")  # as a kind added later would be
     event = {"url": "https://x.example/a", "kind": "headline-variant", "at": utcnow(),
              "source": "X", "title": "A new headline in the feed",
              "feed": "https://x.example/rss"}  # fmt: skip
     assert describe(event) == (
         "Headline variant: title: A new headline in the feed, feed: https://x.example/rss"
+    )
+
+
+def test_headline_variants_and_sitemap_dates_read_as_sentences():
+    variant = {"url": "https://x.example/a", "kind": "headline-variant", "at": utcnow(),
+               "source": "X", "old": "Old title", "new": "New title",
+               "where": "https://x.example/rss"}  # fmt: skip
+    assert describe(variant) == (
+        "Headline in https://x.example/rss changed from “Old title” to “New title”"
+    )
+    hint = {
+        **variant,
+        "kind": "lastmod-moved",
+        "old": datetime(2026, 1, 1, 9, 30, tzinfo=UTC),
+        "new": datetime(2026, 1, 2, 10, 0, tzinfo=UTC),
+        "where": "https://x.example/sm.xml",
+    }
+    assert describe(hint) == (
+        "Sitemap date moved from 2026-01-01T09:30+00:00 to 2026-01-02T10:00+00:00 in "
+        "https://x.example/sm.xml, text unchanged"
     )
     moved = {"url": "https://x.example/a", "kind": "moved", "at": utcnow(), "source": "X",
              "to": "https://x.example/b"}  # fmt: skip

@@ -526,7 +526,7 @@ class FeedsSpider(scrapy.Spider):
     def _unconditional(self, response: Response) -> scrapy.Request:
         """The moved article's new address again, without the old address's validators
         (its 304 has no page to track)."""
-        meta = {key: response.meta[key] for key in ("source", "article", "tracked", "feed")}
+        meta = {key: response.meta[key] for key in ("source", "article", "tracked", "feed", "hint")}
         meta.update(raw_hash=None, etag=None, last_modified=None,
                     response_url=response.meta.get("response_url"))  # fmt: skip
         return scrapy.Request(
