@@ -34,7 +34,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from newscrawl.store import Store
+from newscrawl.store import Store, create_missing_indexes
 
 logger = logging.getLogger(__name__)
 
@@ -92,10 +92,12 @@ class Snapshots:
         return snapshots
 
     def ensure_indexes(self) -> None:
-        self.pages.create_index([("url", ASCENDING), ("fetched_at", ASCENDING)], unique=True)
-        self.pages.create_index([("url", ASCENDING), ("version", ASCENDING)])
-        self.pages.create_index([("source", ASCENDING), ("fetched_at", ASCENDING)])
-        self.chunks.create_index([("page", ASCENDING), ("part", ASCENDING)], unique=True)
+        create_missing_indexes(self.pages, [
+            ([("url", ASCENDING), ("fetched_at", ASCENDING)], True),
+            ([("url", ASCENDING), ("version", ASCENDING)], False),
+            ([("source", ASCENDING), ("fetched_at", ASCENDING)], False),
+        ])  # fmt: skip
+        create_missing_indexes(self.chunks, [([("page", ASCENDING), ("part", ASCENDING)], True)])
 
     # writing ----------------------------------------------------------------------------
     def keep(self, url: str, source: str, version: int, raw: RawPage) -> dict[str, Any] | None:
