@@ -262,7 +262,8 @@ class Store:
                           "lease_owner": token}},
             )  # fmt: skip
         claimed = self.articles.find({"lease_owner": token}, dict(CLAIM_FIELDS))
-        return token, sorted(claimed, key=lambda a: a.get("next_check") or now)
+        # as_utc: some MongoDB-compatible servers hand back $set dates as strings
+        return token, sorted(claimed, key=lambda a: as_utc(a.get("next_check") or now))
 
     def release_leases(self, token: str) -> int:
         """Give back the articles a run claimed but did not get to."""
