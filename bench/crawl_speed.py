@@ -1,6 +1,7 @@
 """Crawl throughput benchmark: newscrawl against a bare Scrapy spider, same machine, same run.
 
-    python -m bench.crawl_speed [--articles 1000] [--runs 3] [--scale 10000] [--short]
+    python -m bench.crawl_speed [--sizes 300,1000] [--runs 3] [--scale 10000] [--short]
+                                [--before DIR]
 
 A loopback site (``bench.crawl_server``, its own process) serves the corpus pages repeated to
 N article URLs and 50 articles per RSS feed. Each run, in a fresh store:
@@ -10,11 +11,18 @@ N article URLs and 50 articles per RSS feed. Each run, in a fresh store:
 * ``first crawl``: ``scrapy crawl feeds``, every article new;
 * ``unchanged, 304`` / ``unchanged, 200``: ``-a recheck=all`` with nothing changed, the server
   answering conditional requests, then ignoring them (identical bytes);
-* ``10% edited``: ``-a recheck=all`` with one article in ten edited (``tests.mutations``).
+* ``10% edited``: ``-a recheck=all`` with one article in ten edited (``tests.mutations``);
+* ``nothing due`` / ``bare, 0 pages``: a run that polls the feeds (all 304) and finds no
+  article due, and the bare spider fetching nothing: the start-up and shutdown cost alone.
 
-Rates are article responses per second of the crawl's ``elapsed_time_seconds``; ratios are
-taken to ``bare`` of the same run, then the median over runs. Peak memory is the highest
-summed RSS of the crawl process and its children (the extraction pool), sampled every 50 ms.
+Two rates per phase: **whole process** (article responses per wall-clock second of the
+``scrapy`` process, start to exit, as a user running it from cron sees it) and **in-crawl**
+(per second of the crawl's ``elapsed_time_seconds``, which leaves out start-up and
+shutdown). Ratios are taken to ``bare`` of the same run, then the median over runs. Peak
+memory is the highest summed RSS of the crawl process and its children (the extraction
+pool), sampled every 50 ms. ``--before DIR`` also runs every newscrawl phase from another
+checkout (``git archive REV | tar -x -C DIR``), in its own store, in the same run: a
+before/after comparison on the same machine state.
 Also measured: trafilatura alone and ``extract_article`` on one core over the corpus pages,
 ``diff_article`` on every edited pair the crawl stored, and, with ``--scale``, the peak memory
 of a first crawl and a re-check of that many articles. ``--short`` (200 articles, one run,
@@ -65,15 +73,19 @@ class Phase:
     conditional: bool = True
     edited: bool = False
     args: tuple[str, ...] = ("-a", "recheck=all")
+    fetches: bool = True  # whether the phase fetches every article (else none)
 
 
 BARE = Phase("bare", args=())
+BARE_IDLE = Phase("bare, 0 pages", args=(), fetches=False)
 FIRST = Phase("first crawl", args=())
+IDLE = Phase("nothing due", edited=True, args=("-a", "recheck=due"), fetches=False)
 PHASES = (
     FIRST,
     Phase("unchanged, 304"),
     Phase("unchanged, 200", conditional=False),
     Phase("10% edited", edited=True),
+    IDLE,
 )
 
 
@@ -83,6 +95,7 @@ class Result:
     stats: dict[str, Any]
     peak_kb: int
     server: dict[str, Any]
+    wall: float  # seconds of the whole process, start to exit
     edited: int = 0
 
     def stat(self, name: str) -> int:
@@ -99,6 +112,10 @@ class Result:
     @property
     def rate(self) -> float:
         return self.pages / self.seconds
+
+    @property
+    def wall_rate(self) -> float:
+        return self.pages / self.wall
 
     @property
     def server_cpu(self) -> float:
@@ -229,38 +246,47 @@ def run_crawl(
     env: dict[str, str],
     workdir: Path,
     articles: int,
+    repo: Path = REPO,
 ) -> Result:
     workdir.mkdir(parents=True, exist_ok=True)
     edited = site.set_mode(phase, articles)
     cmd, stats_file = scrapy_command(command, settings, workdir)
+    started = time.monotonic()
     process = subprocess.Popen(
         cmd,
-        cwd=REPO,
+        cwd=repo,
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     peak = sample_peak(process)
-    if process.wait(timeout=CRAWL_TIMEOUT) != 0 or not stats_file.exists():
+    status = process.wait(timeout=CRAWL_TIMEOUT)
+    wall = time.monotonic() - started
+    if status != 0 or not stats_file.exists():
         log = workdir / "crawl.log"
         tail = log.read_text()[-3000:] if log.exists() else "(no log)"
         raise RuntimeError(f"{phase.name}: crawl failed:\n{tail}")
     stats = json.loads(stats_file.read_text())
-    return Result(phase.name, stats, peak(), site.counters(), edited)
+    return Result(phase.name, stats, peak(), site.counters(), wall, edited)
 
 
-def bare_crawl(site: Site, articles: int, workdir: Path) -> Result:
+def bare_crawl(site: Site, articles: int, workdir: Path, phase: Phase = BARE) -> Result:
+    fetched = articles if phase.fetches else 0
     command = [
         "runspider",
         str(REPO / "bench" / "crawl_probe.py"),
         "-a",
         f"base={site.base}",
         "-a",
-        f"articles={articles}",
+        f"articles={fetched}",
     ]
     settings = {"ITEM_PIPELINES": "{}", "EXTENSIONS": json.dumps({STATS_EXTENSION: 900})}
     env = {"NEWSCRAWL_ALLOW_PRIVATE_HOSTS": "True"}
-    return run_crawl(BARE, site, command, settings, env, workdir / "bare", articles)
+    return run_crawl(phase, site, command, settings, env, workdir / slug(phase), articles)
+
+
+def slug(phase: Phase) -> str:
+    return phase.name.replace(",", "").replace("%", "").replace(" ", "_")
 
 
 def write_sources(path: Path, site: Site, articles: int) -> Path:
@@ -280,13 +306,17 @@ def newscrawl_env(workdir: Path, sources: Path) -> dict[str, str]:
 
 
 def newscrawl_crawl(
-    phase: Phase, site: Site, articles: int, workdir: Path, env: dict[str, str]
+    phase: Phase,
+    site: Site,
+    articles: int,
+    workdir: Path,
+    env: dict[str, str],
+    repo: Path = REPO,
 ) -> Result:
     extensions = {"newscrawl.extensions.RunRecorder": 500, STATS_EXTENSION: 900}
     settings = {"EXTENSIONS": json.dumps(extensions), "NEWSCRAWL_RECHECK_LIMIT": str(articles)}
     command = ["crawl", "feeds", *phase.args]
-    slug = phase.name.replace(",", "").replace("%", "").replace(" ", "_")
-    return run_crawl(phase, site, command, settings, env, workdir / slug, articles)
+    return run_crawl(phase, site, command, settings, env, workdir / slug(phase), articles, repo)
 
 
 # --- one-core baselines and diffs ------------------------------------------------------------
@@ -329,13 +359,26 @@ def diff_timings(data_dir: Path, repeats: int = 3) -> list[tuple[int, float]]:
 # --- runs, checks, report ----------------------------------------------------------------------
 
 
-def one_run(site: Site, articles: int, workdir: Path, phases: Iterable[Phase]) -> Run:
-    run = Run()
+BEFORE = "before: "  # prefix of the phases run from the ``--before`` checkout
+
+
+def one_run(
+    site: Site, articles: int, workdir: Path, phases: Iterable[Phase], before: Path | None = None
+) -> Run:
+    """Bare, then newscrawl's phases, then (with ``before``) the same from that checkout."""
+    run, phases = Run(), list(phases)
     run.results[BARE.name] = bare_crawl(site, articles, workdir)
-    env = newscrawl_env(workdir, write_sources(workdir / "sources.toml", site, articles))
-    for phase in phases:
-        run.results[phase.name] = newscrawl_crawl(phase, site, articles, workdir, env)
-    if any(phase.edited for phase in phases):
+    if IDLE in phases:
+        run.results[BARE_IDLE.name] = bare_crawl(site, articles, workdir, BARE_IDLE)
+    checkouts = [("", REPO, workdir)] + ([(BEFORE, before, workdir / "before")] if before else [])
+    for prefix, repo, directory in checkouts:
+        directory.mkdir(parents=True, exist_ok=True)
+        env = newscrawl_env(directory, write_sources(directory / "sources.toml", site, articles))
+        for phase in phases:
+            result = newscrawl_crawl(phase, site, articles, directory, env, repo)
+            result.phase = prefix + phase.name
+            run.results[result.phase] = result
+    if any(phase.edited and phase.fetches for phase in phases):
         run.diff_ms = diff_timings(workdir / "data")
     return run
 
@@ -352,14 +395,18 @@ def problems(run: Run, articles: int) -> list[str]:
         ("unchanged, 200", "newscrawl/articles/same_bytes", lambda v, r: v == articles),
         ("10% edited", "newscrawl/articles/not_modified", lambda v, r: v == articles - r.edited),
         ("10% edited", "newscrawl/articles/changed", lambda v, r: 0.9 * r.edited <= v <= r.edited),
+        ("nothing due", "newscrawl/feeds/not_modified", lambda v, r: v == feeds),
+        ("nothing due", "newscrawl/articles/rechecks", lambda v, r: v == 0),
     ]
     out = []
     for phase, stat, ok in expected:
-        result = run.results.get(phase)
-        if result is not None and not ok(result.stat(stat), result):
-            out.append(f"{phase}: {stat} = {result.stat(stat)} ({articles} articles)")
+        for result in (run.results.get(phase), run.results.get(BEFORE + phase)):
+            if result is not None and not ok(result.stat(stat), result):
+                out.append(f"{result.phase}: {stat} = {result.stat(stat)} ({articles} articles)")
+    fetching = {BARE.name, *(p.name for p in PHASES if p.fetches)}
     for result in run.results.values():
-        if result.stat("log_count/ERROR") or result.pages != articles:
+        pages = articles if result.phase.removeprefix(BEFORE) in fetching else 0
+        if result.stat("log_count/ERROR") or result.pages != pages:
             out.append(
                 f"{result.phase}: {result.pages} article responses, "
                 f"{result.stat('log_count/ERROR')} errors logged"
@@ -378,19 +425,27 @@ def median_of(runs: list[Run], value: Callable[[Run], float]) -> float:
 def print_table(runs: list[Run], articles: int) -> None:
     print(f"\n{articles} articles, {len(runs)} run(s): medians over runs, ratio to same-run bare")
     print(
-        f"{'phase':16} {'pages/s':>8} {'x bare':>7} {'s':>6} {'peak MB':>8} "
-        f"{'MB fetched':>10} {'server CPU':>10}"
+        f"{'phase':24} {'whole s':>7} {'pages/s':>8} {'x bare':>7} | {'crawl s':>7} "
+        f"{'pages/s':>8} {'x bare':>7} | {'peak MB':>7} {'MB fetched':>10} {'server CPU':>10}"
     )
     for name in runs[0].results:
-        rate = median_of(runs, lambda r, n=name: r.results[n].rate)
-        ratio = median_of(runs, lambda r, n=name: r.results[n].rate / r.results["bare"].rate)
-        seconds = median_of(runs, lambda r, n=name: r.results[n].seconds)
+
+        def med(value: Callable[[Result, Result], float], n: str = name) -> float:
+            return median_of(runs, lambda one: value(one.results[n], one.results["bare"]))
+
+        wall = med(lambda x, b: x.wall)
+        fetches = runs[0].results[name].pages > 0
+        whole = med(lambda x, b: x.wall_rate) if fetches else 0.0
+        whole_ratio = med(lambda x, b: x.wall_rate / b.wall_rate) if fetches else 0.0
+        seconds = med(lambda x, b: x.seconds)
+        rate = med(lambda x, b: x.rate) if fetches else 0.0
+        ratio = med(lambda x, b: x.rate / b.rate) if fetches else 0.0
         peak = max(r.results[name].peak_kb for r in runs) / 1024
-        fetched = median_of(runs, lambda r, n=name: r.results[n].stat("downloader/response_bytes"))
-        cpu = median_of(runs, lambda r, n=name: r.results[n].server_cpu)
+        fetched = med(lambda x, b: x.stat("downloader/response_bytes"))
+        cpu = med(lambda x, b: x.server_cpu)
         print(
-            f"{name:16} {rate:8.1f} {ratio:7.2f} {seconds:6.1f} {peak:8.0f} "
-            f"{fetched / 1e6:10.1f} {cpu:10.0%}"
+            f"{name:24} {wall:7.2f} {whole:8.1f} {whole_ratio:7.2f} | {seconds:7.2f} "
+            f"{rate:8.1f} {ratio:7.2f} | {peak:7.0f} {fetched / 1e6:10.1f} {cpu:10.0%}"
         )
 
 
@@ -420,17 +475,21 @@ def print_details(runs: list[Run], traf: list[float], ours: list[float]) -> None
 
 def print_scale(run: Run, articles: int) -> None:
     print(f"\nscale point, {articles} articles (one run):")
+    bare = run.results["bare"]
     for result in run.results.values():
         print(
-            f"  {result.phase:16} {result.rate:8.1f} pages/s  "
-            f"x bare {result.rate / run.results['bare'].rate:.2f}  "
-            f"peak {result.peak_kb / 1024:.0f} MB  ({result.seconds:.0f} s)"
+            f"  {result.phase:24} whole {result.wall_rate:7.1f} pages/s "
+            f"x bare {result.wall_rate / bare.wall_rate:.2f} ({result.wall:.0f} s); "
+            f"in-crawl {result.rate:7.1f} x bare {result.rate / bare.rate:.2f}; "
+            f"peak {result.peak_kb / 1024:.0f} MB"
         )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--articles", type=int, default=1000)
+    parser.add_argument(
+        "--sizes", default="300,1000", help="comma-separated article counts, each a table"
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
         "--scale",
@@ -441,26 +500,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--short", action="store_true", help=f"CI: {SHORT_ARTICLES} articles, 1 run, no scale point"
     )
+    parser.add_argument(
+        "--before", type=Path, help="another checkout whose crawls run beside this one's"
+    )
     args = parser.parse_args(argv)
+    sizes = [int(size) for size in args.sizes.split(",")]
     if args.short:
-        args.articles, args.runs, args.scale = SHORT_ARTICLES, 1, 0
+        sizes, args.runs, args.scale = [SHORT_ARTICLES], 1, 0
 
     pages = load_pages()
     print(f"{os.cpu_count()} cores, load average at start {os.getloadavg()[0]:.1f}")
-    site = Site(max(args.articles, args.scale))
+    site = Site(max(*sizes, args.scale))
     failures: list[str] = []
     try:
         with tempfile.TemporaryDirectory(prefix="crawl-speed-") as tmp:
-            runs, traf, ours = [], [], []
-            for number in range(args.runs):
-                runs.append(one_run(site, args.articles, Path(tmp) / f"run{number}", PHASES))
-                failures += problems(runs[-1], args.articles)
-                traf.append(pages_per_second(pages, trafilatura_alone))
-                ours.append(pages_per_second(pages, newscrawl_extract))
-            print_table(runs, args.articles)
-            print_details(runs, traf, ours)
+            for size in sizes:
+                runs, traf, ours = [], [], []
+                for number in range(args.runs):
+                    workdir = Path(tmp) / f"{size}-{number}"
+                    runs.append(one_run(site, size, workdir, PHASES, args.before))
+                    failures += problems(runs[-1], size)
+                    traf.append(pages_per_second(pages, trafilatura_alone))
+                    ours.append(pages_per_second(pages, newscrawl_extract))
+                print_table(runs, size)
+                print_details(runs, traf, ours)
             if args.scale:
-                scale = one_run(site, args.scale, Path(tmp) / "scale", PHASES[:2])
+                scale = one_run(site, args.scale, Path(tmp) / "scale", PHASES[:2], args.before)
                 failures += problems(scale, args.scale)
                 print_scale(scale, args.scale)
     finally:

@@ -1,6 +1,6 @@
-"""Re-check throughput with 1 and 2 crawler processes sharing one store.
+"""Re-check throughput with 1, 2 and 4 crawler processes sharing one store.
 
-    python -m bench.nodes [--articles 2000] [--runs 2]
+    python -m bench.nodes [--articles 2000] [--runs 2] [--crawlers 1,2,4] [--wire]
 
 After a first crawl of N articles, N crawlers (``-a shard=i/N``, ``-a recheck=all``) start
 together and re-check every article (the site answers 304); pages/s is the articles they
@@ -8,6 +8,8 @@ fetched over the wall time until the last one ends. Leases split the articles, s
 processes share the work instead of repeating it; the report shows how many were fetched
 twice. Every process here runs on the same 2-core machine: this measures that the work
 splits and that throughput grows with processes, not what separate servers would give.
+``--wire`` puts the store behind nx-27017 (MongoDB's wire protocol on loopback) instead of
+the embedded files.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from bench.crawl_speed import (
     scrapy_command,
     write_sources,
 )
+from bench.store_growth import wire_server
 
 UNCHANGED = Phase("unchanged, 304")
 
@@ -70,15 +73,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--crawlers", default="1,2,4", help="comma-separated process counts")
+    parser.add_argument("--wire", action="store_true", help="the store over nx-27017")
     args = parser.parse_args(argv)
-    site = Site(args.articles)
+    print(f"{os.cpu_count()} cores, load average at start {os.getloadavg()[0]:.1f}")
+    site, server = Site(args.articles), None
     try:
         with tempfile.TemporaryDirectory(prefix="nodes-") as tmp:
             workdir = Path(tmp)
             env = newscrawl_env(workdir, write_sources(workdir / "s.toml", site, args.articles))
+            if args.wire:
+                server, env["MONGO_URI"] = wire_server(workdir / "wire")
             newscrawl_crawl(FIRST, site, args.articles, workdir, env)
             site.set_mode(UNCHANGED, args.articles)
-            rates: dict[int, list[float]] = {1: [], 2: []}
+            rates: dict[int, list[float]] = {int(n): [] for n in args.crawlers.split(",")}
             for _ in range(args.runs):
                 for crawlers in rates:
                     fetched, wall = recheck(crawlers, args.articles, env, workdir)
@@ -87,9 +95,14 @@ def main(argv: list[str] | None = None) -> int:
                           f"articles in {wall:.1f} s")  # fmt: skip
     finally:
         site.stop()
-    one, two = (statistics.median(rates[n]) for n in (1, 2))
-    print(f"median: 1 crawler {one:.0f} articles/s, 2 crawlers {two:.0f} articles/s "
-          f"({two / one:.2f}x)")  # fmt: skip
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+    first = statistics.median(rates[min(rates)])
+    for crawlers, values in rates.items():
+        rate = statistics.median(values)
+        print(f"median: {crawlers} crawler(s) {rate:.0f} articles/s ({rate / first:.2f}x)")
+    print(f"load average at end {os.getloadavg()[0]:.1f}")
     return 0
 
 

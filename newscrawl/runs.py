@@ -23,6 +23,7 @@ from typing import Any
 from pymongo import DESCENDING
 from pymongo.database import Database
 
+from newscrawl.store import create_missing_indexes
 from newscrawl.tracker import (
     CHANGED,
     FLIP_FLOP,
@@ -72,7 +73,7 @@ def run_record(
 
 
 def save_run(db: Database, run: dict[str, Any]) -> None:
-    db["runs"].create_index([("finished", DESCENDING)])
+    create_missing_indexes(db["runs"], [([("finished", DESCENDING)], False)])
     db["runs"].insert_one(run)
 
 

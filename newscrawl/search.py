@@ -42,8 +42,8 @@ def search_words(url: str, title: str) -> list[str]:
 
 
 def backfill(articles: Any, batch: int = 1000) -> int:
-    """Index ``search_words`` and give it to the articles that lack it; returns how many."""
-    articles.create_index([(FIELD, ASCENDING)])
+    """Give ``search_words`` to the articles that lack it, then index it; returns how many.
+    The index is made last, so a store that has it needs no backfill (``Store`` skips it)."""
     missing = articles.find({FIELD: {"$exists": False}}, {"title": 1})
     updates: list[UpdateOne] = []
     done = 0
@@ -56,4 +56,5 @@ def backfill(articles: Any, batch: int = 1000) -> int:
             updates = []
     if updates:
         done += articles.bulk_write(updates, ordered=False).modified_count
+    articles.create_index([(FIELD, ASCENDING)])
     return done

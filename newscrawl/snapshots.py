@@ -34,7 +34,7 @@ from typing import Any, cast
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from newscrawl.store import Store
+from newscrawl.store import Store, create_missing_indexes
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +75,12 @@ class Snapshots:
         self.pages = store.db["pages"]
         self.chunks = store.db["page_chunks"]
         self.keep_latest = keep_latest
+        # The latest page this object stored per source, (id, body): the base of the next
+        # article's first page. Looking it up in the store each time made a first crawl
+        # quadratic on the embedded store, which has no sorted index (every first page read
+        # every page of its source, bodies included, to find the newest), and rebuilding its
+        # body decompressed its whole chain.
+        self._source_latest: dict[str, tuple[str, bytes]] = {}
 
     @classmethod
     def from_settings(cls, store: Store, settings: Any) -> Snapshots | None:
@@ -86,10 +92,12 @@ class Snapshots:
         return snapshots
 
     def ensure_indexes(self) -> None:
-        self.pages.create_index([("url", ASCENDING), ("fetched_at", ASCENDING)], unique=True)
-        self.pages.create_index([("url", ASCENDING), ("version", ASCENDING)])
-        self.pages.create_index([("source", ASCENDING), ("fetched_at", ASCENDING)])
-        self.chunks.create_index([("page", ASCENDING), ("part", ASCENDING)], unique=True)
+        create_missing_indexes(self.pages, [
+            ([("url", ASCENDING), ("fetched_at", ASCENDING)], True),
+            ([("url", ASCENDING), ("version", ASCENDING)], False),
+            ([("source", ASCENDING), ("fetched_at", ASCENDING)], False),
+        ])  # fmt: skip
+        create_missing_indexes(self.chunks, [([("page", ASCENDING), ("part", ASCENDING)], True)])
 
     # writing ----------------------------------------------------------------------------
     def keep(self, url: str, source: str, version: int, raw: RawPage) -> dict[str, Any] | None:
@@ -117,6 +125,7 @@ class Snapshots:
             self.pages.insert_one(doc)
         except DuplicateKeyError:
             return None
+        self._source_latest[source] = (str(doc["_id"]), raw.body)
         if self.keep_latest:
             self.prune(url)
         return doc
@@ -129,17 +138,28 @@ class Snapshots:
         base = self.pages.find_one({"url": url}, _meta(), sort=latest)
         first = base is None
         if first:
-            base = self.pages.find_one({"source": source}, _meta(), sort=latest)
+            base = self._latest_of_source(source)
         if base is not None and base.get("chain", 0) >= MAX_CHAIN:
             base = None  # start a new chain
         if base is None:
             return None, _compress(body, None)
-        packed = _compress(body, self.body(base))
+        remembered = self._source_latest.get(source, ("", b""))
+        packed = _compress(body, remembered[1] if remembered[0] == base["_id"] else self.body(base))
         if first:
             alone = _compress(body, None)
             if len(alone) <= len(packed):
                 return None, alone
         return base, packed
+
+    def _latest_of_source(self, source: str) -> dict[str, Any] | None:
+        """The source's latest page: the one this run stored last (if it is still there:
+        another crawler may have pruned it), else the newest in the store."""
+        remembered = self._source_latest.get(source)
+        if remembered is not None:
+            base = self.pages.find_one({"_id": remembered[0]}, _meta())
+            if base is not None:
+                return base
+        return self.pages.find_one({"source": source}, _meta(), sort=[("fetched_at", DESCENDING)])
 
     def _write(self, doc: dict[str, Any], packed: bytes) -> None:
         """The body in the document, or in CHUNK_SIZE parts in ``page_chunks``."""

@@ -41,6 +41,7 @@ from scrapy.crawler import Crawler
 from newscrawl import events
 from newscrawl.bounds import unpack_version
 from newscrawl.schedule import RevisitPolicy
+from newscrawl.search import FIELD as SEARCH_FIELD
 from newscrawl.search import backfill
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,23 @@ BUSY_TIMEOUT = 30.0
 RETRYABLE_CODES = frozenset({6, 7, 50, 89, 91, 112, 134, 189, 262, 9001, 10058, 10107, 11600,
                              11602, 13435, 13436})  # fmt: skip
 ERRORS_TTL_INDEX = "errors_ttl"
+# The store's indexes: collection -> (keys, unique).
+URL_VERSION = [("url", ASCENDING), ("version", ASCENDING)]
+INDEXES: dict[str, list[tuple[list[tuple[str, int]], bool]]] = {
+    "versions": [(URL_VERSION, True), ([("url", ASCENDING), ("content_hash", ASCENDING)], False)],
+    "diffs": [
+        (URL_VERSION, True),
+        ([("fetched_at", DESCENDING)], False),
+        ([("significance", DESCENDING), ("fetched_at", DESCENDING)], False),
+    ],
+    "articles": [
+        ([("next_check", ASCENDING)], False),
+        ([("source", ASCENDING)], False),
+        ([("lease_owner", ASCENDING)], False),
+    ],
+    "errors": [([("at", DESCENDING)], False)],
+    "listings": [([("url", ASCENDING)], False)],
+}
 INDEX_OPTIONS_CONFLICT = 85  # MongoDB's error code: same index, other options
 
 
@@ -132,6 +150,30 @@ def open_database(settings: Any) -> tuple[Any, Database]:
     return client, client[name]
 
 
+def has_index(collection: Any, keys: list[tuple[str, int]]) -> bool:
+    """Whether ``collection`` has an index on exactly these keys, in this order."""
+    wanted = [(name, int(direction)) for name, direction in keys]
+    return any(
+        [(name, int(direction)) for name, direction in info["key"]] == wanted
+        for info in collection.index_information().values()
+    )
+
+
+def create_missing_indexes(
+    collection: Any, specs: list[tuple[list[tuple[str, int]], bool]]
+) -> None:
+    """Create the indexes (keys, unique) the collection lacks. Every crawl opens the store:
+    asking for indexes that exist cost the embedded store a pass over the collection each
+    (it checks a unique index against every document) at every start."""
+    existing = [
+        [(name, int(direction)) for name, direction in info["key"]]
+        for info in collection.index_information().values()
+    ]
+    for keys, unique in specs:
+        if [(name, int(direction)) for name, direction in keys] not in existing:
+            collection.create_index(keys, unique=unique)
+
+
 class Store:
     """Typed access to the collections; the change-detection logic lives in ``tracker``."""
 
@@ -165,18 +207,11 @@ class Store:
                 time.sleep(0.2 * (attempt + 1))
 
     def _create_indexes(self) -> None:
-        self.versions.create_index([("url", ASCENDING), ("version", ASCENDING)], unique=True)
-        self.versions.create_index([("url", ASCENDING), ("content_hash", ASCENDING)])
-        self.diffs.create_index([("url", ASCENDING), ("version", ASCENDING)], unique=True)
-        self.diffs.create_index([("fetched_at", DESCENDING)])
-        self.diffs.create_index([("significance", DESCENDING), ("fetched_at", DESCENDING)])
-        self.articles.create_index([("next_check", ASCENDING)])
-        self.articles.create_index([("source", ASCENDING)])
-        self.articles.create_index([("lease_owner", ASCENDING)])
-        self.errors.create_index([("at", DESCENDING)])
+        for name, specs in INDEXES.items():
+            create_missing_indexes(self.db[name], specs)
         events.ensure_indexes(self.db)
-        self.listings.create_index([("url", ASCENDING)])
-        backfill(self.articles)  # search words for articles stored before they existed
+        if not has_index(self.articles, [(SEARCH_FIELD, ASCENDING)]):
+            backfill(self.articles)  # search words for articles stored before they existed
 
     def close(self) -> None:
         self.client.close()
@@ -267,6 +302,7 @@ class Store:
                           "lease_owner": token}},
             )  # fmt: skip
         claimed = self.articles.find({"lease_owner": token}, dict(CLAIM_FIELDS))
+        # as_utc: some MongoDB-compatible servers hand back $set dates as strings
         return token, sorted(claimed, key=lambda a: as_utc(a.get("next_check") or now))
 
     def release_leases(self, token: str) -> int:

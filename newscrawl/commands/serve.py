@@ -5,10 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-import waitress
-
 from newscrawl.cli import ProjectCommand
-from newscrawl.web import create_app
 
 
 class Command(ProjectCommand):
@@ -22,6 +19,11 @@ class Command(ProjectCommand):
         parser.add_argument("--threads", type=int, default=4, help="request threads")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        # Imported here: scrapy imports every command module at the start of every command.
+        import waitress
+
+        from newscrawl.web import create_app
+
         app = create_app(self.settings)
         server = waitress.create_server(app, host=opts.host, port=opts.port, threads=opts.threads)
         host = f"[{opts.host}]" if ":" in opts.host else opts.host

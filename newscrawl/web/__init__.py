@@ -1,6 +1,16 @@
 """Read-only web viewer over the store: recent changes, article histories, side-by-side diffs,
 search, JSON for every page, and Atom/RSS feeds of changes (``scrapy serve``)."""
 
-from newscrawl.web.app import create_app
+from typing import Any
 
 __all__ = ["create_app"]
+
+
+def __getattr__(name: str) -> Any:
+    """``create_app`` imported when asked for: every ``scrapy`` command (``crawl`` too) loads
+    the command modules, and those reading ``newscrawl.web.queries`` need no Flask."""
+    if name == "create_app":
+        from newscrawl.web.app import create_app
+
+        return create_app
+    raise AttributeError(name)
