@@ -20,7 +20,6 @@ from typing import Any
 import lxml.html
 from lxml import etree
 from rapidfuzz import fuzz
-from trafilatura.settings import Document
 from w3lib.encoding import html_to_unicode
 
 from newscrawl.normalize import clean_text, loose_key
@@ -464,6 +463,7 @@ def _trafilatura_blocks(tree: lxml.html.HtmlElement, url: str) -> list[_Block]:
     # Imported on first use: the crawl process extracts nothing when workers do, and a
     # re-check of unchanged pages extracts nothing at all (saves ~0.3 s and ~40 MB there).
     import trafilatura
+    from trafilatura.settings import Document
 
     document = trafilatura.bare_extraction(
         tree,

@@ -13,8 +13,7 @@ from newscrawl.cli import StoreCommand, printable
 from newscrawl.events import describe
 from newscrawl.store import Store
 from newscrawl.web import queries
-from newscrawl.web.humanize import later, stamp
-from newscrawl.web.pages import moment
+from newscrawl.web.humanize import later, moment, stamp
 
 
 def render(

@@ -24,7 +24,7 @@ from newscrawl.sources import Source, SourcesError, load_sources
 from newscrawl.store import Store, open_database, utcnow
 from newscrawl.web import feeds, links, pages, params, queries, snapshots, timelimit
 from newscrawl.web.diffcache import DiffCache
-from newscrawl.web.humanize import as_utc
+from newscrawl.web.humanize import as_utc, moment
 from newscrawl.web.pages import live_href
 from newscrawl.web.sidebyside import changed_rows
 from newscrawl.web.timeline import timeline
@@ -411,7 +411,7 @@ def _event_entry(event: dict[str, Any], url: str | None) -> feeds.Entry:
     return feeds.Entry(
         id=feeds.stable_id(f"{event['url']}#event={event['_id']}"),
         title=f"{event.get('headline') or event['url']}: {fields['summary']}",
-        updated=pages.moment(event["at"]) or utcnow(),
+        updated=moment(event["at"]) or utcnow(),
         link=article,
         related=live_href(event["url"]) or article,
         category=event.get("source") or "",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 _MINUTE = 60
 _HOUR = 60 * _MINUTE
@@ -62,3 +63,13 @@ def iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return as_utc(moment).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def moment(value: Any) -> datetime | None:
+    """A stored time (a datetime, or an ISO string from some wire servers), or None."""
+    if value is None or isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None

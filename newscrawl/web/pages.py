@@ -13,7 +13,7 @@ from newscrawl.diff import headlines_changed
 from newscrawl.events import describe
 from newscrawl.significance import explain, score_fields, significance
 from newscrawl.web import queries
-from newscrawl.web.humanize import iso, later, stamp
+from newscrawl.web.humanize import iso, later, moment, stamp
 from newscrawl.web.sidebyside import headline_row, other_headline_rows, paragraph_rows
 
 
@@ -41,16 +41,6 @@ def article_fields(article: dict[str, Any]) -> dict[str, Any]:
         "moved_to": article.get("moved_to"),
         "moved_from": list(article.get("moved_from") or []),
     }
-
-
-def moment(value: Any) -> datetime | None:
-    """A stored time (a datetime, or an ISO string from some wire servers), or None."""
-    if value is None or isinstance(value, datetime):
-        return value
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
 
 
 def _plain(value: Any) -> Any:
