@@ -19,7 +19,7 @@ from bson.errors import InvalidDocument
 from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from newscrawl import events
+from newscrawl import events, record
 from newscrawl.bounds import bound_diff, pack_version, unpack_version
 from newscrawl.diff import diff_versions
 from newscrawl.furniture import furniture_only
@@ -331,6 +331,8 @@ class Tracker:
         except DuplicateKeyError:
             logger.debug("version %s of %s stored concurrently; re-reading", number, page.url)
             return None
+        if number == 1:
+            record.count_article(self.store.db, page.source, page.fetched_at)
         if latest and not self._store_diff(doc, latest):
             refused.append("diff-too-large")
         if self.on_version is not None:
@@ -387,6 +389,7 @@ class Tracker:
         doc.update(score_fields({**diff, "minor": doc["minor"]}, previous, version))
         try:
             self.store.diffs.insert_one(bound_diff(doc))
+            record.count_edit(self.store.db, doc)
         except DuplicateKeyError:  # written meanwhile by another crawler
             logger.debug("diff %s of %s already stored", version["version"], version["url"])
         except InvalidDocument as exc:
