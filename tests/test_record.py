@@ -100,7 +100,7 @@ def test_the_record_across_sources_sums_every_source(client, store):
     for source, row in rows.items():
         check_figures(row, expected(store, source))
     page = lxml.html.fromstring(get_html(client, "/sources"))
-    links = [a.get("href") for a in page.cssselect("tr.source a")]
+    links = [a.get("href") for a in page.cssselect("tr.publisher a")]
     assert links == ["/source?name=Local&days=30", "/source?name=Other+Desk&days=30"]
     assert page.cssselect("header nav a[href='/sources']")  # in the viewer's navigation
 

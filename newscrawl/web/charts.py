@@ -26,7 +26,8 @@ KIND_COLOURS = {k.HEADLINE: "#b03a2e", k.NOTICE: "#1e8449", k.SILENT: "#7d3c98"}
 
 
 def columns(values: list[tuple[str, int]], every: int = 1) -> dict[str, Any]:
-    """Vertical bars, one per (label, count); every ``every``-th label written under its bar."""
+    """Vertical bars, one per (label, count); every ``every``-th label written under its bar,
+    counted from the last."""
     plot_w, plot_h = WIDTH - LEFT - 8, HEIGHT - BOTTOM - TOP
     top = max([count for _, count in values] + [1])
     step = plot_w / max(1, len(values))
@@ -37,7 +38,7 @@ def columns(values: list[tuple[str, int]], every: int = 1) -> dict[str, Any]:
             "label": label, "count": count, "x": round(LEFT + n * step + step * 0.1, 1),
             "width": round(step * 0.8, 1), "y": round(TOP + plot_h - height, 1),
             "height": height, "text_x": round(LEFT + n * step + step / 2, 1),
-            "show_label": n % every == 0,
+            "show_label": (len(values) - 1 - n) % every == 0,
         })  # fmt: skip
     return {"bars": bars, "width": WIDTH, "height": HEIGHT, "left": LEFT, "top": TOP,
             "base": TOP + plot_h, "max": top, "colour": COLOUR}  # fmt: skip
