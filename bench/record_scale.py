@@ -60,8 +60,9 @@ def history(count: int, rng: random.Random) -> tuple[list[dict], list[dict], lis
             "last_changed": at, "last_checked": at,
         })  # fmt: skip
         if rng.random() < 0.01:
-            removed.append({"url": url, "kind": "removed", "source": source,
-                            "at": min(now, at + timedelta(days=1)), "reason": "http-404"})  # fmt: skip
+            gone = min(now, at + timedelta(days=1))
+            removed.append({"url": url, "kind": "removed", "source": source, "at": gone,
+                            "reason": "http-404"})  # fmt: skip
     return articles, diffs, removed
 
 
@@ -111,8 +112,10 @@ def main(count: int) -> None:
             record.count_edit(store.db, diff)
             inserts.append(middle - start)
             counts.append(time.perf_counter() - middle)
-        print(f"per stored diff: insert {statistics.median(inserts) * 1000:.2f} ms, "
-              f"counters {statistics.median(counts) * 1000:.2f} ms (medians of 200)")
+        print(
+            f"per stored diff: insert {statistics.median(inserts) * 1000:.2f} ms, "
+            f"counters {statistics.median(counts) * 1000:.2f} ms (medians of 200)"
+        )
         store.close()
 
         store = Store(*open_database(settings))  # as the viewer opens it

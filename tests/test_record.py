@@ -49,8 +49,11 @@ def expected(store: Store, source: str | None) -> dict:
         "edits": len(diffs),
         "share_headline": len(headline) / len(diffs),
         "share_silent": sum("silent" in d["kinds"] for d in diffs) / len(diffs),
-        "kinds": {kind: sum(kind in d["kinds"] for d in diffs) for kind in record.k.KINDS
-                  if kind != "headline"},  # fmt: skip
+        "kinds": {
+            kind: sum(kind in d["kinds"] for d in diffs)
+            for kind in record.k.KINDS
+            if kind != "headline"
+        },  # fmt: skip
     }
 
 

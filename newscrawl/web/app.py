@@ -19,7 +19,7 @@ from flask import Flask, Response, abort, jsonify, render_template, request
 from pymongo.errors import ExecutionTimeout
 from werkzeug.exceptions import HTTPException
 
-from newscrawl import card, filters
+from newscrawl import card, filters, record
 from newscrawl.sources import Source, SourcesError, load_sources
 from newscrawl.store import Store, open_database, utcnow
 from newscrawl.web import feeds, links, pages, params, publishers, queries, snapshots, timelimit
@@ -58,9 +58,8 @@ class ThreadStores:
         store = getattr(self._local, "store", None)
         if store is None:
             store = self._local.store = self._open()
-            timelimit.guard(
-                store.client, [store.articles, store.versions, store.diffs, store.events]
-            )
+            scanned = [store.articles, store.versions, store.diffs, store.events]
+            timelimit.guard(store.client, [*scanned, store.db[record.COLLECTION]])
         return store
 
 
@@ -315,7 +314,8 @@ def create_app(
                        ("/sources", sources)]:  # fmt: skip
         app.add_url_rule(rule, view.__name__, view, methods=["GET"])
     for rule, view in [("/changes", changes), ("/article", article), ("/diff", diff),
-                       ("/search", search), ("/source", source), ("/sources", sources)]:  # fmt: skip
+                       ("/search", search), ("/source", source),
+                       ("/sources", sources)]:  # fmt: skip
         app.add_url_rule(f"{rule}.json", f"{view.__name__}_json", view, methods=["GET"])
     for rule, view in [("/changes", changes_feed), ("/article", article_feed)]:
         for kind in ("atom", "rss"):

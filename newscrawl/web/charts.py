@@ -14,8 +14,9 @@ LEFT, BOTTOM, TOP = 36, 28, 12
 COLOUR = "#2e6da4"
 # Time from first sight, for the distribution: (label, upper bound in seconds).
 _HOUR, _DAY = 3600, 86400
-SPANS = (("< 1 h", _HOUR), ("1–3 h", 3 * _HOUR), ("3–6 h", 6 * _HOUR), ("6–12 h", 12 * _HOUR),
-         ("12–24 h", _DAY), ("1–2 d", 2 * _DAY), ("2–7 d", 7 * _DAY), ("≥ 7 d", float("inf")))  # fmt: skip
+SPANS = (("< 1 h", _HOUR), ("1–3 h", 3 * _HOUR), ("3–6 h", 6 * _HOUR),
+         ("6–12 h", 12 * _HOUR), ("12–24 h", _DAY), ("1–2 d", 2 * _DAY), ("2–7 d", 7 * _DAY),
+         ("≥ 7 d", float("inf")))  # fmt: skip
 KIND_NAMES = {
     k.HEADLINE: "headline", k.NUMBER: "number", k.QUOTE_ADDED: "quotation added",
     k.QUOTE_REMOVED: "quotation removed", k.QUOTE_ALTERED: "quotation altered",
