@@ -1,7 +1,7 @@
 """Each publisher's record: daily counters per source, kept at write time, and their sums
 over a period, so a source's page reads a few dozen small documents whatever the store's size.
 
-One ``source_days`` document per source and UTC day (``_id`` "YYYY-MM-DD source")::
+One ``source_days`` document per source and UTC day (``_id`` "day YYYY-MM-DD source")::
 
     articles        articles first seen that day
     edited          of those, articles edited at least once since
@@ -62,12 +62,29 @@ def _utc(moment: datetime | str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def day_id(day: str, source: str) -> str:
+    # Not starting with the date: a MongoDB-compatible server (nx-27017) reads such strings
+    # as dates.
+    return f"day {day} {source}"
+
+
 def _inc(db: Any, source: str, day: str, counts: dict[str, int]) -> None:
-    db[COLLECTION].update_one(
-        {"_id": f"{day} {source}"},
-        {"$inc": counts, "$set": {"source": source, "day": day}},
-        upsert=True,
-    )
+    """Add ``counts`` (dotted paths allowed) to a day's counters, creating the document with
+    a plain insert when missing (an upsert's dotted ``$inc`` is not nested by every server)."""
+    _id = day_id(day, source)
+    if db[COLLECTION].update_one({"_id": _id}, {"$inc": counts}).matched_count:
+        return
+    doc: dict[str, Any] = {"_id": _id, "source": source, "day": day}
+    for path, count in counts.items():
+        *parents, name = path.split(".")
+        target = doc
+        for parent in parents:
+            target = target.setdefault(parent, {})
+        target[name] = count
+    try:
+        db[COLLECTION].insert_one(doc)
+    except DuplicateKeyError:  # inserted meanwhile by another process
+        db[COLLECTION].update_one({"_id": _id}, {"$inc": counts})
 
 
 # --- write time ------------------------------------------------------------------------------
@@ -149,24 +166,24 @@ def tally(db: Any) -> tuple[dict[str, Counter[str]], dict[str, dict[str, Any]]]:
         if article.get("first_seen"):
             source = article.get("source") or ""
             first_seen[article["_id"]] = (source, _utc(article["first_seen"]))
-            days[f"{day_of(article['first_seen'])} {source}"]["articles"] += 1
+            days[day_id(day_of(article["first_seen"]), source)]["articles"] += 1
     fields: dict[str, dict[str, Any]] = {}
     projection = {"url": 1, "source": 1, "fetched_at": 1, "kinds": 1, "headline_changed": 1}
     for diff in db["diffs"].find({}, projection).sort([("url", 1), ("version", 1)]):
         at = _utc(diff["fetched_at"])
-        days[f"{day_of(at)} {diff.get('source') or ''}"].update(edit_counts(diff))
+        days[day_id(day_of(at), diff.get("source") or "")].update(edit_counts(diff))
         seen = first_seen.get(diff["url"])
         if seen is None:
             continue
         mine = fields.setdefault(diff["url"], {"edits": 0, "first_edit_at": None,
                                                "last_edit_at": None})  # fmt: skip
         cohort = cohort_counts(seen[1], at, mine["first_edit_at"], mine["last_edit_at"])
-        days[f"{day_of(seen[1])} {seen[0]}"].update(cohort)
+        days[day_id(day_of(seen[1]), seen[0])].update(cohort)
         mine["edits"] += 1
         mine["first_edit_at"] = mine["first_edit_at"] or at
         mine["last_edit_at"] = max(at, mine["last_edit_at"] or at)
     for event in db["events"].find({"kind": "removed"}, {"source": 1, "at": 1}):
-        days[f"{day_of(event['at'])} {event.get('source') or ''}"]["removals"] += 1
+        days[day_id(day_of(event["at"]), event.get("source") or "")]["removals"] += 1
     return days, fields
 
 
@@ -187,8 +204,8 @@ def rebuild(db: Any) -> bool:
     for start in range(0, len(updates), 1000):
         db["articles"].bulk_write(updates[start : start + 1000], ordered=False)
     for _id, counts in days.items():
-        day, _, source = _id.partition(" ")
-        _inc(db, source, day, dict(counts))
+        day, _, source = _id.removeprefix("day ").partition(" ")
+        _inc(db, source, day, {name: n for name, n in counts.items() if n})
     return True
 
 

@@ -389,9 +389,9 @@ class Tracker:
         doc.update(score_fields({**diff, "minor": doc["minor"]}, previous, version))
         try:
             self.store.diffs.insert_one(bound_diff(doc))
-            record.count_edit(self.store.db, doc)
         except DuplicateKeyError:  # written meanwhile by another crawler
             logger.debug("diff %s of %s already stored", version["version"], version["url"])
+            return True
         except InvalidDocument as exc:
             self._too_large("diff-too-large", version, exc)
             self.store.versions.update_one(
@@ -399,6 +399,7 @@ class Tracker:
                 {"$set": {"diff_error": "diff-too-large"}},
             )
             return False
+        record.count_edit(self.store.db, doc)
         return True
 
     def _complete(
