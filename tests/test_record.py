@@ -108,7 +108,7 @@ def test_the_record_across_sources_sums_every_source(client, store):
     assert page.cssselect("header nav a[href='/sources']")  # in the viewer's navigation
 
 
-def test_a_period_without_articles_has_no_figures(client):
+def test_a_one_day_period_is_today(client):
     data = get_json(client, "/source.json", name="Local", days=1)
     assert data["articles"] > 0  # crawled today
     assert len(data["charts"]["edits_per_day"]["bars"]) == 1
@@ -161,8 +161,12 @@ def test_a_confirmed_removal_is_counted_on_its_day(tmp_path):
         now = datetime.now(UTC)
         events.record_event(store.db, "https://e.example/a", "removed", now, "E", reason="x")
         events.record_event(store.db, "https://e.example/a", "reappeared", now, "E")
-        data = get_json(create_app(env).test_client(), "/source.json", name="E")
+        earlier = now - timedelta(days=40)
+        events.record_event(store.db, "https://e.example/b", "removed", earlier, "E", reason="x")
+        client = create_app(env).test_client()
+        data = get_json(client, "/source.json", name="E")
         assert data["removals"] == 1 and data["articles"] == 0 and data["share_edited"] is None
+        assert get_json(client, "/source.json", name="E", days=41)["removals"] == 2
     finally:
         store.client.drop_database(env["MONGO_DATABASE"])
         store.close()
