@@ -6,14 +6,15 @@ the counters also runs once, at its opening). Also the counters' cost per stored
 Fills a store directly through the store API: ARTICLES articles of 40 sources first seen
 over 90 days, about a third edited 1-5 times (first-sight-to-edit times log-normal, median
 about three hours), 1% removed. Run with ``python -m bench.record_scale [ARTICLES]``
-(default 100,000).
+(default 100,000); ``--keep DIR`` fills DIR instead of a temporary directory and keeps it,
+to look at the pages (``MONGO_DATABASE=bench NEWSCRAWL_DATA_DIR=DIR scrapy serve``).
 """
 
 from __future__ import annotations
 
+import argparse
 import random
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -75,9 +76,10 @@ def median_ms(func: Callable[[], Any], runs: int = RUNS) -> float:
     return statistics.median(times) * 1000
 
 
-def main(count: int) -> None:
+def main(count: int, keep: str | None = None) -> None:
     rng = random.Random(0)
-    with tempfile.TemporaryDirectory() as directory:
+    with tempfile.TemporaryDirectory() as temporary:
+        directory = keep or temporary
         settings = {"NEWSCRAWL_DATA_DIR": directory, "MONGO_DATABASE": "bench"}
         store = Store.from_settings(settings)
         articles, diffs, removed = history(count, rng)
@@ -137,4 +139,8 @@ def main(count: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("articles", nargs="?", type=int, default=100_000)
+    parser.add_argument("--keep", metavar="DIR", help="fill DIR and keep it")
+    options = parser.parse_args()
+    main(options.articles, options.keep)
