@@ -17,6 +17,8 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 
+from newscrawl import record
+
 KINDS = frozenset({"removed", "reappeared", "moved", "headline-variant", "lastmod-moved"})
 # Fields every event has; the rest is the kind's own data.
 COMMON = frozenset({"_id", "url", "kind", "at", "source"})
@@ -34,6 +36,8 @@ def record_event(db: Any, url: str, kind: str, at: datetime, source: str = "", *
         raise ValueError(f"unknown event kind {kind!r}")
     event = {"url": url, "kind": kind, "at": at, "source": source, **data}
     db["events"].insert_one(event)
+    if kind == "removed":
+        record.count_removal(db, source, at)
     return event
 
 

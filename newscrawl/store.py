@@ -8,6 +8,7 @@ Collections (see README "Data model"):
 * ``feeds``     one document per feed URL: conditional-GET validators and last poll result.
 * ``errors``    one document per failed feed or article fetch, pruned by age and count.
 * ``events``    removals, reappearances, moves, headline variants (see ``events``).
+* ``source_days`` each source's daily counters, kept at write time (see ``record``).
 
 Every query uses the pymongo API only, so the same code runs on MongoDB and on litemongo
 (mongomock semantics on SQLite files) when ``MONGO_URI`` is unset.
@@ -38,7 +39,7 @@ from pymongo.errors import (
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-from newscrawl import events
+from newscrawl import events, record
 from newscrawl.bounds import unpack_version
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.search import FIELD as SEARCH_FIELD
@@ -74,6 +75,10 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], bool]]] = {
     ],
     "errors": [([("at", DESCENDING)], False)],
     "listings": [([("url", ASCENDING)], False)],
+    record.COLLECTION: [
+        ([("day", ASCENDING), ("source", ASCENDING)], False),
+        ([("source", ASCENDING), ("day", ASCENDING)], False),
+    ],
 }
 INDEX_OPTIONS_CONFLICT = 85  # MongoDB's error code: same index, other options
 
@@ -212,6 +217,7 @@ class Store:
         events.ensure_indexes(self.db)
         if not has_index(self.articles, [(SEARCH_FIELD, ASCENDING)]):
             backfill(self.articles)  # search words for articles stored before they existed
+        record.rebuild(self.db)  # each source's counters, for a store written before them
 
     def close(self) -> None:
         self.client.close()

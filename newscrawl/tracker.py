@@ -19,7 +19,7 @@ from bson.errors import InvalidDocument
 from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from newscrawl import events
+from newscrawl import events, record
 from newscrawl.bounds import bound_diff, pack_version, unpack_version
 from newscrawl.diff import diff_versions
 from newscrawl.furniture import furniture_only
@@ -331,6 +331,8 @@ class Tracker:
         except DuplicateKeyError:
             logger.debug("version %s of %s stored concurrently; re-reading", number, page.url)
             return None
+        if number == 1:
+            record.count_article(self.store.db, page.source, page.fetched_at)
         if latest and not self._store_diff(doc, latest):
             refused.append("diff-too-large")
         if self.on_version is not None:
@@ -389,6 +391,7 @@ class Tracker:
             self.store.diffs.insert_one(bound_diff(doc))
         except DuplicateKeyError:  # written meanwhile by another crawler
             logger.debug("diff %s of %s already stored", version["version"], version["url"])
+            return True
         except InvalidDocument as exc:
             self._too_large("diff-too-large", version, exc)
             self.store.versions.update_one(
@@ -396,6 +399,7 @@ class Tracker:
                 {"$set": {"diff_error": "diff-too-large"}},
             )
             return False
+        record.count_edit(self.store.db, doc)
         return True
 
     def _complete(

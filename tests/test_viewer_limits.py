@@ -223,7 +223,7 @@ def test_every_query_of_a_request_carries_max_time_ms_to_mongodb(tmp_path, track
     try:
         source = Store.from_settings(tracked.env)
         store = Store(client, client["viewer"])
-        for name in ("articles", "versions", "diffs"):
+        for name in ("articles", "versions", "diffs", "source_days"):
             store.db[name].insert_many(list(source.db[name].find()))
         source.close()
         url = tracked.urls["headline"]
@@ -232,7 +232,8 @@ def test_every_query_of_a_request_carries_max_time_ms_to_mongodb(tmp_path, track
         listener.commands.clear()
         for path, params in [("/", {}), ("/article", {"url": url}),
                              ("/diff", {"url": url, "from": 1, "to": 3}),
-                             ("/search", {"q": "news"}), ("/changes.atom", {})]:  # fmt: skip
+                             ("/search", {"q": "news"}), ("/changes.atom", {}),
+                             ("/source", {"name": "Local"}), ("/sources", {})]:  # fmt: skip
             assert web.get(path, query_string=params).status_code == 200, path
         reads = [c for c in listener.commands if c["name"] in ("find", "aggregate", "count",
                                                               "distinct")]  # fmt: skip
@@ -382,6 +383,10 @@ ROUTES = {  # route: {parameter: what it takes}
     "/changes.rss": {"source": "text", "minor": "flag"},
     "/article.atom": {"url": "text", "minor": "flag"},
     "/article.rss": {"url": "text", "minor": "flag"},
+    "/source": {"name": "text", "days": "number"},
+    "/source.json": {"name": "text", "days": "number"},
+    "/sources": {"days": "number"},
+    "/sources.json": {"days": "number"},
 }
 
 
@@ -389,7 +394,8 @@ def test_every_parameter_of_every_route_answers_bad_values_without_a_server_erro
     tracked: Tracked, caplog
 ):
     client = create_app(tracked.env).test_client()
-    good = {"url": tracked.urls["headline"], "q": "news", "from": "1", "to": "3"}
+    good = {"url": tracked.urls["headline"], "q": "news", "from": "1", "to": "3",
+            "name": "Local"}  # fmt: skip
     failures = []
     with caplog.at_level(logging.WARNING):
         for route, parameters in ROUTES.items():

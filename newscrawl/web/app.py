@@ -19,10 +19,10 @@ from flask import Flask, Response, abort, jsonify, render_template, request
 from pymongo.errors import ExecutionTimeout
 from werkzeug.exceptions import HTTPException
 
-from newscrawl import card, filters
+from newscrawl import card, filters, record
 from newscrawl.sources import Source, SourcesError, load_sources
 from newscrawl.store import Store, open_database, utcnow
-from newscrawl.web import feeds, links, pages, params, queries, snapshots, timelimit
+from newscrawl.web import feeds, links, pages, params, publishers, queries, snapshots, timelimit
 from newscrawl.web.diffcache import DiffCache
 from newscrawl.web.humanize import as_utc, moment
 from newscrawl.web.pages import live_href
@@ -58,9 +58,8 @@ class ThreadStores:
         store = getattr(self._local, "store", None)
         if store is None:
             store = self._local.store = self._open()
-            timelimit.guard(
-                store.client, [store.articles, store.versions, store.diffs, store.events]
-            )
+            scanned = [store.articles, store.versions, store.diffs, store.events]
+            timelimit.guard(store.client, [*scanned, store.db[record.COLLECTION]])
         return store
 
 
@@ -257,6 +256,20 @@ def create_app(
         }
         return _respond("search.html", data)
 
+    @timed
+    def source() -> Any:
+        name, days = request.args.get("name", "").strip(), params.days()
+        if not name:
+            abort(400, "Give the source's name: ?name=...")
+        data = publishers.source_record(store(), name, days)
+        if data is None:
+            abort(404, "No articles of this source are tracked.")
+        return _respond("source.html", data)
+
+    @timed
+    def sources() -> Any:
+        return _respond("sources.html", publishers.sources_record(store(), params.days()))
+
     def feed_changes(**query: Any) -> list[dict[str, Any]]:
         """The newest changes for a feed: those that count under their source's filters
         (``newscrawl.filters``), all of them when no source filters any."""
@@ -297,10 +310,12 @@ def create_app(
     # The page's own rule first: url_for builds the first rule of an endpoint.
     for rule, view in [("/", changes), ("/changes", changes), ("/article", article),
                        ("/diff", diff), ("/search", search), ("/card.png", card_png),
-                       ("/card.txt", card_txt)]:  # fmt: skip
+                       ("/card.txt", card_txt), ("/source", source),
+                       ("/sources", sources)]:  # fmt: skip
         app.add_url_rule(rule, view.__name__, view, methods=["GET"])
     for rule, view in [("/changes", changes), ("/article", article), ("/diff", diff),
-                       ("/search", search)]:  # fmt: skip
+                       ("/search", search), ("/source", source),
+                       ("/sources", sources)]:  # fmt: skip
         app.add_url_rule(f"{rule}.json", f"{view.__name__}_json", view, methods=["GET"])
     for rule, view in [("/changes", changes_feed), ("/article", article_feed)]:
         for kind in ("atom", "rss"):

@@ -49,5 +49,13 @@ def order() -> str:
     return value
 
 
+def days(default: int = 30, maximum: int = 366) -> int:
+    """The period of a publisher's record: the last ``days`` days, 1 to ``maximum``."""
+    result = number("days", default)
+    if result > maximum:
+        abort(400, f"'days' is at most {maximum}.")
+    return result
+
+
 def page() -> int:
     return number("page", 1)
