@@ -406,6 +406,8 @@ def problems(run: Run, articles: int) -> list[str]:
     fetching = {BARE.name, *(p.name for p in PHASES if p.fetches)}
     for result in run.results.values():
         pages = articles if result.phase.removeprefix(BEFORE) in fetching else 0
+        # an edited article is fetched twice: the confirmation re-fetch (newscrawl.confirm)
+        pages += result.stat("newscrawl/confirm/fetches")
         if result.stat("log_count/ERROR") or result.pages != pages:
             out.append(
                 f"{result.phase}: {result.pages} article responses, "
