@@ -182,11 +182,13 @@ def tally(db: Any) -> tuple[dict[str, Counter[str]], dict[str, dict[str, Any]]]:
     return days, fields
 
 
-def rebuild(db: Any) -> bool:
+def rebuild(db: Any, again: bool = False) -> bool:
     """Counters from the stored history, once per store (by the process that inserts the
     marker; the store creates the collection's indexes first); False when done before.
-    Counters written meanwhile are replaced: the history
-    holds what they counted."""
+    Counters written meanwhile are replaced: the history holds what they counted.
+    ``again``: count anew although done before."""
+    if again:  # the history was rewritten (``scrapy reextract``)
+        db[COLLECTION].delete_one(_MARKER)
     if db[COLLECTION].find_one(_MARKER) is not None:
         return False
     try:

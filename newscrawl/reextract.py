@@ -36,7 +36,10 @@ LEASE_SECONDS = 15 * 60
 
 
 class ScratchStore(Store):
-    """The store's collections under the ``reextract_`` prefix: where a rebuild is made."""
+    """The store's collections under the ``reextract_`` prefix: where a rebuild is made (its
+    versions count in no source's record: the counters are rebuilt once a rebuild is applied)."""
+
+    keeps_counters = False
 
     def __init__(self, store: Store) -> None:
         super().__init__(store.client, store.db)

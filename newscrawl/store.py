@@ -182,6 +182,9 @@ def create_missing_indexes(
 class Store:
     """Typed access to the collections; the change-detection logic lives in ``tracker``."""
 
+    # Writes keep each source's counters (``record``); a scratch copy's must not.
+    keeps_counters = True
+
     def __init__(self, client: Any, db: Database) -> None:
         self.client = client
         self.db = db

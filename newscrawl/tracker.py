@@ -331,7 +331,7 @@ class Tracker:
         except DuplicateKeyError:
             logger.debug("version %s of %s stored concurrently; re-reading", number, page.url)
             return None
-        if number == 1:
+        if number == 1 and self.store.keeps_counters:
             record.count_article(self.store.db, page.source, page.fetched_at)
         if latest and not self._store_diff(doc, latest):
             refused.append("diff-too-large")
@@ -399,7 +399,8 @@ class Tracker:
                 {"$set": {"diff_error": "diff-too-large"}},
             )
             return False
-        record.count_edit(self.store.db, doc)
+        if self.store.keeps_counters:
+            record.count_edit(self.store.db, doc)
         return True
 
     def _complete(

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from warcio.archiveiterator import ArchiveIterator
 
+from newscrawl import record
 from newscrawl.extract import extract_article
 from newscrawl.reextract import Reextractor, history_of
 from newscrawl.snapshots import Snapshots
@@ -127,6 +128,12 @@ def test_reextract_reproduces_the_history_then_applies_an_extraction_change(
     assert "1 articles re-extracted: 1 changed (1 versions added, 0 merged" in result.stdout
     assert [v["content_hash"] for v in store.history(url)] == [v["content_hash"] for v in old]
     assert len(store.articles.find_one({"_id": url})["histories"]) == 2
+    # each source's record counts the history as it now is, once (newscrawl.record)
+    days, _ = record.tally(store.db)
+    counters = store.db[record.COLLECTION].find({"day": {"$exists": True}})
+    assert {d["_id"]: d.get("edits", 0) for d in counters} == {
+        day: counts.get("edits", 0) for day, counts in days.items()
+    }
 
 
 def test_reextract_skips_an_article_whose_pages_are_not_all_kept(site, crawl, open_store):

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from scrapy.exceptions import UsageError
 
+from newscrawl import record
 from newscrawl.cli import StoreCommand, printable
 from newscrawl.reextract import Reextractor
 from newscrawl.sources import load_sources
@@ -77,4 +78,6 @@ class Command(StoreCommand):
                 failed += 1
                 continue
             print(printable(f"{url}: rebuilt; previous history kept as {history!r}"))
+        if len(changed) > failed:
+            record.rebuild(store.db, again=True)  # each source's record from the new history
         return 1 if failed else 0
