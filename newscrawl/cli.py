@@ -115,3 +115,49 @@ class OutputCommand(StoreCommand):
         if self.binary:
             return open(path, "wb")  # noqa: SIM115
         return open(path, "w", encoding="utf-8")  # noqa: SIM115
+
+
+class ComparisonCommand(StoreCommand):
+    """``URL [FROM [TO]]``: a command that shows one change of a tracked article
+    (:meth:`show`); by default the latest version against the one before."""
+
+    one_version_status = 0  # exit status when the article has one version only
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        if not 1 <= len(args) <= 3:
+            raise UsageError("give the article's URL and optionally two version numbers")
+        if not all(a.isdigit() for a in args[1:]):
+            name = type(self).__module__.rsplit(".", 1)[-1]
+            raise UsageError(f"versions are numbers: scrapy {name} URL 1 3")
+
+    def run_with_store(self, store: Store, args: list[str], opts: argparse.Namespace) -> int:
+        comparison, problem, status = choose(store, args[0], [int(a) for a in args[1:]])
+        if comparison is None:
+            print(problem, file=sys.stderr)
+            return status or self.one_version_status  # status 0: one version only
+        return self.show(comparison, opts)
+
+    def show(self, comparison: queries.Comparison, opts: argparse.Namespace) -> int:
+        raise NotImplementedError
+
+
+def choose(
+    store: Store, url: str, numbers: list[int]
+) -> tuple[queries.Comparison | None, str, int]:
+    """The comparison ``URL [FROM [TO]]`` asks for (``scrapy diff``, ``scrapy card``), or
+    None with the message to print and the exit status."""
+    article = queries.find_article(store, url)
+    if article is None:
+        return None, f"not tracked: {printable(url)}", 1
+    latest = int(article.get("versions") or 1)
+    if not numbers and latest == 1:
+        return None, "only one version so far: nothing to compare", 0
+    old, new = (numbers + [0, 0])[:2] if numbers else (latest - 1, latest)
+    new = new or old + 1
+    if not 1 <= old < new:
+        return None, "compare an earlier version with a later one: FROM < TO", 1
+    comparison = queries.compare(store, article, old, new)
+    if comparison is None:
+        return None, f"the article has versions 1 to {latest}", 1
+    return comparison, "", 0

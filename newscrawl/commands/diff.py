@@ -9,11 +9,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from scrapy.exceptions import UsageError
-
-from newscrawl.cli import StoreCommand, printable
+from newscrawl.cli import ComparisonCommand, printable
 from newscrawl.diff import headlines_changed
-from newscrawl.store import Store
 from newscrawl.web import queries
 from newscrawl.web.humanize import later, stamp
 
@@ -88,7 +85,7 @@ def use_color(choice: str) -> bool:
     return choice == "always"
 
 
-class Command(StoreCommand):
+class Command(ComparisonCommand):
     usage = "URL [FROM [TO]]"
     summary = "Show what changed between two versions of a tracked article"
 
@@ -105,38 +102,6 @@ class Command(StoreCommand):
             help="colour the changes (auto: when writing to a terminal)",
         )  # fmt: skip
 
-    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
-        super().process_options(args, opts)
-        if not 1 <= len(args) <= 3:
-            raise UsageError("give the article's URL and optionally two version numbers")
-        if not all(a.isdigit() for a in args[1:]):
-            raise UsageError("versions are numbers: scrapy diff URL 1 3")
-
-    def run_with_store(self, store: Store, args: list[str], opts: argparse.Namespace) -> int:
-        comparison, problem, status = choose(store, args[0], [int(a) for a in args[1:]])
-        if comparison is None:
-            print(problem, file=sys.stderr)
-            return status
+    def show(self, comparison: queries.Comparison, opts: argparse.Namespace) -> int:
         sys.stdout.write(render(comparison, use_color(opts.color)))
         return 0
-
-
-def choose(
-    store: Store, url: str, numbers: list[int]
-) -> tuple[queries.Comparison | None, str, int]:
-    """The comparison ``URL [FROM [TO]]`` asks for (``scrapy diff``, ``scrapy card``), or
-    None with the message to print and the exit status."""
-    article = queries.find_article(store, url)
-    if article is None:
-        return None, f"not tracked: {printable(url)}", 1
-    latest = int(article.get("versions") or 1)
-    if not numbers and latest == 1:
-        return None, "only one version so far: nothing to compare", 0
-    old, new = (numbers + [0, 0])[:2] if numbers else (latest - 1, latest)
-    new = new or old + 1
-    if not 1 <= old < new:
-        return None, "compare an earlier version with a later one: FROM < TO", 1
-    comparison = queries.compare(store, article, old, new)
-    if comparison is None:
-        return None, f"the article has versions 1 to {latest}", 1
-    return comparison, "", 0
