@@ -17,10 +17,9 @@ import random
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
+from bench.search_scale import median_ms
 from newscrawl import kinds as k
 from newscrawl import record
 from newscrawl.store import Store, open_database
@@ -65,15 +64,6 @@ def history(count: int, rng: random.Random) -> tuple[list[dict], list[dict], lis
             removed.append({"url": url, "kind": "removed", "source": source, "at": gone,
                             "reason": "http-404"})  # fmt: skip
     return articles, diffs, removed
-
-
-def median_ms(func: Callable[[], Any], runs: int = RUNS) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
 
 
 def main(count: int, keep: str | None = None) -> None:
@@ -130,7 +120,7 @@ def main(count: int, keep: str | None = None) -> None:
             response = client.get(path)
             first = (time.perf_counter() - start) * 1000
             assert response.status_code == 200, response.get_data(as_text=True)[:500]
-            print(f"{path:38} {first:9.0f} {median_ms(lambda p=path: client.get(p)):10.1f}")
+            print(f"{path:38} {first:9.0f} {median_ms(lambda p=path: client.get(p), RUNS):10.1f}")
         data = client.get("/sources.json?days=30").get_json()
         print(f"last 30 days: {data['articles']} articles, {data['share_edited']:.0%} edited, "
               f"{data['edits_per_article']:.2f} edits per article, median to first edit "
