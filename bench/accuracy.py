@@ -6,16 +6,16 @@
                              [--compare-tracker] [--pages]
 
 Pages are split by publisher (``CorpusPage.publisher``) into ``--folds`` folds
-(``tests.corpus.fold``, a hash of the publisher's name: deterministic, no list). Every rule in
-``newscrawl`` was written against ``../shared/corpus``, so its pages are *tuned*; the pages
-of ``../shared/corpus-intl`` are *held-out* when their fold is in ``--holdout`` (default: all
-folds) and tuned otherwise: a rule writer looks at some folds and is scored on the others.
+(``tests.support.corpus.fold``, a hash of the publisher's name: deterministic, no list). Every
+rule in ``newscrawl`` was written against ``../shared/corpus``, so its pages are *tuned*; the
+pages of ``../shared/corpus-intl`` are *held-out* when their fold is in ``--holdout`` (default:
+all folds) and tuned otherwise: a rule writer looks at some folds and is scored on the others.
 Held-out figures are reported first: they are the ones that count.
 
 Per page: token F1 of our extraction and of trafilatura alone, title exact match, the speed
 ratio of ``extract_article`` to ``trafilatura.extract`` (best of 2 each, same process),
-then the offline mutation test on every noise kind (``tests.noise``: blocks inserted and
-furniture reworded in place) and every edit kind (``tests.edits``, CMS-style ones included):
+then the offline mutation test on every noise kind (``tests.support.noise``: blocks inserted and
+furniture reworded in place) and every edit kind (``tests.support.edits``, CMS-style ones included):
 a noise variant whose content hash differs from the original's is a *phantom*; an edit
 variant with an unchanged hash is *missed*; one whose extraction does not show the edit is a
 *wrong capture*. The naive baseline, trafilatura's text + SHA-256, is scored on the same
@@ -54,10 +54,10 @@ from bench import timeline
 from newscrawl.extract import Article, extract_article
 from newscrawl.furniture import furniture_only
 from newscrawl.normalize import content_hash, normalize_for_hash
-from tests.corpus import CorpusPage, corpus_dir, fold, intl_corpus_dir, load_pages, token_f1
-from tests.edits import EDITS, edit_variants
-from tests.mutations import edit_captured
-from tests.noise import NOISE_KINDS, noise_variants
+from tests.support.corpus import CorpusPage, corpus_dir, fold, intl_corpus_dir, load_pages, token_f1
+from tests.support.edits import EDITS, edit_variants
+from tests.support.mutations import edit_captured
+from tests.support.noise import NOISE_KINDS, noise_variants
 
 PHANTOM_MAX = 0.01
 RECALL_MIN = 0.99

@@ -26,8 +26,8 @@ from xml.sax.saxutils import escape
 
 from aiohttp import web
 
-from tests.corpus import load_pages
-from tests.mutations import edit_variants
+from tests.support.corpus import load_pages
+from tests.support.mutations import edit_variants
 
 PER_FEED = 50
 EDITED_RESIDUE = 3  # articles i with i % 10 == 3 are edited: 10%

@@ -11,7 +11,7 @@ N article URLs and 50 articles per RSS feed. Each run, in a fresh store:
 * ``first crawl``: ``scrapy crawl feeds``, every article new;
 * ``unchanged, 304`` / ``unchanged, 200``: ``-a recheck=all`` with nothing changed, the server
   answering conditional requests, then ignoring them (identical bytes);
-* ``10% edited``: ``-a recheck=all`` with one article in ten edited (``tests.mutations``);
+* ``10% edited``: ``-a recheck=all`` with one article in ten edited (``tests.support.mutations``);
 * ``nothing due`` / ``bare, 0 pages``: a run that polls the feeds (all 304) and finds no
   article due, and the bare spider fetching nothing: the start-up and shutdown cost alone.
 
@@ -52,8 +52,8 @@ from bench.crawl_probe import PER_FEED
 from newscrawl.diff import diff_article
 from newscrawl.extract import extract_article
 from newscrawl.store import Store
-from tests.corpus import CorpusPage, load_pages
-from tests.mockserver import free_port
+from tests.support.corpus import CorpusPage, load_pages
+from tests.support.mockserver import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 SHORT_ARTICLES = 200

@@ -4,9 +4,9 @@
                                [--timing]
 
 Each page of both corpora (every ``--every``-th) is edited by every edit of
-``tests.kind_edits`` that it allows; the real extractor reads the page before and after, the
+``tests.support.kind_edits`` that it allows; the real extractor reads the page before and after, the
 diff is computed as the tracker computes it, and its kinds are compared with the kinds the
-edit is known to make (labels written by hand in ``tests.kind_edits``, not derived from the
+edit is known to make (labels written by hand in ``tests.support.kind_edits``, not derived from the
 rules). An edit whose extraction does not change the text makes no version and is counted
 apart ("no version"). Prints a Markdown table per corpus; ``--misses`` lists the wrong ones;
 ``--timing`` the median time per diff of the kinds and score (what the tracker adds to each
@@ -30,8 +30,8 @@ from newscrawl.extract import extract_article
 from newscrawl.kinds import KINDS
 from newscrawl.normalize import content_hash
 from newscrawl.significance import score_fields
-from tests.corpus import CorpusPage, corpus_dir, intl_corpus_dir, load_pages
-from tests.kind_edits import labelled_variants
+from tests.support.corpus import CorpusPage, corpus_dir, intl_corpus_dir, load_pages
+from tests.support.kind_edits import labelled_variants
 
 
 def _version(article) -> dict:

@@ -28,7 +28,7 @@ from pathlib import Path
 import trafilatura
 
 from newscrawl.extract import extract_article
-from tests.corpus import CorpusPage, corpus_dir, load_pages, token_f1
+from tests.support.corpus import CorpusPage, corpus_dir, load_pages, token_f1
 
 HOLD_OUT_EVERY = 3
 

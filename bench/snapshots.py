@@ -29,8 +29,8 @@ from newscrawl.schedule import RevisitPolicy
 from newscrawl.snapshots import RawPage, Snapshots, _compress
 from newscrawl.store import Store
 from newscrawl.tracker import Fetched, Tracker
-from tests.corpus import load_pages
-from tests.mutations import edit_variants, noise_variants
+from tests.support.corpus import load_pages
+from tests.support.mutations import edit_variants, noise_variants
 
 CHECKS = 10
 EDITS_AT = (3, 6, 9)

@@ -5,7 +5,7 @@
 
 A template is made the way a crawl makes it: every corpus page goes through
 ``extract_article``, the tracker and the snapshots as version 1, then as ``--versions - 1``
-real edits (``tests.mutations``), one hour apart. The store is then filled to each size by
+real edits (``tests.support.mutations``), one hour apart. The store is then filled to each size by
 copying the template's documents (articles, versions, diffs, raw pages, events) under new
 addresses (``https://host/c<k>/...``) with ``insert_many``: documents shaped exactly like the
 crawl's, without extracting them again. At each size, medians of ``--runs`` timings of:
@@ -49,9 +49,9 @@ from newscrawl.search import FIELD, search_words
 from newscrawl.snapshots import RawPage, Snapshots
 from newscrawl.store import Store, utcnow
 from newscrawl.tracker import FLIP_FLOP, REBASELINE, Fetched, Tracker
-from tests.corpus import load_pages
-from tests.mockserver import free_port
-from tests.mutations import edit_variants
+from tests.support.corpus import load_pages
+from tests.support.mockserver import free_port
+from tests.support.mutations import edit_variants
 
 DATABASE = "growth"
 COLLECTIONS = ("articles", "versions", "diffs", "pages", "page_chunks", "events")

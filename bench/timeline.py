@@ -3,27 +3,27 @@
     python -m bench.timeline [--corpus DIR] [--subset] [--limit N] [--check] [--seed 0]
                              [--edit-rounds N]
 
-Every corpus page is served by a loopback site (``tests.mockserver.Site``) under its own path
-and listed in one RSS feed; ``scrapy crawl feeds`` (a subprocess, AutoThrottle off) crawls all
-of them in every round, so one round costs one crawl whatever the number of pages. Each page
-goes through the same timeline:
+Every corpus page is served by a loopback site (``tests.support.mockserver.Site``) under its
+own path and listed in one RSS feed; ``scrapy crawl feeds`` (a subprocess, AutoThrottle off)
+crawls all of them in every round, so one round costs one crawl whatever the number of pages.
+Each page goes through the same timeline:
 
 * round 0: the original page (version 1);
 * noise rounds: each serves the *current* text with a different noise kind from
-  ``tests.noise.NOISE_KINDS`` (blocks inserted, furniture reworded in place; rotated per
+  ``tests.support.noise.NOISE_KINDS`` (blocks inserted, furniture reworded in place; rotated per
   page, so every kind is served across pages);
-* edit rounds: one real edit (``tests.edits.EDITS``, rotated per page) applied on top of
+* edit rounds: one real edit (``tests.support.edits.EDITS``, rotated per page) applied on top of
   the edits before it (the article evolves; nothing is reverted), each followed by a noise
   round.
 
 Every third page also rotates furniture *per request*, as pages with shuffled "most read"
 lists, random teasers or ad slots do: in every round each request gets the round's page with
-a fresh in-place rewording (one of ``tests.noise.REWORDED``, per page) on top, in turn from
+a fresh in-place rewording (one of ``tests.support.noise.REWORDED``, per page) on top, in turn from
 ``ROTATION`` variants, so two fetches in a row never get the same bytes.
 
 Read back from the store: a version created in a noise round is a *phantom*; an edit round
 that creates no version is *missed*; a version that does not show the edit
-(``tests.mutations.edit_captured`` on the stored title and paragraphs) is a *wrong capture*.
+(``tests.support.mutations.edit_captured`` on the stored title and paragraphs) is a *wrong capture*.
 The stored version 1 hash is also compared with the offline ``extract_article`` +
 ``content_hash`` of the same bytes (``bench.accuracy`` measures offline: the crawl must not
 add anything to the text). The naive baseline (``naive_hash``: trafilatura's text and
@@ -53,11 +53,11 @@ from newscrawl.extract import extract_article
 from newscrawl.normalize import content_hash
 from newscrawl.store import Store
 from newscrawl.urls import canonical_url
-from tests.corpus import CorpusPage, corpus_dir, load_pages
-from tests.edits import EDITS
-from tests.mockserver import Page, Site, rss
-from tests.mutations import edit_captured
-from tests.noise import NOISE_KINDS, REWORDED, noise_variant
+from tests.support.corpus import CorpusPage, corpus_dir, load_pages
+from tests.support.edits import EDITS
+from tests.support.mockserver import Page, Site, rss
+from tests.support.mutations import edit_captured
+from tests.support.noise import NOISE_KINDS, REWORDED, noise_variant
 
 REPO = Path(__file__).resolve().parents[1]
 PHANTOM_MAX = 0.01

@@ -24,8 +24,8 @@ sys.path.insert(0, str(REPO))
 
 def feed_seeds() -> list[bytes | str]:
     from tests import test_feeds
-    from tests.hostile_site import big_feed, billion_laughs
-    from tests.mockserver import rss
+    from tests.support.hostile_site import big_feed, billion_laughs
+    from tests.support.mockserver import rss
 
     samples = [test_feeds.RSS, test_feeds.ATOM, test_feeds.RDF, test_feeds.RSS091]
     return [*samples, rss("t", ["https://ex.com/a", "https://ex.com/b?x=1&amp;y=2"]),
@@ -33,7 +33,7 @@ def feed_seeds() -> list[bytes | str]:
 
 
 def page_seeds(limit: int = 12) -> list[bytes]:
-    from tests.corpus import load_pages
+    from tests.support.corpus import load_pages
 
     pages = load_pages()
     step = max(1, len(pages) // limit)

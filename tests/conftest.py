@@ -18,9 +18,9 @@ from flask.testing import FlaskClient
 
 from newscrawl.store import Store
 from newscrawl.web import create_app
-from tests.crawling import REPO, crawl_command
-from tests.mockserver import Site
-from tests.tracked import Tracked, tracked_store
+from tests.support.crawling import REPO, crawl_command, serving, write_sources
+from tests.support.mockserver import Site
+from tests.support.tracked import Tracked, tracked_store
 
 # Console scripts the tests start (nx-27017, scrapyd, scrapyd-deploy) live beside the
 # interpreter: found even when a virtualenv's python runs pytest without being activated.
@@ -65,15 +65,6 @@ def open_store(store_env: dict[str, str]) -> Iterator[Callable[[], Store]]:
         store.close()
 
 
-def write_sources(path: Path, site: Site, feeds: list[str], extra: str = "") -> Path:
-    domain = "127.0.0.1"
-    feed_list = ", ".join(f'"{site.url(f)}"' for f in feeds)
-    path.write_text(
-        f'[[source]]\nname = "Local"\nfeeds = [{feed_list}]\ndomains = ["{domain}"]\n{extra}\n'
-    )
-    return path
-
-
 @pytest.fixture
 def crawl(
     site: Site, store_env: dict[str, str], tmp_path: Path
@@ -103,7 +94,7 @@ def crawl(
     return _crawl
 
 
-# A store filled by real crawls with edits (tests/tracked.py), shared by the read-only
+# A store filled by real crawls with edits (tests/support/tracked.py), shared by the read-only
 # viewer, feed and command tests: crawled once per session.
 @pytest.fixture(scope="session")
 def tracked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tracked]:
@@ -121,3 +112,10 @@ def store(tracked: Tracked) -> Iterator[Store]:
 @pytest.fixture
 def client(tracked: Tracked) -> FlaskClient:
     return create_app(tracked.env).test_client()
+
+
+@pytest.fixture(scope="module")
+def served(tracked: Tracked) -> Iterator[str]:
+    """``scrapy serve --port 0`` on the module's store; yields the base URL it prints."""
+    with serving(tracked.env) as base:
+        yield base

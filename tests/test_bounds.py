@@ -23,7 +23,7 @@ from newscrawl.schedule import RevisitPolicy
 from newscrawl.store import Store, as_utc
 from newscrawl.tracker import CHANGED, NEW, UNCHANGED, Fetched, Tracker
 from newscrawl.web import create_app
-from tests.test_wire import WireServer
+from tests.support.wire import WireServer
 
 URL = "https://news.example/big"
 T0 = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)

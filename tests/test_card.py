@@ -1,5 +1,5 @@
 """Change cards: ``scrapy card`` and the viewer's ``/card.png`` over a store filled by real
-crawls (``tests.tracked``); the image is checked by its pixels, the alt text by its words.
+crawls (``tests.support.tracked``); the image is checked by its pixels, the alt text by its words.
 
 ``NEWSCRAWL_CARD_SCREENSHOT=$PWD/docs/card.png python -m pytest tests/test_card.py -k command``
 rewrites the README's example card."""
@@ -14,7 +14,7 @@ from pathlib import Path
 from PIL import Image
 
 from newscrawl.card import COLOURS, HEIGHT, WIDTH, Card, alt_text, render, shorten
-from tests.test_commands import scrapy
+from tests.support.commands import scrapy
 
 
 def _pixels(png: bytes) -> dict[tuple[int, int, int], int]:
@@ -36,7 +36,7 @@ def _marked(png: bytes) -> tuple[int, int]:
 def test_scrapy_card_draws_the_headline_change_and_writes_its_alt_text(tracked, store, tmp_path):
     url = tracked.urls["headline"]
     shot = Path(os.environ.get("NEWSCRAWL_CARD_SCREENSHOT") or tmp_path / "card.png")
-    result = scrapy(tracked, "card", url, "1", "3", "-o", str(shot))
+    result = scrapy(tracked.env, "card", url, "1", "3", "-o", str(shot))
     assert result.returncode == 0, result.stderr
     removed, added = _marked(shot.read_bytes())
     assert removed > 2000 and added > 2000  # words on both sides, not a stray pixel

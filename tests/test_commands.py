@@ -1,25 +1,12 @@
 """``scrapy history`` and ``scrapy diff`` as subprocesses over a store filled by real crawls
-(``tests.tracked``). (``scrapy serve`` is run by tests/test_web.py.)"""
+(``tests.support.tracked``). (``scrapy serve`` is run by tests/test_web.py.)"""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
-from tests.conftest import REPO
-from tests.tracked import PARAGRAPH_PAYLOAD, TITLE_PAYLOAD, Tracked
-
-
-def scrapy(tracked: Tracked, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, **tracked.env}
-    env.pop("NO_COLOR", None)
-    return subprocess.run(
-        [sys.executable, "-m", "scrapy", *args],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+from tests.support.commands import scrapy
+from tests.support.tracked import PARAGRAPH_PAYLOAD, TITLE_PAYLOAD
 
 
 def marks(segments: list[list[str]]) -> str:
@@ -30,7 +17,7 @@ def marks(segments: list[list[str]]) -> str:
 
 def test_history_lists_versions_with_times_and_change_sizes(tracked, store):
     url = tracked.urls["headline"]
-    result = scrapy(tracked, "history", url)
+    result = scrapy(tracked.env, "history", url)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[1] == url
@@ -46,14 +33,14 @@ def test_history_lists_versions_with_times_and_change_sizes(tracked, store):
 
 
 def test_history_marks_minor_changes_and_finds_urls_with_tracking_parameters(tracked):
-    result = scrapy(tracked, "history", tracked.urls["added"] + "?utm_source=rss&utm_medium=x")
+    result = scrapy(tracked.env, "history", tracked.urls["added"] + "?utm_source=rss&utm_medium=x")
     assert result.returncode == 0, result.stderr
     assert "[minor]" in result.stdout.splitlines()[-1]
 
 
 def test_diff_defaults_to_the_last_change_with_plain_marks_when_piped(tracked, store):
     url = tracked.urls["headline"]
-    result = scrapy(tracked, "diff", url)
+    result = scrapy(tracked.env, "diff", url)
     assert result.returncode == 0, result.stderr
     assert "version 2 (" in result.stdout and "-> version 3 (" in result.stdout
     assert "less than a minute later" in result.stdout
@@ -66,7 +53,7 @@ def test_diff_defaults_to_the_last_change_with_plain_marks_when_piped(tracked, s
 
 def test_diff_between_given_versions_shows_the_headline_change(tracked, store):
     url = tracked.urls["headline"]
-    result = scrapy(tracked, "diff", url, "1", "3")
+    result = scrapy(tracked.env, "diff", url, "1", "3")
     assert result.returncode == 0, result.stderr
     title = store.diffs.find_one({"url": url, "version": 2})["title"]
     assert f"Headline:\n  {marks(title)}\n" in result.stdout
@@ -76,7 +63,7 @@ def test_diff_between_given_versions_shows_the_headline_change(tracked, store):
 
 
 def test_diff_colours_changes_for_terminals_and_keeps_payloads_as_text(tracked):
-    result = scrapy(tracked, "diff", tracked.urls["payload"], "--color", "always")
+    result = scrapy(tracked.env, "diff", tracked.urls["payload"], "--color", "always")
     assert result.returncode == 0, result.stderr
     assert "\x1b[32m" in result.stdout and "\x1b[31;9m" in result.stdout
     assert "[-" not in result.stdout
@@ -91,7 +78,7 @@ def test_diff_colours_changes_for_terminals_and_keeps_payloads_as_text(tracked):
     ],
 )
 def test_untracked_url_is_reported_with_a_failing_exit_code(tracked, args):
-    result = scrapy(tracked, *args)
+    result = scrapy(tracked.env, *args)
     assert result.returncode == 1
     assert "not tracked: http://127.0.0.1:1/never-tracked.html" in result.stderr
     assert "Traceback" not in result.stderr
@@ -102,10 +89,10 @@ def test_untracked_url_is_reported_with_a_failing_exit_code(tracked, args):
     [(("3", "2"), "FROM < TO"), (("1", "9"), "versions 1 to 3")],
 )
 def test_diff_explains_impossible_version_pairs(tracked, versions, message):
-    result = scrapy(tracked, "diff", tracked.urls["headline"], *versions)
+    result = scrapy(tracked.env, "diff", tracked.urls["headline"], *versions)
     assert result.returncode == 1 and message in result.stderr
 
 
 def test_diff_rejects_versions_that_are_not_numbers(tracked):
-    result = scrapy(tracked, "diff", tracked.urls["headline"], "one")
+    result = scrapy(tracked.env, "diff", tracked.urls["headline"], "one")
     assert result.returncode == 2 and "versions are numbers" in result.stderr

@@ -9,8 +9,8 @@ import re
 import pytest
 
 from newscrawl.confirm import persistent_change
-from tests.corpus import load_pages
-from tests.mockserver import Page, rss
+from tests.support.corpus import load_pages
+from tests.support.mockserver import Page, rss
 
 PAGE = next(
     p for p in load_pages() if len(p.record["paragraphs"]) >= 6 and p.record["title"] in p.html

@@ -10,11 +10,10 @@ import subprocess
 import time
 
 from newscrawl.store import Store
-from tests.conftest import write_sources
-from tests.corpus import load_pages
-from tests.crawling import REPO, crawl_command
-from tests.mockserver import rss
-from tests.mutations import edit_variants
+from tests.support.corpus import load_pages
+from tests.support.crawling import REPO, crawl_command, write_sources
+from tests.support.mockserver import rss
+from tests.support.mutations import edit_variants
 
 ARTICLES = 8
 SLOW = {"CONCURRENT_REQUESTS": "2", "NEWSCRAWL_LEASE_SECONDS": "1"}

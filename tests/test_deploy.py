@@ -19,9 +19,9 @@ from urllib.request import urlopen
 import pytest
 
 from newscrawl import enqueue
-from tests.conftest import REPO, write_sources
-from tests.corpus import load_pages
-from tests.mockserver import free_port, rss
+from tests.support.corpus import load_pages
+from tests.support.crawling import REPO, write_sources
+from tests.support.mockserver import free_port, rss
 
 PAGES = load_pages()[::9][:2]
 SECRET = "s3cret-Pa55word"

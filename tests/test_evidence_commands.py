@@ -1,14 +1,11 @@
-"""``scrapy warc`` and ``scrapy reextract`` over a store filled by real crawls (``tests.tracked``,
-whose crawls keep every version's raw page)."""
+"""``scrapy warc`` and ``scrapy reextract`` over a store filled by real crawls
+(``tests.support.tracked``, whose crawls keep every version's raw page)."""
 
 from __future__ import annotations
 
 import base64
 import dataclasses
 import hashlib
-import os
-import subprocess
-import sys
 from datetime import datetime
 
 from warcio.archiveiterator import ArchiveIterator
@@ -18,16 +15,9 @@ from newscrawl.extract import extract_article
 from newscrawl.reextract import Reextractor, history_of
 from newscrawl.snapshots import Snapshots
 from newscrawl.store import as_utc
-from tests.conftest import REPO
-from tests.mockserver import rss
-from tests.tracked import _minor, _pages, _variant
-
-
-def scrapy(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "scrapy", *args],
-        cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+from tests.support.commands import scrapy
+from tests.support.mockserver import rss
+from tests.support.tracked import minor_edit, tracked_pages, tracked_variant
 
 
 def read_warc(path) -> list:
@@ -73,10 +63,10 @@ def test_warc_of_one_article(tracked, tmp_path):
 # reextract ---------------------------------------------------------------------------------
 def _crawled_history(site, crawl, open_store):
     """One article crawled through v1 original, v2 a word changed, v3 a comma dropped."""
-    page = next(p for p in _pages() if _variant(p.html, p.record, "word_changed"))
-    v2, record = _variant(page.html, page.record, "word_changed")
+    page = next(p for p in tracked_pages() if tracked_variant(p.html, p.record, "word_changed"))
+    v2, record = tracked_variant(page.html, page.record, "word_changed")
     site.put("/feed.xml", rss("Local", [site.url("/news/a.html")]))
-    for number, html in enumerate([page.html, v2, _minor(v2, record)]):
+    for number, html in enumerate([page.html, v2, minor_edit(v2, record)]):
         site.put("/news/a.html", html)
         crawl(*(["-a", "recheck=all"] if number else []))
     return open_store(), site.url("/news/a.html")

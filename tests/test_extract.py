@@ -11,8 +11,8 @@ import pytest
 from newscrawl import extract
 from newscrawl.extract import Article, extract_article
 from newscrawl.normalize import content_hash, normalize_for_hash
-from tests.corpus import CorpusPage, load_pages, token_f1
-from tests.mutations import edit_captured, edit_variants, noise_variants
+from tests.support.corpus import CorpusPage, load_pages, token_f1
+from tests.support.mutations import edit_captured, edit_variants, noise_variants
 
 PAGES = load_pages()
 PAGE_F1_FLOOR = 0.5  # the worst page (an article quoting a long transcript) scores ~0.55

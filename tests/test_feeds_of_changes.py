@@ -1,4 +1,4 @@
-"""Atom and RSS feeds of changes over a store filled by real crawls (``tests.tracked``):
+"""Atom and RSS feeds of changes over a store filled by real crawls (``tests.support.tracked``):
 global, per source and per article; Atom's rules on ids, times and links; escaping; and
 well-formed XML whatever the text."""
 
@@ -14,7 +14,7 @@ from lxml import etree
 
 from newscrawl.web import feeds
 from newscrawl.web.humanize import iso
-from tests.tracked import PARAGRAPH_PAYLOAD, TITLE_PAYLOAD
+from tests.support.tracked import PARAGRAPH_PAYLOAD, TITLE_PAYLOAD
 
 A = "{http://www.w3.org/2005/Atom}"
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")

@@ -1,6 +1,6 @@
 """Per-source filters of what counts (``newscrawl.filters``): validated in the sources file,
-applied to the feeds of changes over a store filled by real crawls (``tests.tracked``), never
-to what is stored or to the pages of changes."""
+applied to the feeds of changes over a store filled by real crawls
+(``tests.support.tracked``), never to what is stored or to the pages of changes."""
 
 from __future__ import annotations
 

@@ -26,9 +26,8 @@ from scrapy.utils.test import get_crawler
 from newscrawl.extract import extract_article
 from newscrawl.feeds import FeedError, parse_feed
 from newscrawl.middlewares import PrivateHostBlocked, PrivateHostMiddleware
-from tests.conftest import write_sources
-from tests.crawling import REPO, crawl_command
-from tests.hostile_site import (
+from tests.support.crawling import REPO, crawl_command, write_sources
+from tests.support.hostile_site import (
     big_feed,
     billion_laughs,
     deeply_nested_page,
@@ -42,7 +41,7 @@ from tests.hostile_site import (
     slow_extraction_page,
     timestamp_redos_paragraph,
 )
-from tests.mockserver import Site, rss
+from tests.support.mockserver import Site, rss
 
 MB = 1024 * 1024
 # Wall-clock bounds, generous for a loaded 2-core CI machine; a healthy crawl takes ~5-10 s.

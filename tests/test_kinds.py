@@ -1,6 +1,7 @@
 """Kinds of edit and significance on diffs the tracker stored from real corpus pages (both
-corpora, several languages), edited by ``tests.kind_edits`` whose labels are written by hand;
-and their use by the viewer over a store filled by real crawls (``tests.tracked``)."""
+corpora, several languages), edited by ``tests.support.kind_edits`` whose labels are written by
+hand; and their use by the viewer over a store filled by real crawls
+(``tests.support.tracked``)."""
 
 from __future__ import annotations
 
@@ -26,11 +27,11 @@ from newscrawl.normalize import content_hash, loose_hash
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.significance import explain, significance
 from newscrawl.tracker import Fetched, Tracker
-from tests.conftest import REPO
-from tests.corpus import intl_corpus_dir, load_pages
-from tests.kind_edits import labelled_variants, language
-from tests.mutations import _EDITS
-from tests.test_web import chromium, run_chromium, served  # noqa: F401 (a fixture)
+from tests.support.corpus import intl_corpus_dir, load_pages
+from tests.support.crawling import REPO
+from tests.support.kind_edits import labelled_variants, language
+from tests.support.mutations import BASIC_EDITS
+from tests.support.viewer import chromium, run_chromium
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 EVERY = 20  # pages of the first corpus sampled: every 20th, none chosen by name
@@ -71,7 +72,7 @@ class Stored:
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory) -> list[Stored]:
     """Each sampled page tracked twice per edit (original, then edited): the stored diffs.
-    The CMS-style edits of tests.edits are left to bench.edit_kinds (time)."""
+    The CMS-style edits of tests.support.edits are left to bench.edit_kinds (time)."""
     from newscrawl.store import Store
 
     directory = tmp_path_factory.mktemp("kinds")
@@ -83,7 +84,7 @@ def stored(tmp_path_factory) -> list[Stored]:
         original = fetched(page.url, page.html, T0)
         if original is None:
             continue
-        variants = labelled_variants(page.name, page.html, page.record, rng, _EDITS)
+        variants = labelled_variants(page.name, page.html, page.record, rng, BASIC_EDITS)
         for n, labelled in enumerate(variants):
             url = f"{page.url}#edit-{n}"
             first = replace(original, url=url)

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from newscrawl.store import redact_uri
-from tests.conftest import REPO, write_sources
-from tests.mockserver import Site, free_port, rss
+from tests.support.crawling import REPO, write_sources
+from tests.support.mockserver import Site, free_port, rss
 
 PASSWORD = "s3cret-Pa55"
 

@@ -17,11 +17,11 @@ from newscrawl.events import article_events, describe
 from newscrawl.lifecycle import not_found_page, same_address, soft_404_redirect
 from newscrawl.store import as_utc, utcnow
 from newscrawl.web import create_app
-from tests.conftest import REPO
-from tests.corpus import intl_corpus_dir, load_pages
-from tests.mockserver import rss
-from tests.mutations import edit_variants
-from tests.test_crawl import PAGES, serve
+from tests.support.corpus import intl_corpus_dir, load_pages
+from tests.support.crawling import REPO
+from tests.support.mockserver import rss
+from tests.support.mutations import edit_variants
+from tests.support.pages import PAGES, serve
 
 # One re-check confirms a removal; re-checks are due at once (interval 0).
 CONFIRM_ONCE = {"NEWSCRAWL_REMOVAL_CONFIRM_CHECKS": "1", "NEWSCRAWL_REMOVAL_CONFIRM_INTERVAL": "0"}

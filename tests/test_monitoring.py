@@ -14,10 +14,10 @@ import pytest
 
 from newscrawl.runs import run_record, save_run
 from newscrawl.store import utcnow
-from tests.conftest import REPO
-from tests.corpus import load_pages
-from tests.mockserver import rss
-from tests.mutations import edit_variants
+from tests.support.corpus import load_pages
+from tests.support.crawling import REPO
+from tests.support.mockserver import rss
+from tests.support.mutations import edit_variants
 
 PAGES = load_pages()[::9][:2]
 

@@ -9,19 +9,19 @@ import random
 import pytest
 
 from newscrawl.normalize import clean_text
-from tests.corpus import fold, intl_corpus_dir, load_pages
-from tests.edits import CMS_EDITS, edit_variants
-from tests.mutations import _article_paragraphs, _jsonld_nodes, _key, _parse
-from tests.noise import REWORDED, furniture_slots, noise_variant
+from tests.support.corpus import fold, intl_corpus_dir, load_pages
+from tests.support.edits import CMS_EDITS, edit_variants
+from tests.support.mutations import article_paragraphs, jsonld_nodes, parse_html, text_key
+from tests.support.noise import REWORDED, furniture_slots, noise_variant
 
 PAGES = load_pages()[::9] + load_pages(intl_corpus_dir())[::29]
 
 
 def _page_text(html: str) -> str:
-    tree = _parse(html)
+    tree = parse_html(html)
     for element in tree.xpath("//script|//style"):
         element.drop_tree()
-    return _key(tree.text_content())
+    return text_key(tree.text_content())
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
@@ -31,9 +31,9 @@ def test_reworded_furniture_changes_the_page_but_keeps_every_expected_text(page)
         if variant is None:
             continue
         assert _page_text(variant) != _page_text(page.html), kind
-        tree = _parse(variant)
-        kept = _article_paragraphs(tree, page.record)
-        assert kept.keys() == _article_paragraphs(_parse(page.html), page.record).keys(), kind
+        tree = parse_html(variant)
+        kept = article_paragraphs(tree, page.record)
+        assert kept.keys() == article_paragraphs(parse_html(page.html), page.record).keys(), kind
 
 
 def test_furniture_slots_leave_out_the_standfirst_and_pieces_of_paragraphs():
@@ -52,7 +52,7 @@ def test_furniture_slots_leave_out_the_standfirst_and_pieces_of_paragraphs():
             "Second paragraph of the article text.",
         ],
     }
-    texts = {clean_text(getattr(*slot)) for slot in furniture_slots(_parse(html), record)}
+    texts = {clean_text(getattr(*slot)) for slot in furniture_slots(parse_html(html), record)}
     assert texts == {"Home", "World news", "Photo: Agency", "© 2024 Example Media"}
 
 
@@ -70,7 +70,7 @@ def test_a_cms_paragraph_is_cloned_with_its_wrapper_and_classes():
     record = {"title": "T", "paragraphs": paragraphs}
     (kind, edited, _, expected) = CMS_EDITS[0](html, record, random.Random(1))
     assert kind == "paragraph_added_cms" and len(expected) == 4
-    tree = _parse(edited)
+    tree = parse_html(edited)
     wrappers = tree.xpath("//div[@class='para-wrap']")
     assert len(wrappers) == 4
     assert all(w[0].tag == "p" and w[0].get("class") == "text" for w in wrappers)
@@ -86,7 +86,7 @@ def test_a_removed_paragraph_takes_its_wrapper_and_can_be_the_last():
     for seed in range(12):
         for make in CMS_EDITS[1:3]:
             kind, edited, _, expected = make(html, record, random.Random(seed))
-            tree = _parse(edited)
+            tree = parse_html(edited)
             assert len(tree.xpath("//div[@class='w']")) == 3
             kinds.setdefault(kind, set()).add(next(iter(set(record["paragraphs"]) - set(expected))))
     assert "Paragraph 3 of the story." in kinds["paragraph_removed_cms"]
@@ -114,14 +114,14 @@ def test_a_headline_edit_shows_everywhere_the_headline_is_printed():
     make = next(m for m in CMS_EDITS if m.__name__ == "_headline_everywhere")
     _, edited, new_title, _ = make(html, record, random.Random(2))
     assert new_title != title
-    tree = _parse(edited)
+    tree = parse_html(edited)
     printed = [
         tree.findtext(".//title"), tree.findtext(".//h1"), tree.findtext(".//li"),
         *(m.get("content") for m in tree.iter("meta")),
     ]  # fmt: skip
     assert all(new_title in text for text in printed), printed
     data = json.loads(tree.xpath("//script")[0].text)
-    assert {node["headline"] for node in _jsonld_nodes(data)} == {new_title}
+    assert {node["headline"] for node in jsonld_nodes(data)} == {new_title}
 
 
 def test_every_edit_kind_applies_to_most_pages_of_both_corpora():

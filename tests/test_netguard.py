@@ -1,6 +1,6 @@
 """The address checked is the address connected to: DNS rebinding and proxies.
 
-Real ``scrapy crawl`` runs against the loopback site, with ``tests.fake_dns.FakeDNS``
+Real ``scrapy crawl`` runs against the loopback site, with ``tests.support.fake_dns.FakeDNS``
 answering every name in the crawl's process (nothing is asked of the system resolver or sent
 off the machine) and the site standing in for a public host (``public_site_settings``).
 """
@@ -26,11 +26,11 @@ from scrapy.settings import Settings
 
 from newscrawl.middlewares import PrivateHostBlocked, PrivateHostMiddleware
 from newscrawl.netguard import unguarded_connections
-from tests.corpus import load_pages
-from tests.hostile_site import good_page, public_site_settings
-from tests.mockserver import Site, rss
+from tests.support.corpus import load_pages
+from tests.support.hostile_site import good_page, public_site_settings
+from tests.support.mockserver import Site, rss
 
-EXTENSIONS = '{"newscrawl.extensions.RunRecorder": 500, "tests.fake_dns.FakeDNS": 0}'
+EXTENSIONS = '{"newscrawl.extensions.RunRecorder": 500, "tests.support.fake_dns.FakeDNS": 0}'
 PUBLIC = "93.184.216.34"  # answered to the guard only: nothing ever connects to it
 
 

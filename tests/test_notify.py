@@ -33,11 +33,11 @@ from newscrawl.senders import EVENT_ID, SIGNATURE, Senders, verify
 from newscrawl.sources import SourcesError
 from newscrawl.store import utcnow
 from newscrawl.tracker import Tracker
-from tests.crawling import REPO
-from tests.mockserver import Receiver
-from tests.mutations import edit_variants
-from tests.test_crawl import PAGES, serve
-from tests.test_tracker import page
+from tests.support.crawling import REPO
+from tests.support.fetched import page
+from tests.support.mockserver import Receiver
+from tests.support.mutations import edit_variants
+from tests.support.pages import PAGES, serve
 
 SECRET = "s3cret-for-tests"
 IN_PROCESS = {"NEWSCRAWL_EXTRACT_WORKERS": "0"}  # one page a crawl: no worker pool to start

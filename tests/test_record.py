@@ -15,7 +15,7 @@ import pytest
 from newscrawl import events, record
 from newscrawl.store import Store, as_utc
 from newscrawl.web.app import create_app
-from tests.test_web import chromium, get_html, get_json, run_chromium, served  # noqa: F401
+from tests.support.viewer import chromium, get_html, get_json, run_chromium
 
 DAYS = 30
 

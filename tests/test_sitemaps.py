@@ -17,10 +17,10 @@ import pytest
 from newscrawl.extract import extract_article
 from newscrawl.sitemaps import SitemapError, parse_sitemap
 from newscrawl.web import create_app
-from tests.conftest import REPO
-from tests.corpus import load_pages
-from tests.hostile_site import gzip_bomb, public_site_settings
-from tests.mockserver import free_port
+from tests.support.corpus import load_pages
+from tests.support.crawling import REPO
+from tests.support.hostile_site import gzip_bomb, public_site_settings
+from tests.support.mockserver import free_port
 
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
 MB = 1024 * 1024

@@ -17,7 +17,7 @@ from newscrawl.snapshots import RawPage, Snapshots
 from newscrawl.store import Store
 from newscrawl.web import create_app
 from newscrawl.web.snapshots import SANDBOX
-from tests.mockserver import Site
+from tests.support.mockserver import Site
 
 
 def test_article_page_links_every_version_to_the_page_as_served(client, tracked, store):

@@ -15,9 +15,9 @@ from newscrawl.extract import extract_article
 from newscrawl.snapshots import RawPage, Snapshots
 from newscrawl.store import Store
 from tests import test_wire
-from tests.corpus import load_pages
-from tests.mockserver import rss
-from tests.mutations import edit_variants, noise_variants
+from tests.support.corpus import load_pages
+from tests.support.mockserver import rss
+from tests.support.mutations import edit_variants, noise_variants
 
 
 def _timeline_pages() -> list:

@@ -7,7 +7,7 @@ import sys
 
 from newscrawl.search import FIELD
 from newscrawl.store import Store, open_database
-from tests.crawling import REPO
+from tests.support.crawling import REPO
 
 
 def test_the_crawl_process_imports_neither_the_extractor_nor_the_viewer_until_needed():

@@ -17,13 +17,13 @@ from pathlib import Path
 import pymongo
 import pytest
 
-from newscrawl.normalize import content_hash, loose_hash
 from newscrawl.spool import Spool
-from newscrawl.store import transient_error, utcnow
+from newscrawl.store import transient_error
 from newscrawl.tracker import Fetched
-from tests.conftest import REPO
-from tests.corpus import load_pages
-from tests.mockserver import rss
+from tests.support.corpus import load_pages
+from tests.support.crawling import REPO
+from tests.support.fetched import spooled_page
+from tests.support.mockserver import rss
 
 embedded_only = pytest.mark.skipif(
     bool(os.environ.get("MONGO_URI")), reason="acts on the embedded store's SQLite files"
@@ -205,15 +205,6 @@ def test_a_tracked_article_the_store_refuses_is_rechecked_like_a_failed_check(
     assert (article["next_check"] - article["last_checked"]).total_seconds() == initial
 
 
-def _page(url: str, text: str) -> Fetched:
-    paragraphs = [text, "A second paragraph, — with non-ASCII text: café, naïve, 東京."]
-    return Fetched(
-        url=url, source="Local", fetched_at=utcnow(), title="Title",
-        paragraphs=paragraphs, content_hash=content_hash("Title", paragraphs),
-        loose_hash=loose_hash("Title", paragraphs),
-    )  # fmt: skip
-
-
 def test_a_truncated_spool_line_is_set_aside_and_the_rest_replayed(
     site, crawl, store_env, open_store
 ):
@@ -222,12 +213,12 @@ def test_a_truncated_spool_line_is_set_aside_and_the_rest_replayed(
     first, second = Spool(spool_dir), Spool(spool_dir)
     second.path = spool_dir / "pending-2-20260101000000.jsonl"
     first.path = spool_dir / "pending-1-20260101000000.jsonl"
-    first.add(_page("http://127.0.0.1/a", "First spooled page."))
+    first.add(spooled_page("http://127.0.0.1/a", "First spooled page."))
     # a crash in the middle of the next add: a cut-off line (inside a multi-byte character)
     line = json.dumps({"url": "http://127.0.0.1/cut", "title": "東京 cut"}, ensure_ascii=False)
     with first.path.open("ab") as out:
         out.write(line.encode()[: line.encode().index("京".encode()) + 1])
-    second.add(_page("http://127.0.0.1/b", "Second spooled page."))
+    second.add(spooled_page("http://127.0.0.1/b", "Second spooled page."))
 
     result = crawl()  # fails on a non-zero exit or a traceback
     assert stat(result, "spool/replayed") == 2
@@ -260,14 +251,14 @@ _FULL_DISK = """
 import resource, signal, sys
 from pathlib import Path
 from newscrawl.spool import Spool
-from tests.test_store_errors import _page
+from tests.support.fetched import spooled_page
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
 spool = Spool(Path(sys.argv[1]))
 spool.path = Path(sys.argv[2])
 size = spool.path.stat().st_size
 resource.setrlimit(resource.RLIMIT_FSIZE, (size + 100, resource.RLIM_INFINITY))
 try:
-    spool.add(_page("http://127.0.0.1/big", "word " * 10000))
+    spool.add(spooled_page("http://127.0.0.1/big", "word " * 10000))
 except OSError as exc:
     print(exc.errno)
 """
@@ -275,7 +266,7 @@ except OSError as exc:
 
 def test_a_spool_write_that_fails_half_way_leaves_no_partial_line(tmp_path):
     spool = Spool(tmp_path / "spool")
-    spool.add(_page("http://127.0.0.1/a", "Spooled before the disk filled up."))
+    spool.add(spooled_page("http://127.0.0.1/a", "Spooled before the disk filled up."))
     size = spool.path.stat().st_size
     cmd = [sys.executable, "-c", _FULL_DISK, str(spool.directory), str(spool.path)]
     result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=60)
@@ -300,7 +291,7 @@ def test_a_spooled_page_the_store_refuses_is_set_aside_and_the_rest_replayed(
         )
     spool = Spool(Path(store_env["NEWSCRAWL_DATA_DIR"]) / "spool")
     for url in ("http://127.0.0.1/refused", "http://127.0.0.1/kept"):
-        spool.add(_page(url, f"The page at {url}."))
+        spool.add(spooled_page(url, f"The page at {url}."))
 
     result = crawl(check=False)
     assert result.returncode == 2, result.stderr[-4000:]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -25,21 +25,7 @@ from newscrawl.tracker import (
 )
 from newscrawl.web import create_app
 from newscrawl.web.queries import compare
-
-T0 = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
-URL = "https://news.example/a"
-
-
-def page(title: str, paragraphs: list[str], at: datetime = T0, url: str = URL) -> Fetched:
-    return Fetched(
-        url=url,
-        source="Example",
-        fetched_at=at,
-        title=title,
-        paragraphs=paragraphs,
-        content_hash=content_hash(title, paragraphs),
-        loose_hash=loose_hash(title, paragraphs),
-    )
+from tests.support.fetched import T0, URL, page
 
 
 @pytest.fixture

@@ -26,9 +26,9 @@ from pymongo.errors import ExecutionTimeout
 from newscrawl.search import FIELD, search_words
 from newscrawl.store import Store, open_database
 from newscrawl.web import create_app, queries, timelimit
-from tests.crawling import serving
-from tests.test_wire import WireServer
-from tests.tracked import Tracked
+from tests.support.crawling import serving
+from tests.support.tracked import Tracked
+from tests.support.wire import WireServer
 
 WORDS = ["council", "budget", "housing", "vote", "election", "police", "court", "school",
          "river", "storm", "minister", "hospital", "strike", "market", "energy", "transport",

@@ -27,9 +27,9 @@ from newscrawl.wayback import (
     submit,
 )
 from newscrawl.web.app import create_app
-from tests.conftest import REPO
-from tests.mockserver import rss
-from tests.tracked import _pages, _variant
+from tests.support.crawling import REPO
+from tests.support.mockserver import rss
+from tests.support.tracked import tracked_pages, tracked_variant
 
 STAMP = "20261201120000"
 
@@ -132,8 +132,8 @@ def _scrapy(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 def test_a_crawl_queues_each_new_version_and_wayback_stores_and_shows_its_capture(
     site, crawl, open_store, store_env, archive
 ):
-    page = next(p for p in _pages() if _variant(p.html, p.record, "word_changed"))
-    v2, _ = _variant(page.html, page.record, "word_changed")
+    page = next(p for p in tracked_pages() if tracked_variant(p.html, p.record, "word_changed"))
+    v2, _ = tracked_variant(page.html, page.record, "word_changed")
     site.put("/feed.xml", rss("Local", [site.url("/news/a.html")]))
     site.put("/news/a.html", page.html)
     crawl()  # off by default: version 1 is not queued

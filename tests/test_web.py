@@ -1,46 +1,27 @@
-"""The web viewer over a store filled by real crawls (``tests.tracked``): every route, its
+"""The web viewer over a store filled by real crawls (``tests.support.tracked``): every route, its
 JSON, escaping of untrusted text, read-only behaviour, and the diff page in headless Chromium."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import urllib.request
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import lxml.html
 import pymongo
 import pytest
-from flask.testing import FlaskClient
 
 from newscrawl.store import Store
 from newscrawl.web import create_app
 from newscrawl.web.app import live_href
 from newscrawl.web.humanize import duration_in_words
-from tests.conftest import REPO
-from tests.crawling import serving
-from tests.mockserver import rss
-from tests.tracked import PARAGRAPH_PAYLOAD, TITLE_PAYLOAD, Tracked
-
-
-def get_json(client: FlaskClient, path: str, **params: Any) -> Any:
-    response = client.get(path, query_string=params or None)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    assert response.mimetype == "application/json"
-    return response.get_json()
-
-
-def get_html(client: FlaskClient, path: str, **params: Any) -> str:
-    response = client.get(path, query_string=params or None)
-    assert response.status_code == 200
-    assert response.mimetype == "text/html"
-    return response.get_data(as_text=True)
+from tests.support.crawling import REPO
+from tests.support.mockserver import rss
+from tests.support.tracked import PARAGRAPH_PAYLOAD, TITLE_PAYLOAD, Tracked
+from tests.support.viewer import chromium, get_html, get_json, run_chromium
 
 
 def joined(side: list[list[str]] | None) -> str:
@@ -306,13 +287,6 @@ def test_durations_read_like_a_person_says_them():
 # --- the served viewer, in a browser --------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def served(tracked: Tracked) -> Iterator[str]:
-    """``scrapy serve --port 0`` on the module's store; yields the base URL it prints."""
-    with serving(tracked.env) as base:
-        yield base
-
-
 def test_scrapy_serve_serves_pages_json_and_feeds(served, tracked):
     for path, kind in [("/", "text/html"), ("/changes.json", "application/json"),
                        ("/changes.atom", "application/atom+xml"),
@@ -320,23 +294,6 @@ def test_scrapy_serve_serves_pages_json_and_feeds(served, tracked):
                        ("/static/style.css", "text/css")]:  # fmt: skip
         with urllib.request.urlopen(served + path, timeout=10) as response:
             assert response.status == 200 and response.headers.get_content_type() == kind
-
-
-def chromium() -> str | None:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is missing in CI: .ci/run installs Debian's chromium")
-        pytest.skip("chromium not installed (apt-get install chromium)")
-    return found
-
-
-def run_chromium(binary: str, *args: str) -> subprocess.CompletedProcess:
-    with tempfile.TemporaryDirectory() as profile:
-        cmd = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-               "--no-first-run", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", f"--user-data-dir={profile}", *args]  # fmt: skip
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=90)
 
 
 def test_diff_page_in_headless_chromium_shows_both_versions_and_marked_changes(

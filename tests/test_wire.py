@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import subprocess
 import tempfile
 import time
@@ -23,51 +22,13 @@ import pytest
 from newscrawl.extract import extract_article
 from newscrawl.normalize import content_hash
 from newscrawl.store import Store, utcnow
-from tests.conftest import write_sources
-from tests.corpus import CorpusPage, load_pages
-from tests.crawling import REPO, crawl_command
-from tests.mockserver import free_port, rss
-from tests.mutations import edit_variants
+from tests.support.corpus import CorpusPage, load_pages
+from tests.support.crawling import REPO, crawl_command, write_sources
+from tests.support.mockserver import rss
+from tests.support.mutations import edit_variants
+from tests.support.wire import WireServer
 
 ARTICLES = 24
-
-
-class WireServer:
-    """An nx-27017 process on a fixed port and data directory, so it can die and come back."""
-
-    def __init__(self, data: Path) -> None:
-        self.data = data
-        self.port = free_port()
-        self.uri = f"mongodb://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> WireServer:
-        server = shutil.which("nx-27017")
-        if server is None:
-            pytest.fail("nx-27017 is not installed (pip install -r requirements-dev.txt)")
-        self.data.mkdir(exist_ok=True)
-        self.proc = subprocess.Popen(
-            [server, "--data-dir", str(self.data), "-p", str(self.port),
-             "--log-file", str(self.data / "log"), "--pid-file", str(self.data / "pid")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with pymongo.MongoClient(self.uri, serverSelectionTimeoutMS=500) as client:
-                    client.admin.command("ping")
-                return self
-            except pymongo.errors.PyMongoError:
-                if time.monotonic() > deadline:
-                    self.kill()
-                    raise
-                time.sleep(0.2)
-
-    def kill(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
 
 
 @pytest.fixture

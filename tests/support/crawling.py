@@ -9,8 +9,12 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-REPO = Path(__file__).resolve().parents[1]
+if TYPE_CHECKING:
+    from tests.support.mockserver import Site
+
+REPO = Path(__file__).resolve().parents[2]
 # Tests crawl a loopback site: no politeness delays.
 FAST = {"AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0"}
 
@@ -40,3 +44,12 @@ def serving(env: dict[str, str]) -> Iterator[str]:
         process.terminate()
         process.wait(timeout=10)
         process.stderr.close()
+
+
+def write_sources(path: Path, site: Site, feeds: list[str], extra: str = "") -> Path:
+    domain = "127.0.0.1"
+    feed_list = ", ".join(f'"{site.url(f)}"' for f in feeds)
+    path.write_text(
+        f'[[source]]\nname = "Local"\nfeeds = [{feed_list}]\ndomains = ["{domain}"]\n{extra}\n'
+    )
+    return path

@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from newscrawl.normalize import clean_text
-from tests.edits import CMS_EDITS, _wrapper
-from tests.mutations import (
-    _EDITS,
-    _article_paragraphs,
-    _edit_article_body,
-    _number_changed,
-    _parse,
-    _serialize,
+from tests.support.edits import CMS_EDITS, wrapper_of
+from tests.support.mutations import (
+    BASIC_EDITS,
+    article_paragraphs,
+    edit_article_body,
+    number_changed,
+    parse_html,
+    serialize_html,
 )
 
 Record = dict[str, Any]
@@ -132,13 +132,13 @@ def _quote_span(text: str) -> tuple[int, int] | None:
 
 def _insert_after_last(html: str, record: Record, text: str) -> tuple[str, list[str]] | None:
     """``text`` as a new paragraph after the last body paragraph, cloned with its wrappers."""
-    tree = _parse(html)
-    paras = _article_paragraphs(tree, record)
+    tree = parse_html(html)
+    paras = article_paragraphs(tree, record)
     if len(paras) < 2:
         return None
     index = max(paras)
     original = paras[index]
-    wrapper = _wrapper(original)
+    wrapper = wrapper_of(original)
     clone = copy.deepcopy(wrapper)
     target = clone
     node = original
@@ -156,16 +156,16 @@ def _insert_after_last(html: str, record: Record, text: str) -> tuple[str, list[
     wrapper.tail = None
     wrapper.addnext(clone)
     old = clean_text(original.text_content())
-    _edit_article_body(tree, old, f"{old}\n{text}")
+    edit_article_body(tree, old, f"{old}\n{text}")
     expected = list(record["paragraphs"])
     expected.insert(index + 1, text)
-    return _serialize(tree), expected
+    return serialize_html(tree), expected
 
 
 def _quote_altered(html: str, record: Record, rng: random.Random) -> tuple[str, list[str]] | None:
     """A word inside a quotation of a body paragraph replaced by another."""
-    tree = _parse(html)
-    paras = _article_paragraphs(tree, record)
+    tree = parse_html(html)
+    paras = article_paragraphs(tree, record)
     for index in sorted(paras)[1:]:
         element = paras[index]
         if next(element.iter("a", "b", "i", "em", "strong", "span"), None) is not None:
@@ -183,25 +183,25 @@ def _quote_altered(html: str, record: Record, rng: random.Random) -> tuple[str, 
         element.text = text[:start] + "xyzzy" + text[end:]
         expected = list(record["paragraphs"])
         expected[index] = clean_text(element.text)
-        _edit_article_body(tree, clean_text(text), expected[index])
-        return _serialize(tree), expected
+        edit_article_body(tree, clean_text(text), expected[index])
+        return serialize_html(tree), expected
     return None
 
 
 def _quote_removed(html: str, record: Record) -> tuple[str, list[str]] | None:
     """A body paragraph holding a quotation removed with its wrapper."""
-    tree = _parse(html)
-    paras = _article_paragraphs(tree, record)
+    tree = parse_html(html)
+    paras = article_paragraphs(tree, record)
     for index in sorted(paras)[1:]:
         element = paras[index]
         text = clean_text(element.text_content())
         if _quote_span(text) is None or len(paras) < 3:
             continue
-        _edit_article_body(tree, text, "")
-        _wrapper(element).drop_tree()
+        edit_article_body(tree, text, "")
+        wrapper_of(element).drop_tree()
         expected = list(record["paragraphs"])
         del expected[index]
-        return _serialize(tree), expected
+        return serialize_html(tree), expected
     return None
 
 
@@ -216,7 +216,8 @@ class Labelled:
 
 
 QUOTES = frozenset({"quote_added", "quote_removed", "quote_altered"})
-# Kinds each generic edit of tests.mutations and tests.edits makes: known from the edit.
+# Kinds each generic edit of tests.support.mutations and tests.support.edits makes: known
+# from the edit.
 _GENERIC = {
     "word_changed": {"silent"},
     "number_changed": {"number", "silent"},
@@ -236,7 +237,7 @@ _RANDOM_PLACE = {"word_changed", "number_changed", "paragraph_removed", "paragra
                  "headline_changed", "headline_everywhere"}  # fmt: skip
 
 
-GENERIC_EDITS = (*_EDITS, *CMS_EDITS)
+GENERIC_EDITS = (*BASIC_EDITS, *CMS_EDITS)
 
 
 def labelled_variants(
@@ -259,7 +260,7 @@ def labelled_variants(
             kinds = {"paragraph_added", "notice"}
             out.append(Labelled(f"notice_{n + 1}", added[0], frozenset(kinds)))
         # a correction of a number, with its notice
-        fixed = _number_changed(html, record, rng)
+        fixed = number_changed(html, record, rng)
         if fixed and n == 0:
             both = _insert_after_last(fixed[1], {**record, "paragraphs": fixed[3]}, notice)
             if both:

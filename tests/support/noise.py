@@ -1,14 +1,14 @@
 """Page furniture reworded in place: noise that changes text already on the page.
 
 Real pages rewrite their own furniture on every fetch: menus and teaser headlines rotate,
-timestamps tick, view counts grow, footers change year, widget labels and sign-up copy are
-A/B tested. ``tests.mutations`` inserts new blocks; these kinds change *existing* short texts
-that are not part of the article (the expected title and paragraphs, a visible standfirst
-included). Nothing here knows a page: the candidate texts are every short text slot outside
-the expected article text, and which of them change (and how) is drawn from the seed.
+timestamps tick, view counts grow, footers change year, widget labels and sign-up copy are A/B
+tested. ``tests.support.mutations`` inserts new blocks; these kinds change *existing* short
+texts that are not part of the article (the expected title and paragraphs, a visible standfirst
+included). Nothing here knows a page: the candidate texts are every short text slot outside the
+expected article text, and which of them change (and how) is drawn from the seed.
 
 Each kind is ``kind(tree, record, rng) -> bool`` (False: nothing to change on this page);
-``noise_variant`` and ``noise_variants`` also serve ``tests.mutations``' insertion kinds.
+``noise_variant`` and ``noise_variants`` also serve ``tests.support.mutations``' insertion kinds.
 """
 
 from __future__ import annotations
@@ -20,14 +20,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from newscrawl.normalize import clean_text
-from tests.mutations import (
-    _NOISE,
-    _article_paragraphs,
-    _container,
-    _headline,
-    _key,
-    _parse,
-    _serialize,
+from tests.support.mutations import (
+    NOISE_MUTATORS,
+    article_container,
+    article_paragraphs,
+    parse_html,
+    random_headline,
+    serialize_html,
+    text_key,
 )
 
 Record = dict[str, Any]
@@ -62,8 +62,8 @@ _CAPTION = re.compile(r"caption|credit|copyright|source|byline|author|meta|foote
 
 def _excluded(tree: Any, record: dict[str, Any]) -> tuple[set[Any], str, Any]:
     """Elements whose text is article text, the article text's key, and its container."""
-    paragraphs = _article_paragraphs(tree, record)
-    container = _container(paragraphs)
+    paragraphs = article_paragraphs(tree, record)
+    container = article_container(paragraphs)
     # A page's summary shown under the headline is its standfirst: article text even when the
     # record leaves it out, so a text equal to the meta description is never furniture.
     summaries = [
@@ -72,7 +72,7 @@ def _excluded(tree: Any, record: dict[str, Any]) -> tuple[set[Any], str, Any]:
         if (m.get("name") or m.get("property") or "").lower().endswith("description")
     ]
     texts = [record["title"], *record["paragraphs"], *summaries]
-    article = "\n".join(_key(t) for t in texts)
+    article = "\n".join(text_key(t) for t in texts)
     excluded = set(paragraphs.values())
     if container is not None:
         excluded.update(e for e in container.iter(*_HEADINGS))
@@ -114,7 +114,7 @@ def _consider(slots: list[Slot], element: Any, slot: str, article: str) -> None:
     block = _block(_owner((element, slot)))
     if block is not None and len(block.text_content().split()) > MAX_WORDS:
         return  # a piece of a long block: prose, even where the record leaves it out
-    key = _key(text)
+    key = text_key(text)
     if len(key) >= 2 and key not in article:
         slots.append((element, slot))
 
@@ -207,7 +207,7 @@ def _links_reworded(tree: Any, record: Record, rng: Rng) -> bool:
     for slot in chosen:
         words = len(clean_text(getattr(*slot)).split())
         if words >= 4:
-            _reword_slot(slot, rng, lambda _: _headline(rng))
+            _reword_slot(slot, rng, lambda _: random_headline(rng))
         elif words in (2, 3) and clean_text(getattr(*slot)).istitle():
             _reword_slot(slot, rng, lambda _: rng.choice(_NAMES))
         else:
@@ -266,7 +266,7 @@ def _edges_reworded(tree: Any, record: Record, rng: Rng) -> bool:
     """Furniture just before and just after the article (bylines, tags, "Read next")."""
     slots = furniture_slots(tree, record)
     order = {element: i for i, element in enumerate(tree.iter())}
-    paragraphs = _article_paragraphs(tree, record)
+    paragraphs = article_paragraphs(tree, record)
     if not slots or not paragraphs:
         return False
     first = min(order[e] for e in paragraphs.values())
@@ -281,7 +281,7 @@ def _edges_reworded(tree: Any, record: Record, rng: Rng) -> bool:
 
 def _dateline_in_body(tree: Any, record: Record, rng: Rng) -> bool:
     """A dateline with a linked author name just before the first paragraph, fresh time."""
-    paragraphs = _article_paragraphs(tree, record)
+    paragraphs = article_paragraphs(tree, record)
     if not paragraphs:
         return False
     first = paragraphs[min(paragraphs)]
@@ -290,7 +290,7 @@ def _dateline_in_body(tree: Any, record: Record, rng: Rng) -> bool:
     slug = name.lower().replace(" ", "-")
     link = f'<a href="/author/{slug}">{name}</a>'
     markup = f'<{tag} class="dateline">{_timestamp(rng)} by {link}</{tag}>'
-    element = _parse(f"<html><body>{markup}</body></html>").find("body")[0]
+    element = parse_html(f"<html><body>{markup}</body></html>").find("body")[0]
     first.addprevious(element)
     return True
 
@@ -305,20 +305,20 @@ REWORDED: dict[str, Kind] = {
     "edges_reworded": _edges_reworded,
     "dateline_in_body": _dateline_in_body,
 }
-INSERTED = tuple(_NOISE)
+INSERTED = tuple(NOISE_MUTATORS)
 NOISE_KINDS = (*INSERTED, *REWORDED)
 
 
 def noise_variant(html: str, record: dict[str, Any], kind: str, rng: random.Random) -> str | None:
     """``html`` with one noise kind applied (either module's), or None when it does not apply."""
-    tree = _parse(html)
+    tree = parse_html(html)
     if kind in REWORDED:
         changed = REWORDED[kind](tree, record, rng)
     else:
-        paragraphs = _article_paragraphs(tree, record)
-        container = _container(paragraphs)
-        changed = container is not None and _NOISE[kind](tree, container, paragraphs, rng)
-    return _serialize(tree) if changed else None
+        paragraphs = article_paragraphs(tree, record)
+        container = article_container(paragraphs)
+        changed = container is not None and NOISE_MUTATORS[kind](tree, container, paragraphs, rng)
+    return serialize_html(tree) if changed else None
 
 
 def noise_variants(

@@ -26,8 +26,8 @@ from newscrawl.normalize import clean_text, normalize_for_hash
 NoiseVariant = tuple[str, str]
 EditVariant = tuple[str, str, str, list[str]]
 
-_WORD = re.compile(r"\b[A-Za-z]{5,}\b")
-_NUMBER = re.compile(r"\b\d+\b")
+WORD = re.compile(r"\b[A-Za-z]{5,}\b")
+NUMBER = re.compile(r"\b\d+\b")
 _SUBJECTS = ("Council", "Minister", "Regulator", "Union leaders", "Scientists", "Investors")
 _VERBS = ("approve", "reject", "warn over", "question", "back", "delay")
 _OBJECTS = (
@@ -38,7 +38,7 @@ _OBJECTS = (
     "school meal scheme",
     "energy price cap",
 )
-_REPLACEMENT_WORDS = ("quietly", "sharply", "formally", "abruptly", "narrowly", "publicly")
+REPLACEMENT_WORDS = ("quietly", "sharply", "formally", "abruptly", "narrowly", "publicly")
 _ADDED_SENTENCES = (
     "Officials said further details would be published in the coming weeks.",
     "A spokesperson declined to comment further when contacted on Tuesday evening.",
@@ -50,33 +50,33 @@ _JSONLD_XPATH = '//script[@type="application/ld+json"]'
 # --- parsing and article location ----------------------------------------------------------
 
 
-def _parse(html: str) -> lxml.html.HtmlElement:
+def parse_html(html: str) -> lxml.html.HtmlElement:
     parser = lxml.html.HTMLParser(encoding="utf-8")
     return lxml.html.document_fromstring(html.encode("utf-8"), parser=parser)
 
 
-def _serialize(tree: lxml.html.HtmlElement) -> str:
+def serialize_html(tree: lxml.html.HtmlElement) -> str:
     return lxml.html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>")
 
 
-def _key(text: str) -> str:
+def text_key(text: str) -> str:
     return normalize_for_hash(clean_text(text))
 
 
-def _article_paragraphs(tree: lxml.html.HtmlElement, record: dict[str, Any]) -> dict[int, Any]:
+def article_paragraphs(tree: lxml.html.HtmlElement, record: dict[str, Any]) -> dict[int, Any]:
     """Record paragraph index -> the page's single <p> element with exactly that text."""
     wanted: dict[str, int] = {}
     for index, text in enumerate(record["paragraphs"]):
-        wanted.setdefault(_key(text), index)
+        wanted.setdefault(text_key(text), index)
     found: dict[int, list[Any]] = {}
     for element in tree.iter("p"):
-        index = wanted.get(_key("".join(element.itertext())))
+        index = wanted.get(text_key("".join(element.itertext())))
         if index is not None and not element.xpath("ancestor::script|ancestor::noscript"):
             found.setdefault(index, []).append(element)
     return {index: elements[0] for index, elements in found.items() if len(elements) == 1}
 
 
-def _container(paragraphs: dict[int, Any]) -> Any | None:
+def article_container(paragraphs: dict[int, Any]) -> Any | None:
     """The lowest common ancestor of the article's paragraphs."""
     elements = list(paragraphs.values())
     if not elements:
@@ -92,13 +92,13 @@ def _fragment(markup: str) -> Any:
     return lxml.html.fragment_fromstring(markup)
 
 
-def _headline(rng: random.Random) -> str:
+def random_headline(rng: random.Random) -> str:
     return f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)}"
 
 
 def _link_list(rng: random.Random, heading: str, count: int = 5) -> str:
     items = "".join(
-        f'<li><a href="/news/story-{rng.randrange(10**6)}">{_headline(rng)}</a></li>'
+        f'<li><a href="/news/story-{rng.randrange(10**6)}">{random_headline(rng)}</a></li>'
         for _ in range(count)
     )
     return f'<div class="promo-{rng.randrange(10**4)}"><h3>{heading}</h3><ul>{items}</ul></div>'
@@ -174,7 +174,7 @@ def _read_more_between(tree: Any, container: Any, paras: dict[int, Any], rng: An
     if len(indexes) < 3:
         return False
     anchor = paras[rng.choice(indexes[1:-1])]
-    link = f'<a href="/news/story-{rng.randrange(10**6)}">{_headline(rng)}</a>'
+    link = f'<a href="/news/story-{rng.randrange(10**6)}">{random_headline(rng)}</a>'
     promo = _fragment(f"<p>Read more: {link}</p>")
     promo.tail = anchor.tail
     anchor.tail = None
@@ -211,7 +211,7 @@ def _scripts_changed(tree: Any, container: Any, paras: dict[int, Any], rng: Any)
 
 def _jsonld_date_modified(tree: Any, container: Any, paras: dict[int, Any], rng: Any) -> bool:
     stamp = f"2031-0{rng.randrange(1, 9)}-1{rng.randrange(9)}T{rng.randrange(10, 23)}:15:00Z"
-    return _edit_jsonld(tree, lambda node: _set_if_present(node, "dateModified", stamp))
+    return edit_jsonld(tree, lambda node: _set_if_present(node, "dateModified", stamp))
 
 
 def _related_rotated(tree: Any, container: Any, paras: dict[int, Any], rng: Any) -> bool:
@@ -227,12 +227,12 @@ def _related_rotated(tree: Any, container: Any, paras: dict[int, Any], rng: Any)
         for link in links:
             for child in list(link):
                 link.remove(child)
-            link.text = _headline(rng)
+            link.text = random_headline(rng)
         changed = True
     return changed
 
 
-_NOISE: dict[str, _Mutator] = {
+NOISE_MUTATORS: dict[str, _Mutator] = {
     "promo_before_article": _promo_before,
     "promo_after_article": _promo_after,
     "promo_in_aside": _promo_in_aside,
@@ -251,30 +251,30 @@ _NOISE: dict[str, _Mutator] = {
 def noise_variants(html: str, record: dict[str, Any], rng: random.Random) -> list[NoiseVariant]:
     """(name, html) variants that change the page around its article but not the article."""
     variants = []
-    for name, mutate in _NOISE.items():
-        tree = _parse(html)
-        paras = _article_paragraphs(tree, record)
-        container = _container(paras)
+    for name, mutate in NOISE_MUTATORS.items():
+        tree = parse_html(html)
+        paras = article_paragraphs(tree, record)
+        container = article_container(paras)
         if container is not None and mutate(tree, container, paras, rng):
-            variants.append((name, _serialize(tree)))
+            variants.append((name, serialize_html(tree)))
     return variants
 
 
 # --- structured data -----------------------------------------------------------------------
 
 
-def _jsonld_nodes(data: Any) -> Iterator[dict[str, Any]]:
+def jsonld_nodes(data: Any) -> Iterator[dict[str, Any]]:
     if isinstance(data, list):
         for item in data:
-            yield from _jsonld_nodes(item)
+            yield from jsonld_nodes(item)
     elif isinstance(data, dict):
         yield data
         for value in data.values():
             if isinstance(value, list | dict):
-                yield from _jsonld_nodes(value)
+                yield from jsonld_nodes(value)
 
 
-def _edit_jsonld(tree: Any, edit: Callable[[dict[str, Any]], bool]) -> bool:
+def edit_jsonld(tree: Any, edit: Callable[[dict[str, Any]], bool]) -> bool:
     """Apply ``edit`` to every JSON-LD object; rewrite the scripts where it changed something."""
     changed = False
     for script in tree.xpath(_JSONLD_XPATH):
@@ -282,7 +282,7 @@ def _edit_jsonld(tree: Any, edit: Callable[[dict[str, Any]], bool]) -> bool:
             data = json.loads(script.text or "", strict=False)
         except ValueError:
             continue
-        results = [edit(node) for node in _jsonld_nodes(data)]
+        results = [edit(node) for node in jsonld_nodes(data)]
         if any(results):
             script.text = json.dumps(data, ensure_ascii=False)
             changed = True
@@ -296,7 +296,7 @@ def _set_if_present(node: dict[str, Any], key: str, value: str) -> bool:
     return True
 
 
-def _edit_article_body(tree: Any, old: str, new: str) -> None:
+def edit_article_body(tree: Any, old: str, new: str) -> None:
     """Mirror a body edit in JSON-LD ``articleBody`` where the old text is found verbatim."""
 
     def edit(node: dict[str, Any]) -> bool:
@@ -306,7 +306,7 @@ def _edit_article_body(tree: Any, old: str, new: str) -> None:
         node["articleBody"] = body.replace(old, new, 1)
         return True
 
-    _edit_jsonld(tree, edit)
+    edit_jsonld(tree, edit)
 
 
 # --- edit variants -------------------------------------------------------------------------
@@ -348,10 +348,10 @@ def _pick_paragraph(paras: dict[int, Any], rng: random.Random, pattern: re.Patte
     return rng.choice(sorted(candidates)) if candidates else None
 
 
-def _body_edit(html: str, record: dict[str, Any], rng: random.Random, pattern: re.Pattern[str],
+def body_edit(html: str, record: dict[str, Any], rng: random.Random, pattern: re.Pattern[str],
                replace: Callable[[str], str]) -> tuple[str, list[str]] | None:  # fmt: skip
-    tree = _parse(html)
-    paras = _article_paragraphs(tree, record)
+    tree = parse_html(html)
+    paras = article_paragraphs(tree, record)
     index = _pick_paragraph(paras, rng, pattern)
     if index is None:
         return None
@@ -361,35 +361,35 @@ def _body_edit(html: str, record: dict[str, Any], rng: random.Random, pattern: r
         return None
     expected = list(record["paragraphs"])
     expected[index] = clean_text(element.text_content())
-    _edit_article_body(tree, clean_text(old), expected[index])
-    return _serialize(tree), expected
+    edit_article_body(tree, clean_text(old), expected[index])
+    return serialize_html(tree), expected
 
 
 def _word_changed(html: str, record: dict[str, Any], rng: random.Random) -> EditVariant | None:
-    word = rng.choice(_REPLACEMENT_WORDS)
-    result = _body_edit(html, record, rng, _WORD, lambda _: word)
+    word = rng.choice(REPLACEMENT_WORDS)
+    result = body_edit(html, record, rng, WORD, lambda _: word)
     return result and ("word_changed", result[0], record["title"], result[1])
 
 
-def _number_changed(html: str, record: dict[str, Any], rng: random.Random) -> EditVariant | None:
-    result = _body_edit(html, record, rng, _NUMBER, lambda n: str(int(n) + rng.randrange(1, 9)))
+def number_changed(html: str, record: dict[str, Any], rng: random.Random) -> EditVariant | None:
+    result = body_edit(html, record, rng, NUMBER, lambda n: str(int(n) + rng.randrange(1, 9)))
     return result and ("number_changed", result[0], record["title"], result[1])
 
 
 def _headline_changed(html: str, record: dict[str, Any], rng: random.Random) -> EditVariant | None:
     """Replace one headline word everywhere the headline appears (title, meta, h1, JSON-LD)."""
     title = record["title"]
-    words = [w for w in _WORD.findall(title)]
+    words = [w for w in WORD.findall(title)]
     if not words:
         return None
     old = rng.choice(words)
-    new = rng.choice(_REPLACEMENT_WORDS).capitalize()
+    new = rng.choice(REPLACEMENT_WORDS).capitalize()
     pattern = re.compile(rf"\b{re.escape(old)}\b")
 
     def swap(text: str) -> str:
         return pattern.sub(new, text)
 
-    tree = _parse(html)
+    tree = parse_html(html)
     for element in [*tree.iter("title", "h1")]:
         _replace_in_text(element, pattern, lambda _: new)
     for meta in tree.iter("meta"):
@@ -404,21 +404,21 @@ def _headline_changed(html: str, record: dict[str, Any], rng: random.Random) -> 
             return True
         return False
 
-    _edit_jsonld(tree, edit)
-    return "headline_changed", _serialize(tree), swap(title), list(record["paragraphs"])
+    edit_jsonld(tree, edit)
+    return "headline_changed", serialize_html(tree), swap(title), list(record["paragraphs"])
 
 
 def _paragraph_added(html: str, record: dict[str, Any], rng: random.Random) -> EditVariant | None:
-    tree = _parse(html)
-    paras = _article_paragraphs(tree, record)
+    tree = parse_html(html)
+    paras = article_paragraphs(tree, record)
     if len(paras) < 2:
         return None
     index = rng.choice(sorted(paras)[1:])  # after a body paragraph, not after the standfirst
-    html, expected = _insert_paragraph(tree, record, rng, index, paras[index])
+    html, expected = insert_paragraph(tree, record, rng, index, paras[index])
     return "paragraph_added", html, record["title"], expected
 
 
-def _insert_paragraph(
+def insert_paragraph(
     tree: Any, record: dict[str, Any], rng: random.Random, index: int, model: Any,
     path: list[int] | None = None,
 ) -> tuple[str, list[str]]:  # fmt: skip
@@ -437,32 +437,38 @@ def _insert_paragraph(
     model.tail = None
     model.addnext(added)
     old = clean_text(original.text_content())
-    _edit_article_body(tree, old, f"{old}\n{text}")
+    edit_article_body(tree, old, f"{old}\n{text}")
     expected = list(record["paragraphs"])
     expected.insert(index + 1, text)
-    return _serialize(tree), expected
+    return serialize_html(tree), expected
 
 
 def _paragraph_removed(html: str, record: dict[str, Any], rng: random.Random) -> EditVariant | None:
-    tree = _parse(html)
-    paras = _article_paragraphs(tree, record)
+    tree = parse_html(html)
+    paras = article_paragraphs(tree, record)
     if len(paras) < 3:
         return None
     index = rng.choice(sorted(paras)[1:])
     element = paras[index]
-    _edit_article_body(tree, clean_text(element.text_content()), "")
+    edit_article_body(tree, clean_text(element.text_content()), "")
     element.drop_tree()  # keeps the tail text
     expected = list(record["paragraphs"])
     del expected[index]
-    return "paragraph_removed", _serialize(tree), record["title"], expected
+    return "paragraph_removed", serialize_html(tree), record["title"], expected
 
 
-_EDITS = (_word_changed, _number_changed, _headline_changed, _paragraph_added, _paragraph_removed)
+BASIC_EDITS = (
+    _word_changed,
+    number_changed,
+    _headline_changed,
+    _paragraph_added,
+    _paragraph_removed,
+)
 
 
 def edit_variants(html: str, record: dict[str, Any], rng: random.Random) -> list[EditVariant]:
     """(name, html, expected_title, expected_paragraphs) variants that really edit the article."""
-    return [variant for make in _EDITS if (variant := make(html, record, rng)) is not None]
+    return [variant for make in BASIC_EDITS if (variant := make(html, record, rng)) is not None]
 
 
 def edit_captured(
@@ -477,12 +483,12 @@ def edit_captured(
     ``headlines`` are the extraction's title and other headlines: the edited headline may be
     one the extractor does not pick as the title, so only its new word is checked.
     """
-    new_words = set(_WORD.findall(expected_title)) - set(_WORD.findall(record["title"]))
-    if not new_words <= set(_WORD.findall(" ".join(headlines))):
+    new_words = set(WORD.findall(expected_title)) - set(WORD.findall(record["title"]))
+    if not new_words <= set(WORD.findall(" ".join(headlines))):
         return False
-    before = {_key(p) for p in record["paragraphs"]}
-    after = {_key(p) for p in expected_paragraphs}
-    got = {_key(p) for p in paragraphs}
+    before = {text_key(p) for p in record["paragraphs"]}
+    after = {text_key(p) for p in expected_paragraphs}
+    got = {text_key(p) for p in paragraphs}
     joined = "\n".join(got)
     added_present = all(p in got or p in joined for p in after - before)
     removed_absent = all(p not in got and p not in joined for p in before - after)

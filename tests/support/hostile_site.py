@@ -22,11 +22,11 @@ from scrapy.crawler import Crawler
 from newscrawl.extract import extract_article
 from newscrawl.middlewares import PrivateHostMiddleware
 from newscrawl.netguard import GuardedResolver
-from tests.corpus import CorpusPage, load_pages
+from tests.support.corpus import CorpusPage, load_pages
 
 MIDDLEWARES_SETTING = (
     '{"newscrawl.middlewares.PrivateHostMiddleware": null, '
-    '"tests.hostile_site.PublicSiteMiddleware": 50, '
+    '"tests.support.hostile_site.PublicSiteMiddleware": 50, '
     '"newscrawl.middlewares.RefusedLookupMiddleware": 600}'
 )
 
@@ -38,7 +38,7 @@ def public_site_settings(base: str) -> dict[str, str]:
         "NEWSCRAWL_ALLOW_PRIVATE_HOSTS": "False",
         "NEWSCRAWL_TEST_PUBLIC_ORIGIN": base.removeprefix("http://"),
         "DOWNLOADER_MIDDLEWARES": MIDDLEWARES_SETTING,
-        "TWISTED_DNS_RESOLVER": "tests.hostile_site.PublicSiteResolver",
+        "TWISTED_DNS_RESOLVER": "tests.support.hostile_site.PublicSiteResolver",
     }
 
 

@@ -1,4 +1,4 @@
-"""Edits as a CMS renders them, beside ``tests.mutations``' first five kinds.
+"""Edits as a CMS renders them, beside ``tests.support.mutations``' first five kinds.
 
 A CMS re-renders the whole article from its fields: a new paragraph comes out with its
 neighbours' markup (same tag, classes and per-paragraph wrappers), a removed paragraph takes
@@ -7,7 +7,7 @@ wherever the headline is printed (``<title>``, ``<h1>`` and any other element pr
 ``og:``/``twitter:``/``<meta name=title>``, every JSON-LD string holding it). Word and number
 edits near the article's end test that the extractor keeps its closing paragraphs.
 
-Each kind is ``kind(html, record, rng) -> EditVariant | None``, like ``tests.mutations``'.
+Each kind is ``kind(html, record, rng) -> EditVariant | None``, like ``tests.support.mutations``'.
 """
 
 from __future__ import annotations
@@ -17,19 +17,19 @@ import re
 from typing import Any
 
 from newscrawl.normalize import clean_text
-from tests.mutations import (
-    _EDITS,
-    _NUMBER,
-    _REPLACEMENT_WORDS,
+from tests.support.mutations import (
+    BASIC_EDITS,
+    NUMBER,
+    REPLACEMENT_WORDS,
     EditVariant,
-    _article_paragraphs,
-    _edit_article_body,
-    _edit_jsonld,
-    _insert_paragraph,
-    _key,
-    _parse,
     _replace_in_text,
-    _serialize,
+    article_paragraphs,
+    edit_article_body,
+    edit_jsonld,
+    insert_paragraph,
+    parse_html,
+    serialize_html,
+    text_key,
 )
 
 Record = dict[str, Any]
@@ -39,12 +39,12 @@ _META_TITLES = ("og:title", "twitter:title", "title", "headline", "sailthru.titl
 END = 2  # "near the end": one of the article's last two paragraphs
 
 
-def _wrapper(paragraph: Any) -> Any:
+def wrapper_of(paragraph: Any) -> Any:
     """The outermost element around ``paragraph`` holding nothing but its text."""
-    key = _key(paragraph.text_content())
+    key = text_key(paragraph.text_content())
     wrapper = paragraph
     for ancestor in paragraph.iterancestors():
-        if ancestor.tag in ("body", "html") or _key(ancestor.text_content()) != key:
+        if ancestor.tag in ("body", "html") or text_key(ancestor.text_content()) != key:
             break
         wrapper = ancestor
     return wrapper
@@ -62,31 +62,31 @@ def _path(wrapper: Any, paragraph: Any) -> list[int]:
 
 def _paragraph_added_cms(html: str, record: Record, rng: Rng) -> EditVariant | None:
     """A paragraph after any body paragraph (the last included), cloned from it with wrappers."""
-    tree = _parse(html)
-    paras = _article_paragraphs(tree, record)
+    tree = parse_html(html)
+    paras = article_paragraphs(tree, record)
     if len(paras) < 2:
         return None
     index = rng.choice(sorted(paras)[1:])
     original = paras[index]
-    wrapper = _wrapper(original)
+    wrapper = wrapper_of(original)
     path = _path(wrapper, original)
-    html, expected = _insert_paragraph(tree, record, rng, index, wrapper, path)
+    html, expected = insert_paragraph(tree, record, rng, index, wrapper, path)
     return "paragraph_added_cms", html, record["title"], expected
 
 
 def _remove(html: str, record: dict[str, Any], index: int) -> tuple[str, list[str]]:
-    tree = _parse(html)
-    element = _article_paragraphs(tree, record)[index]
-    _edit_article_body(tree, clean_text(element.text_content()), "")
-    _wrapper(element).drop_tree()  # keeps the tail text
+    tree = parse_html(html)
+    element = article_paragraphs(tree, record)[index]
+    edit_article_body(tree, clean_text(element.text_content()), "")
+    wrapper_of(element).drop_tree()  # keeps the tail text
     expected = list(record["paragraphs"])
     del expected[index]
-    return _serialize(tree), expected
+    return serialize_html(tree), expected
 
 
 def _paragraph_removed_cms(html: str, record: Record, rng: Rng) -> EditVariant | None:
     """Any body paragraph, the last included, removed with its wrapper."""
-    paras = _article_paragraphs(_parse(html), record)
+    paras = article_paragraphs(parse_html(html), record)
     if len(paras) < 3:
         return None
     edited, expected = _remove(html, record, rng.choice(sorted(paras)[1:]))
@@ -95,7 +95,7 @@ def _paragraph_removed_cms(html: str, record: Record, rng: Rng) -> EditVariant |
 
 def _paragraph_removed_end(html: str, record: Record, rng: Rng) -> EditVariant | None:
     """One of the article's last two paragraphs removed."""
-    paras = _article_paragraphs(_parse(html), record)
+    paras = article_paragraphs(parse_html(html), record)
     last = [i for i in sorted(paras) if i >= len(record["paragraphs"]) - END]
     if len(paras) < 3 or not last:
         return None
@@ -105,8 +105,8 @@ def _paragraph_removed_end(html: str, record: Record, rng: Rng) -> EditVariant |
 
 def _end_edit(html: str, record: dict[str, Any], rng: random.Random, pattern: re.Pattern[str],
               replace: Any, kind: str) -> EditVariant | None:  # fmt: skip
-    tree = _parse(html)
-    paras = _article_paragraphs(tree, record)
+    tree = parse_html(html)
+    paras = article_paragraphs(tree, record)
     last = [
         i for i in sorted(paras)
         if i >= len(record["paragraphs"]) - END and pattern.search(paras[i].text_content())
@@ -122,12 +122,12 @@ def _end_edit(html: str, record: dict[str, Any], rng: random.Random, pattern: re
     expected[index] = clean_text(element.text_content())
     if expected[index] == old:
         return None
-    _edit_article_body(tree, old, expected[index])
-    return kind, _serialize(tree), record["title"], expected
+    edit_article_body(tree, old, expected[index])
+    return kind, serialize_html(tree), record["title"], expected
 
 
 def _end_word_changed(html: str, record: Record, rng: Rng) -> EditVariant | None:
-    word = rng.choice(_REPLACEMENT_WORDS)
+    word = rng.choice(REPLACEMENT_WORDS)
     return _end_edit(html, record, rng, _LETTER_WORD, lambda _: word, "end_word_changed")
 
 
@@ -135,7 +135,7 @@ def _end_number_changed(html: str, record: Record, rng: Rng) -> EditVariant | No
     def bump(number: str) -> str:
         return str(int(number) + rng.randrange(1, 9))
 
-    return _end_edit(html, record, rng, _NUMBER, bump, "end_number_changed")
+    return _end_edit(html, record, rng, NUMBER, bump, "end_number_changed")
 
 
 def _printing(element: Any, key: str) -> list[Any]:
@@ -143,7 +143,7 @@ def _printing(element: Any, key: str) -> list[Any]:
     found = []
     for child in element:
         skip = not isinstance(child.tag, str) or child.tag in ("script", "style")
-        if not skip and key in _key(child.text_content()):
+        if not skip and key in text_key(child.text_content()):
             found += _printing(child, key) or [child]
     return found
 
@@ -155,10 +155,10 @@ def _headline_everywhere(html: str, record: Record, rng: Rng) -> EditVariant | N
     if not words:
         return None
     old = rng.choice(words)
-    new = rng.choice(_REPLACEMENT_WORDS).capitalize()
+    new = rng.choice(REPLACEMENT_WORDS).capitalize()
     pattern = re.compile(rf"\b{re.escape(old)}\b")
-    title_key = _key(title)
-    tree = _parse(html)
+    title_key = text_key(title)
+    tree = parse_html(html)
     for element in _printing(tree, title_key):
         for node in element.iter():
             for slot in ("text", "tail") if node is not element else ("text",):
@@ -168,20 +168,20 @@ def _headline_everywhere(html: str, record: Record, rng: Rng) -> EditVariant | N
     for meta in tree.iter("meta"):
         key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
         content = meta.get("content") or ""
-        if key in _META_TITLES or title_key in _key(content):
+        if key in _META_TITLES or title_key in text_key(content):
             meta.set("content", pattern.sub(new, content))
 
     def edit(node: dict[str, Any]) -> bool:
         changed = False
         for name, value in node.items():
-            if isinstance(value, str) and title_key in _key(value) and pattern.search(value):
+            if isinstance(value, str) and title_key in text_key(value) and pattern.search(value):
                 node[name] = pattern.sub(new, value)
                 changed = True
         return changed
 
-    _edit_jsonld(tree, edit)
+    edit_jsonld(tree, edit)
     expected = list(record["paragraphs"])
-    return "headline_everywhere", _serialize(tree), pattern.sub(new, title), expected
+    return "headline_everywhere", serialize_html(tree), pattern.sub(new, title), expected
 
 
 CMS_EDITS = (
@@ -192,7 +192,7 @@ CMS_EDITS = (
     _end_word_changed,
     _end_number_changed,
 )
-EDITS = (*_EDITS, *CMS_EDITS)
+EDITS = (*BASIC_EDITS, *CMS_EDITS)
 EDIT_KINDS = tuple(make.__name__.lstrip("_") for make in EDITS)
 
 

@@ -40,7 +40,7 @@ def fold(publisher: str, folds: int) -> int:
     return int.from_bytes(digest[:8], "big") % folds
 
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 
 
 def corpus_dir() -> Path:

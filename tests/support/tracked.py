@@ -23,17 +23,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.corpus import CorpusPage, load_pages
-from tests.crawling import REPO, crawl_command
-from tests.mockserver import Site, rss
-from tests.mutations import (
-    _WORD,
-    _body_edit,
-    _edit_jsonld,
-    _parse,
+from tests.support.corpus import CorpusPage, load_pages
+from tests.support.crawling import REPO, crawl_command
+from tests.support.mockserver import Site, rss
+from tests.support.mutations import (
+    WORD,
     _replace_in_text,
-    _serialize,
+    body_edit,
+    edit_jsonld,
     edit_variants,
+    parse_html,
+    serialize_html,
 )
 
 TITLE_PAYLOAD = '<script>alert("title")</script>'
@@ -49,7 +49,7 @@ class Tracked:
     urls: dict[str, str]
 
 
-def _pages() -> list[CorpusPage]:
+def tracked_pages() -> list[CorpusPage]:
     """Corpus pages (every 7th, none chosen by name) supporting the edits the scenario needs."""
     rng = random.Random(0)
     needed = {"headline_changed", "word_changed", "paragraph_added"}
@@ -62,7 +62,9 @@ def _pages() -> list[CorpusPage]:
     return usable[:3]
 
 
-def _variant(page_html: str, record: dict[str, Any], kind: str) -> tuple[str, dict[str, Any]]:
+def tracked_variant(
+    page_html: str, record: dict[str, Any], kind: str
+) -> tuple[str, dict[str, Any]]:
     """The page with one real edit of ``kind`` and the record it should extract to."""
     for name, html, title, paragraphs in edit_variants(page_html, record, random.Random(1)):
         if name == kind:
@@ -70,9 +72,9 @@ def _variant(page_html: str, record: dict[str, Any], kind: str) -> tuple[str, di
     raise AssertionError(f"no {kind} edit for this page")
 
 
-def _minor(page_html: str, record: dict[str, Any]) -> str:
+def minor_edit(page_html: str, record: dict[str, Any]) -> str:
     """The page with one comma dropped from a paragraph: a punctuation-only change."""
-    result = _body_edit(page_html, record, random.Random(2), _COMMA, lambda _: "")
+    result = body_edit(page_html, record, random.Random(2), _COMMA, lambda _: "")
     assert result, "no paragraph with a comma"
     return result[0]
 
@@ -83,10 +85,10 @@ def _payload(page: CorpusPage) -> str:
     In JSON-LD the payload's ``</script>`` is written ``<\\/script>``, as publishers do, so
     the test page stays the page it claims to be."""
     title = page.record["title"]
-    word = _WORD.findall(title)[0]
+    word = WORD.findall(title)[0]
     pattern = re.compile(rf"\b{re.escape(word)}\b")
     new_title = pattern.sub(f"{word} {TITLE_PAYLOAD}", title, count=1)
-    tree = _parse(page.html)
+    tree = parse_html(page.html)
     for element in tree.iter("title", "h1"):
         _replace_in_text(element, pattern, lambda w: f"{w} {TITLE_PAYLOAD}")
     for meta in tree.iter("meta"):
@@ -101,10 +103,10 @@ def _payload(page: CorpusPage) -> str:
             return True
         return False
 
-    _edit_jsonld(tree, headline)
+    edit_jsonld(tree, headline)
     record = {"title": new_title, "paragraphs": page.record["paragraphs"]}
-    result = _body_edit(
-        _serialize(tree), record, random.Random(3), _WORD, lambda w: f"{w} {PARAGRAPH_PAYLOAD}"
+    result = body_edit(
+        serialize_html(tree), record, random.Random(3), WORD, lambda w: f"{w} {PARAGRAPH_PAYLOAD}"
     )
     assert result, "no paragraph to carry the payload"
     in_json = json.dumps(TITLE_PAYLOAD)[1:-1]
@@ -127,7 +129,7 @@ def _crawl(env: dict[str, str], *args: str) -> None:
 @contextmanager
 def tracked_store(directory: Path) -> Iterator[Tracked]:
     """Serve three corpus pages, crawl them three times with edits between, yield the store."""
-    headline, added, payload = _pages()
+    headline, added, payload = tracked_pages()
     site = Site().start()
     sources = directory / "sources.toml"
     sources.write_text(
@@ -148,14 +150,16 @@ def tracked_store(directory: Path) -> Iterator[Tracked]:
     urls = {key: site.url(path) for key, path in paths.items()}
     site.put("/feed.xml", rss("Local", [urls["headline"], urls["added"]]))
     site.put("/other.xml", rss("Other Desk", [urls["payload"]]))
-    headline_v2, headline_record = _variant(headline.html, headline.record, "headline_changed")
-    headline_v3, _ = _variant(headline_v2, headline_record, "word_changed")
-    added_v2, added_record = _variant(added.html, added.record, "paragraph_added")
+    headline_v2, headline_record = tracked_variant(
+        headline.html, headline.record, "headline_changed"
+    )
+    headline_v3, _ = tracked_variant(headline_v2, headline_record, "word_changed")
+    added_v2, added_record = tracked_variant(added.html, added.record, "paragraph_added")
     payload_v2 = _payload(payload)
     rounds = [
         {"headline": headline.html, "added": added.html, "payload": payload.html},
         {"headline": headline_v2, "added": added_v2, "payload": payload_v2},
-        {"headline": headline_v3, "added": _minor(added_v2, added_record)},
+        {"headline": headline_v3, "added": minor_edit(added_v2, added_record)},
     ]
     try:
         for number, pages in enumerate(rounds):
