@@ -21,8 +21,8 @@ from flask.testing import FlaskClient
 
 from newscrawl.store import Store
 from newscrawl.web import create_app
-from newscrawl.web.app import live_href
 from newscrawl.web.humanize import duration_in_words
+from newscrawl.web.pages import live_href
 from tests.conftest import REPO
 from tests.crawling import serving
 from tests.mockserver import rss
