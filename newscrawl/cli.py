@@ -1,6 +1,6 @@
 """The base of the commands in ``newscrawl/commands/`` that read or write the store, and what
-they share: the store opened and closed around the work, the ``--source`` and ``-o`` options,
-the "not tracked" error, and text made safe for a terminal.
+they share: the store opened and closed around the work, the ``--source``, ``-o`` and
+``--max-time`` options, the "not tracked" error, and text made safe for a terminal.
 
 It lives outside ``newscrawl/commands/``: Scrapy lists every command class defined in that
 package's modules (its ``__init__`` included) as a command of its own.
@@ -39,12 +39,23 @@ class ProjectCommand(ScrapyCommand):
     settings: Settings  # set by scrapy.cmdline before the options are processed
     usage = ""  # the arguments, for ``scrapy COMMAND -h``
     summary = ""  # one line, for ``scrapy -h``
+    takes_arguments = True  # False: any argument is a usage error
+
+    @property
+    def name(self) -> str:
+        """The command's name: its module's, as Scrapy finds it."""
+        return type(self).__module__.rsplit(".", 1)[-1]
 
     def syntax(self) -> str:
         return self.usage
 
     def short_desc(self) -> str:
         return self.summary
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        if args and not self.takes_arguments:
+            raise UsageError(f"scrapy {self.name} takes no arguments")
 
 
 class StoreCommand(ProjectCommand):
@@ -53,6 +64,9 @@ class StoreCommand(ProjectCommand):
     ``process_options`` (raise ``UsageError``), before the store is opened."""
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if idle := self.nothing_to_do():
+            print(idle, file=sys.stderr)
+            return
         store = Store.from_settings(self.settings)
         try:
             self.exitcode = self.run_with_store(store, args, opts)
@@ -61,6 +75,11 @@ class StoreCommand(ProjectCommand):
 
     def run_with_store(self, store: Store, args: list[str], opts: argparse.Namespace) -> int:
         raise NotImplementedError
+
+    def nothing_to_do(self) -> str | None:
+        """Why the command has nothing to do (said on standard error, exit status 0, the
+        store left unopened), or None."""
+        return None
 
     @staticmethod
     def add_source_option(parser: argparse.ArgumentParser) -> None:
@@ -73,6 +92,22 @@ class StoreCommand(ProjectCommand):
         if article is None:
             print(f"not tracked: {printable(url)}", file=sys.stderr)
         return article
+
+
+class QueueCommand(StoreCommand):
+    """``[--max-time SECONDS]``: a command that works through a queue the crawl fills (the
+    notification outbox, the archive queue), starting nothing after ``--max-time`` seconds
+    so that a run fits in its timer's interval; what is left waits for the next run."""
+
+    usage = "[--max-time SECONDS]"
+    takes_arguments = False
+    max_time_help = ""  # what ``--max-time`` stops, and the default
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument(
+            "--max-time", type=float, default=0, metavar="SECONDS", help=self.max_time_help
+        )
 
 
 class OutputCommand(StoreCommand):
@@ -128,8 +163,7 @@ class ComparisonCommand(StoreCommand):
         if not 1 <= len(args) <= 3:
             raise UsageError("give the article's URL and optionally two version numbers")
         if not all(a.isdigit() for a in args[1:]):
-            name = type(self).__module__.rsplit(".", 1)[-1]
-            raise UsageError(f"versions are numbers: scrapy {name} URL 1 3")
+            raise UsageError(f"versions are numbers: scrapy {self.name} URL 1 3")
 
     def run_with_store(self, store: Store, args: list[str], opts: argparse.Namespace) -> int:
         comparison, problem, status = choose(store, args[0], [int(a) for a in args[1:]])

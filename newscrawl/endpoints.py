@@ -28,14 +28,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from newscrawl.netguard import non_public_addresses
-from newscrawl.sources import SourcesError, default_sources_path
+from newscrawl.sources import SourcesError, checked_table, read_sources_file
 
 WEBHOOK, APPRISE = "webhook", "apprise"
 EVENT_KINDS = ("changed", "removed", "reappeared", "moved")
@@ -150,10 +148,7 @@ def _filters(table: dict, where: str, source_names: set[str]) -> Filters:
 
 def _webhook(table: Any, index: int, source_names: set[str]) -> Endpoint:
     where = f"webhook #{index + 1}"
-    if not isinstance(table, dict):
-        raise SourcesError(f"{where}: must be a table")
-    if unknown := sorted(set(table) - _WEBHOOK_KEYS):
-        raise SourcesError(f"{where}: unknown keys {unknown}")
+    table = checked_table(table, where, _WEBHOOK_KEYS)
     url = table.get("url")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise SourcesError(f"{where}: 'url' must be an http(s) URL")
@@ -170,10 +165,7 @@ def _webhook(table: Any, index: int, source_names: set[str]) -> Endpoint:
 
 def _notify(table: Any, index: int, source_names: set[str]) -> list[Endpoint]:
     where = f"notify #{index + 1}"
-    if not isinstance(table, dict):
-        raise SourcesError(f"{where}: must be a table")
-    if unknown := sorted(set(table) - _NOTIFY_KEYS):
-        raise SourcesError(f"{where}: unknown keys {unknown}")
+    table = checked_table(table, where, _NOTIFY_KEYS)
     urls = table.get("urls")
     if isinstance(urls, str):
         urls = [urls]
@@ -205,11 +197,7 @@ def load_endpoints(settings: Any) -> list[Endpoint]:
     for notify_url in _split(settings.get("NEWSCRAWL_NOTIFY_URLS")):
         check_apprise_url(notify_url, "NEWSCRAWL_NOTIFY_URLS")
         found.append(Endpoint(APPRISE, notify_url))
-    path = Path(settings.get("NEWSCRAWL_SOURCES") or default_sources_path())
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SourcesError(f"cannot read sources file {path}: {exc}") from exc
+    path, data = read_sources_file(settings.get("NEWSCRAWL_SOURCES") or None)
     names = {str(t.get("name")) for t in data.get("source", []) if isinstance(t, dict)}
     for key, parse in (("webhook", _webhook), ("notify", _notify)):
         tables = data.get(key, [])
@@ -222,6 +210,6 @@ def load_endpoints(settings: Any) -> list[Endpoint]:
 
 
 def allow_private(settings: Any) -> bool:
-    return settings.getbool("NEWSCRAWL_NOTIFY_ALLOW_PRIVATE_HOSTS", False) or settings.getbool(
-        "NEWSCRAWL_ALLOW_PRIVATE_HOSTS", False
+    return settings.getbool("NEWSCRAWL_NOTIFY_ALLOW_PRIVATE_HOSTS") or settings.getbool(
+        "NEWSCRAWL_ALLOW_PRIVATE_HOSTS"
     )

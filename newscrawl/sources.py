@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -27,6 +28,9 @@ from newscrawl.urls import host_of, on_domains
 _FEED_HOST_PREFIXES = ("www.", "feeds.", "rss.", "feed.")
 _REVISIT_KEYS = {"initial", "factor", "max", "stop_after"}
 ROBOTS = "robots"
+FILE_TABLES = ("source", "webhook", "notify")  # what a sources file may hold
+# The overrides newscrawl.extract reads from a source's ``extraction`` table, and their types.
+EXTRACTION_KEYS: dict[str, type] = {"body_css": str, "title_css": str, "drop_css": list}
 _KEYS = {"name", "feeds", "sitemaps", "pages", "domains", "skip", "only", "extraction", "revisit",
          "headline_only", "min_change_words"}  # fmt: skip
 
@@ -72,6 +76,38 @@ def default_sources_path() -> Path:
     return Path(str(resources.files("newscrawl") / "sources.toml"))
 
 
+def checked_table(value: Any, where: str, keys: Collection[str]) -> dict[str, Any]:
+    """``value`` if it is a table of only ``keys``; else SourcesError naming the others."""
+    if not isinstance(value, dict):
+        raise SourcesError(f"{where}: must be a table")
+    if unknown := sorted(set(value) - set(keys)):
+        raise SourcesError(f"{where}: unknown keys {unknown} (known: {sorted(keys)})")
+    return value
+
+
+def _extraction(table: dict, where: str) -> dict[str, Any]:
+    """The ``extraction`` overrides, checked: known keys, CSS selectors that parse."""
+    from cssselect import GenericTranslator, SelectorError
+
+    where = f"{where}: 'extraction'"
+    overrides = checked_table(table.get("extraction", {}), where, EXTRACTION_KEYS)
+    for key, value in overrides.items():
+        if EXTRACTION_KEYS[key] is str:
+            selectors = [value] if isinstance(value, str) and value.strip() else []
+            wanted = "a CSS selector"
+        else:
+            selectors = value if isinstance(value, list) else []
+            wanted = "a list of CSS selectors"
+        if not selectors or not all(isinstance(v, str) and v.strip() for v in selectors):
+            raise SourcesError(f"{where}: '{key}' must be {wanted}")
+        for selector in selectors:
+            try:
+                GenericTranslator().css_to_xpath(selector)
+            except SelectorError as exc:
+                raise SourcesError(f"{where}: '{key}' = {selector!r} is not CSS: {exc}") from exc
+    return overrides
+
+
 def _strings(table: dict, key: str, where: str) -> tuple[str, ...]:
     value = table.get(key, [])
     if isinstance(value, str):
@@ -111,9 +147,7 @@ def _source(table: Any, index: int) -> Source:
     if not isinstance(name, str) or not name.strip():
         raise SourcesError(f"{where}: 'name' is required")
     where = f"source {name!r}"
-    unknown = set(table) - _KEYS
-    if unknown:
-        raise SourcesError(f"{where}: unknown keys {sorted(unknown)}")
+    checked_table(table, where, _KEYS)
     feeds, pages = _urls(table, "feeds", where), _urls(table, "pages", where)
     robots = table.get("sitemaps") == ROBOTS
     sitemaps = () if robots else _urls(table, "sitemaps", where)
@@ -124,12 +158,10 @@ def _source(table: Any, index: int) -> Source:
     )
     if robots and not domains:
         raise SourcesError(f"{where}: sitemaps = \"robots\" needs 'pages' or 'domains'")
-    revisit = table.get("revisit", {})
-    if not isinstance(revisit, dict) or set(revisit) - _REVISIT_KEYS:
-        raise SourcesError(f"{where}: 'revisit' accepts only {sorted(_REVISIT_KEYS)}")
-    extraction = table.get("extraction", {})
-    if not isinstance(extraction, dict):
-        raise SourcesError(f"{where}: 'extraction' must be a table")
+    revisit = checked_table(table.get("revisit", {}), f"{where}: 'revisit'", _REVISIT_KEYS)
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in revisit.values()):
+        raise SourcesError(f"{where}: 'revisit' values are numbers of seconds (factor: a ratio)")
+    extraction = _extraction(table, where)
     headline_only = table.get("headline_only", False)
     if not isinstance(headline_only, bool):
         raise SourcesError(f"{where}: 'headline_only' must be true or false")
@@ -152,8 +184,10 @@ def _source(table: Any, index: int) -> Source:
     )
 
 
-def load_sources(path: str | Path | None = None) -> list[Source]:
-    """Sources from ``path`` (default: the shipped sources.toml); SourcesError when invalid."""
+def read_sources_file(path: str | Path | None = None) -> tuple[Path, dict[str, Any]]:
+    """The sources file at ``path`` (default: the shipped sources.toml) parsed: at least one
+    ``[[source]]`` table, and no tables but those and the ``[[webhook]]``/``[[notify]]``
+    that ``newscrawl.endpoints`` reads; SourcesError when it is not so or cannot be read."""
     path = Path(path) if path else default_sources_path()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -164,7 +198,13 @@ def load_sources(path: str | Path | None = None) -> list[Source]:
     tables = data.get("source", [])
     if not isinstance(tables, list) or not tables:
         raise SourcesError(f"{path}: no [[source]] tables")
-    sources = [_source(table, i) for i, table in enumerate(tables)]
+    return path, checked_table(data, str(path), FILE_TABLES)
+
+
+def load_sources(path: str | Path | None = None) -> list[Source]:
+    """Sources from ``path`` (default: the shipped sources.toml); SourcesError when invalid."""
+    path, data = read_sources_file(path)
+    sources = [_source(table, i) for i, table in enumerate(data["source"])]
     names = [s.name for s in sources]
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:

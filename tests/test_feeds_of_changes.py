@@ -12,7 +12,7 @@ import lxml.html
 from flask.testing import FlaskClient
 from lxml import etree
 
-from newscrawl.web import feeds
+from newscrawl.web import syndication
 from newscrawl.web.humanize import iso
 from tests.support.tracked import PARAGRAPH_PAYLOAD, TITLE_PAYLOAD
 
@@ -159,16 +159,18 @@ def test_unknown_article_has_no_feed(client):
 
 def test_feeds_are_well_formed_whatever_the_text():
     hostile = "a\x00b\x0bc\x1fd\ud800e\udfff f\ufffe\uffff g\u2028 <script>&amp; ]]> 😀"
-    entry = feeds.Entry(
-        id=feeds.stable_id("x#version=2"), title=hostile, updated=datetime(2024, 5, 2, tzinfo=UTC),
+    entry = syndication.Entry(
+        id=syndication.stable_id("x#version=2"), title=hostile,
+        updated=datetime(2024, 5, 2, tzinfo=UTC),
         link="http://viewer/diff?url=x&from=1&to=2", related="http://x/\x01", category=hostile,
         summary=hostile, html=f"<p>{hostile}</p>",
     )  # fmt: skip
-    feed = feeds.Feed(feeds.stable_id("k"), hostile, "http://viewer/changes.atom?a=1&b=2",
-                      "http://viewer/", datetime(2024, 5, 2, tzinfo=UTC), [entry])  # fmt: skip
-    for document in (feeds.atom(feed), feeds.rss(feed)):
+    feed = syndication.Feed(syndication.stable_id("k"), hostile,
+                            "http://viewer/changes.atom?a=1&b=2", "http://viewer/",
+                            datetime(2024, 5, 2, tzinfo=UTC), [entry])  # fmt: skip
+    for document in (syndication.atom(feed), syndication.rss(feed)):
         etree.fromstring(document)  # strict XML parser: raises on anything ill-formed
         parsed = feedparser.parse(document)
         assert not parsed.bozo, parsed.bozo_exception
         assert parsed.entries[0].title == "abcde f g\u2028 <script>&amp; ]]> 😀"
-    assert_valid_atom(feeds.atom(feed))
+    assert_valid_atom(syndication.atom(feed))

@@ -249,6 +249,11 @@ def test_endpoints_from_settings_and_sources_file(tmp_path, monkeypatch):
          "unknown sources ['Z']"),
         ('[[notify]]\nurls = ["nosuchscheme://x"]\n', "Apprise does not understand"),
         ('[[notify]]\nurls = ["json://h.example"]\nevents = ["born"]\n', "'events' accepts"),
+        ('[[webhook]]\nurl = "https://h.example"\nsecret = "k"\nretries = 3\n',
+         "webhook #1: unknown keys ['retries']"),
+        ('[[notify]]\nurls = ["json://h.example"]\nminwords = 3\n',
+         "notify #1: unknown keys ['minwords']"),
+        ('[[webhooks]]\nurl = "https://h.example"\n', "unknown keys ['webhooks']"),
     ]:  # fmt: skip
         sources.write_text('[[source]]\nname = "A"\nfeeds = ["https://a.example/rss"]\n' + bad)
         with pytest.raises(SourcesError, match=re.escape(error)):

@@ -3,6 +3,8 @@ configuration table, and every one can come from the environment by its own name
 
 from __future__ import annotations
 
+import ast
+import importlib
 import json
 import re
 import subprocess
@@ -73,3 +75,66 @@ def test_a_command_line_setting_wins_over_the_environment() -> None:
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert result.stdout.strip() == "3"
+
+
+def _defaults_in_code() -> list[tuple[str, str, object]]:
+    """``(where, setting, default)`` for each default a module of newscrawl/ writes beside a
+    read of a newscrawl setting: ``settings.getX("NAME", default)`` and
+    ``settings.get("NAME") or default``, evaluated in the module (``cls`` is the class the
+    read is in)."""
+    found = []
+    for path in sorted((ROOT / "newscrawl").rglob("*.py")):
+        if path.name != "settings.py":
+            dotted = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+            module = importlib.import_module(dotted.removesuffix(".__init__"))
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            found += [(f"{path.name}:{line}", name, value)
+                      for line, name, value in _defaults_read(tree, vars(module))]  # fmt: skip
+    return found
+
+
+def _defaults_read(
+    node: ast.AST, names: dict[str, object], klass: object = None
+) -> list[tuple[int, str, object]]:
+    found = []
+    for child in ast.iter_child_nodes(node):
+        inner = names.get(child.name) if isinstance(child, ast.ClassDef) else klass
+        read = _setting_read(child)
+        if read is not None:
+            value = eval(ast.unparse(read[1]), {**names, "cls": inner})  # noqa: S307
+            found.append((getattr(child, "lineno", 0), read[0], value))
+        found += _defaults_read(child, names, inner)
+    return found
+
+
+def _setting_read(node: ast.AST) -> tuple[str, ast.expr] | None:
+    def named(call: ast.AST) -> str | None:
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)):
+            return None
+        if not (call.func.attr.startswith("get") and call.args):
+            return None
+        first = call.args[0]
+        is_name = isinstance(first, ast.Constant) and isinstance(first.value, str)
+        return first.value if is_name and first.value.startswith(("MONGO_", "NEWSCRAWL_")) else None
+
+    if isinstance(node, ast.Call) and len(node.args) == 2 and (name := named(node)):
+        return name, node.args[1]
+    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+        name, default = named(node.values[0]), node.values[1]
+        if name and isinstance(default, ast.Constant):  # not ``or <another setting>``
+            return name, default
+    return None
+
+
+def test_defaults_written_beside_a_read_equal_the_settings_defaults() -> None:
+    """A module may repeat a setting's default (for components built from bare settings), but
+    ``newscrawl/settings.py`` is the one that counts: a repeated default must equal it."""
+    defaults = newscrawl_settings()
+    found = _defaults_in_code()
+    assert len(found) > 20  # the scan sees the reads
+    differing = [
+        (where, name, value, defaults[name])
+        for where, name, value in found
+        if value not in ("", None) and value != defaults[name]
+    ]
+    assert not differing

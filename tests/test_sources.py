@@ -52,7 +52,10 @@ revisit = { initial = 600, factor = 2 }
         ("[[source]]\nname='X'\nfeeds=['file:///etc/passwd']", "must be http(s) URLs"),
         ("[[source]]\nname='X'\nfeeds=['https://x.com']\nskip=['(']", "bad regular expression"),
         ("[[source]]\nname='X'\nfeeds=['https://x.com']\ncolour='red'", "unknown keys"),
-        ("[[source]]\nname='X'\nfeeds=['https://x.com']\nrevisit={every=3}", "'revisit' accepts"),
+        ("[[source]]\nname='X'\nfeeds=['https://x.com']\nrevisit={every=3}",
+         "source 'X': 'revisit': unknown keys ['every']"),
+        ("[[source]]\nname='X'\nfeeds=['https://x.com']\nrevisit={initial='soon'}",
+         "'revisit' values are numbers"),
         ("[[source]]\nname='X'\nfeeds=['https://x.com']\n[[source]]\nname='X'\nfeeds=['https://y.com']",
          "duplicate source names"),
         ("name = 'X'", "no [[source]] tables"),
@@ -82,3 +85,32 @@ def test_a_source_may_have_only_sitemaps_or_only_pages(tmp_path):
     assert pages.domains == ("news.ex.net",)
     assert pages.robots_urls() == ["https://news.ex.net/robots.txt"]
     assert only_sitemaps.robots_urls() == []
+
+
+X = "[[source]]\nname='X'\nfeeds=['https://x.com/rss']\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (X + "extraction={bodycss='article'}",
+         "source 'X': 'extraction': unknown keys ['bodycss']"),
+        (X + "[source.extraction]\nbody_css='article'\n[source.extraction.title]\ncss='h1'",
+         "source 'X': 'extraction': unknown keys ['title']"),
+        (X + "extraction='article'", "source 'X': 'extraction': must be a table"),
+        (X + "extraction={body_css='article >'}", "'body_css' = 'article >' is not CSS"),
+        (X + "extraction={drop_css='.promo'}", "'drop_css' must be a list of CSS selectors"),
+        (X + "extraction={title_css=['h1']}", "'title_css' must be a CSS selector"),
+        (X + "[[sourse]]\nname='Y'", "unknown keys ['sourse']"),
+    ],
+)  # fmt: skip
+def test_an_unknown_or_bad_key_in_any_table_is_an_error_naming_it(tmp_path, text, message):
+    with pytest.raises(SourcesError, match=re.escape(message)):
+        load_sources(write(tmp_path, text))
+
+
+def test_every_extraction_override_is_accepted(tmp_path):
+    text = X + "extraction={body_css='article', title_css='h1', drop_css=['.promo', 'aside']}"
+    (source,) = load_sources(write(tmp_path, text))
+    assert source.extraction == {"body_css": "article", "title_css": "h1",
+                                 "drop_css": [".promo", "aside"]}  # fmt: skip

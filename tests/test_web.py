@@ -16,8 +16,8 @@ import pytest
 
 from newscrawl.store import Store
 from newscrawl.web import create_app
-from newscrawl.web.app import live_href
 from newscrawl.web.humanize import duration_in_words
+from newscrawl.web.pages import live_href
 from tests.support.crawling import REPO
 from tests.support.mockserver import rss
 from tests.support.tracked import PARAGRAPH_PAYLOAD, TITLE_PAYLOAD, Tracked

@@ -15,8 +15,6 @@ import json
 from datetime import datetime
 from typing import Any
 
-from scrapy.exceptions import UsageError
-
 from newscrawl.cli import StoreCommand
 from newscrawl.outbox import endpoint_states
 from newscrawl.runs import last_success, recent_runs, source_states
@@ -138,6 +136,7 @@ def _json_default(value: Any) -> str:
 class Command(StoreCommand):
     usage = "[--runs N] [--max-age MINUTES] [--json]"
     summary = "Show the last crawls and each source's state; exit 1 when crawls are stale"
+    takes_arguments = False
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
@@ -155,11 +154,6 @@ class Command(StoreCommand):
             help="exit 1 if the newest successful crawl is older than this",
         )
         parser.add_argument("--json", action="store_true", help="print JSON")
-
-    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
-        super().process_options(args, opts)
-        if args:
-            raise UsageError("status takes no arguments")
 
     def run_with_store(self, store: Store, args: list[str], opts: argparse.Namespace) -> int:
         report = status_report(store, opts.runs, opts.max_age, Spool.from_settings(self.settings))

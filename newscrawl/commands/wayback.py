@@ -11,34 +11,19 @@ from __future__ import annotations
 import argparse
 import sys
 
-from scrapy.exceptions import UsageError
-
-from newscrawl.cli import StoreCommand
+from newscrawl.cli import QueueCommand
 from newscrawl.store import Store
 from newscrawl.wayback import Wayback, WaybackError
 
 
-class Command(StoreCommand):
-    usage = "[--max-time SECONDS]"
+class Command(QueueCommand):
     summary = "Submit queued new versions to the Internet Archive (NEWSCRAWL_WAYBACK)"
+    max_time_help = "start no submission after this many seconds (default: drain the queue)"
 
-    def add_options(self, parser: argparse.ArgumentParser) -> None:
-        super().add_options(parser)
-        parser.add_argument(
-            "--max-time", type=float, default=0, metavar="SECONDS",
-            help="start no submission after this many seconds (default: drain the queue)",
-        )  # fmt: skip
-
-    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
-        super().process_options(args, opts)
-        if args:
-            raise UsageError("scrapy wayback takes no arguments")
-
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        if not self.settings.getbool("NEWSCRAWL_WAYBACK", False):
-            print("NEWSCRAWL_WAYBACK is off: nothing is queued or submitted", file=sys.stderr)
-            return
-        super().run(args, opts)
+    def nothing_to_do(self) -> str | None:
+        if not self.settings.getbool("NEWSCRAWL_WAYBACK"):
+            return "NEWSCRAWL_WAYBACK is off: nothing is queued or submitted"
+        return None
 
     def run_with_store(self, store: Store, args: list[str], opts: argparse.Namespace) -> int:
         try:

@@ -19,8 +19,8 @@ from newscrawl.web.sidebyside import headline_row, other_headline_rows, paragrap
 
 def links(url: str, **diff_args: Any) -> dict[str, str]:
     return {
-        "article": url_for("article", url=url),
-        "diff": url_for("diff", url=url, **diff_args),
+        "article": url_for("browse.article", url=url),
+        "diff": url_for("browse.diff", url=url, **diff_args),
     }
 
 
@@ -56,9 +56,9 @@ def event_fields(event: dict[str, Any], url: str | None = None) -> dict[str, Any
     """An event as the viewer and the feeds show it, whatever its kind: its data, its time,
     one line saying what happened (seen from the article at ``url``) and its articles."""
     data = {key: _plain(value) for key, value in event.items() if key != "_id"}
-    links = {"article": url_for("article", url=event["url"])}
+    links = {"article": url_for("browse.article", url=event["url"])}
     if isinstance(event.get("to"), str):
-        links["to"] = url_for("article", url=event["to"])
+        links["to"] = url_for("browse.article", url=event["to"])
     return {**data, "at": iso(moment(event["at"])), "summary": describe(event, url),
             "links": links}  # fmt: skip
 
@@ -113,7 +113,9 @@ def version_fields(
         "words_added": version["words_added"],
         "words_removed": version["words_removed"],
         "kinds": version.get("kinds"),
-        "diff": url_for("diff", url=url, **{"from": number - 1, "to": number}) if before else None,
+        "diff": url_for("browse.diff", url=url, **{"from": number - 1, "to": number})
+        if before
+        else None,
         "archive_url": version.get("archive_url"),
     }
 
@@ -131,7 +133,7 @@ def comparison_fields(c: queries.Comparison, latest: int) -> dict[str, Any]:
 
     def pair(a: int, b: int) -> str | None:
         versions: dict[str, Any] = {"from": a, "to": b}
-        return url_for("diff", url=url, **versions) if 1 <= a < b <= latest else None
+        return url_for("browse.diff", url=url, **versions) if 1 <= a < b <= latest else None
 
     return {
         **article_fields(c.article),
@@ -157,7 +159,7 @@ def comparison_fields(c: queries.Comparison, latest: int) -> dict[str, Any]:
             r.as_json() for r in paragraph_rows(c.diff, c.old["paragraphs"], c.new["paragraphs"])
         ],  # fmt: skip
         "links": {
-            "article": url_for("article", url=url),
+            "article": url_for("browse.article", url=url),
             "previous": pair(old - 1, old),
             "next": pair(new, new + 1),
         },
@@ -168,7 +170,9 @@ def paging(page: queries.Page, **args: Any) -> dict[str, Any]:
     """Page numbers and links to the neighbouring pages of the same route (JSON stays JSON)."""
 
     def link(number: int) -> str:
-        return url_for(request.endpoint or "changes", **args, page=number if number > 1 else None)
+        return url_for(
+            request.endpoint or "browse.changes", **args, page=number if number > 1 else None
+        )
 
     return {
         "page": page.number,
@@ -180,7 +184,7 @@ def paging(page: queries.Page, **args: Any) -> dict[str, Any]:
 
 
 def feed_links(endpoint: str, **args: Any) -> dict[str, str]:
-    return {kind: url_for(f"{endpoint}_{kind}", **args) for kind in ("atom", "rss")}
+    return {kind: url_for(f"changefeeds.{endpoint}_{kind}", **args) for kind in ("atom", "rss")}
 
 
 def page_url(endpoint: str, **args: Any) -> str:
