@@ -14,20 +14,21 @@ size. Compare two dumps with ``cmp``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import random
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from bench.extract_dump import run
 from newscrawl.diff import compact_diff, diff_article
 from newscrawl.extract import extract_article
-from tests.corpus import corpus_dir, intl_corpus_dir, load_pages
+from tests.corpus import load_pages
 from tests.mutations import edit_variants
 
 Text = tuple[str, list[str], list[str]]  # title, paragraphs, other headlines
@@ -67,6 +68,11 @@ def _diff(old: Text, new: Text) -> dict[str, Any]:
     )
 
 
+def _fits(size: int, diff: dict[str, Any]) -> bool:
+    """Under a third of ``size`` characters as JSON."""
+    return 3 * len(json.dumps(diff)) < size
+
+
 def _tiny_budgets() -> ExitStack:
     """TINY patched into every module of newscrawl.diff that holds the constant."""
     stack = ExitStack()
@@ -88,21 +94,13 @@ def dump(directories: list[Path]) -> dict[str, dict[str, Any]]:
         result[name] = {
             "diff": diff,
             "bounded": bounded,
-            "compact": compact_diff(diff, lambda d, size=size: 3 * len(json.dumps(d)) < size),
+            "compact": compact_diff(diff, partial(_fits, size)),
         }
     return result
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out", type=Path)
-    parser.add_argument("--corpus", type=Path, default=corpus_dir())
-    parser.add_argument("--intl", type=Path, default=intl_corpus_dir())
-    args = parser.parse_args(argv)
-    result = dump([args.corpus, args.intl])
-    args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
-    print(f"{len(result)} pairs -> {args.out}", file=sys.stderr)
-    return 0
+    return run(dump, __doc__, "pairs", argv)
 
 
 if __name__ == "__main__":
