@@ -13,7 +13,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from html import unescape
 from typing import Any
 
@@ -22,6 +22,7 @@ from lxml import etree
 from rapidfuzz import fuzz
 from w3lib.encoding import html_to_unicode
 
+from newscrawl.article import Article
 from newscrawl.normalize import clean_text, loose_key
 
 logger = logging.getLogger(__name__)
@@ -30,25 +31,6 @@ logger = logging.getLogger(__name__)
 # Bumped when a change to extraction changes the text of unchanged pages: the first check of
 # an article by a newer extractor takes its text as the baseline (newscrawl.tracker.REBASELINE).
 EXTRACTOR_VERSION = 3
-
-
-@dataclass(frozen=True)
-class Article:
-    title: str
-    paragraphs: list[str]
-    byline: str | None = None
-    published: str | None = None
-    modified: str | None = None
-    # The page's other headlines (search, social, structured data) that differ from ``title``:
-    # part of the text, so that an edit to any headline the publisher shows makes a version.
-    other_headlines: list[str] = field(default_factory=list)
-
-    def headlines(self) -> list[str]:
-        return [self.title, *self.other_headlines]
-
-    def text(self) -> tuple[str, list[str], list[str]]:
-        """What the content hash covers: ``content_hash(*article.text())``."""
-        return self.title, self.paragraphs, self.other_headlines
 
 
 _ARTICLE_TYPES = frozenset(
