@@ -2,8 +2,9 @@
 
 Off (``NotConfigured``) when no endpoint is configured. Otherwise a malformed ``[[webhook]]``
 or ``[[notify]]`` table stops the crawl at start; ``ChangeDetectionPipeline`` enqueues every
-new version in the outbox (``newscrawl.outbox``) as it is written, and when the spider
-closes (after the run record is saved, so the run's duration excludes it) the outbox is
+new version in the outbox (``newscrawl.outbox``) as it is written (``outbox_hooks``), and
+when the spider closes (``crawlstore.CLOSE_NOTIFICATIONS``: after the run record is saved,
+so the run's duration excludes it) the outbox is
 delivered for at most ``NEWSCRAWL_NOTIFY_MAX_TIME`` seconds; what is left, or failed, goes
 out at the next crawl's close or with ``scrapy notify``.
 """
