@@ -174,6 +174,16 @@ def test_an_edited_paragraph_is_version_2_with_its_diff(pipelines):
     assert len(pipelines.find("diffs", {"url": URL, "version": 2})) == 1
 
 
+def test_a_sitemap_date_that_moved_without_a_text_change_is_an_event_not_a_version(pipelines):
+    pipelines.run(item(page()))
+    hint = {"where": "http://127.0.0.1/sitemap.xml", "old": "2026-01-01", "new": "2026-01-02"}
+    done = pipelines.run(item(page(), at=T0 + timedelta(hours=1), hint=hint))
+    assert (done.outcome, done.version) == (UNCHANGED, 1)
+    (event,) = pipelines.find("events", {"kind": "lastmod-moved"})
+    assert (event["url"], event["new"]) == (URL, "2026-01-02")
+    assert pipelines.stat("newscrawl/events/lastmod-moved") == 1
+
+
 def test_a_not_modified_check_skips_extraction_and_only_moves_the_schedule(pipelines):
     pipelines.run(item(page()))
     check = item("", at=T0 + timedelta(hours=2), not_modified=True, raw_hash="same")
