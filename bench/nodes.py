@@ -44,7 +44,7 @@ def recheck(crawlers: int, articles: int, env: dict[str, str], workdir: Path) ->
     """(articles fetched, wall seconds) for ``crawlers`` processes re-checking together."""
     settings = {
         "NEWSCRAWL_RECHECK_LIMIT": str(articles),
-        "EXTENSIONS": json.dumps({STATS_EXTENSION: 900}),
+        "EXTENSIONS": json.dumps({"newscrawl.crawlstore.CrawlStore": 100, STATS_EXTENSION: 900}),
     }
     started = time.monotonic()
     running = []

@@ -19,16 +19,17 @@ import random
 import statistics
 import tempfile
 import time
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from newscrawl.article import Article, Fetched
 from newscrawl.extract import EXTRACTOR_VERSION, extract_article
-from newscrawl.normalize import clean_text, content_hash, loose_hash
 from newscrawl.schedule import RevisitPolicy
-from newscrawl.snapshots import RawPage, Snapshots, _compress
+from newscrawl.snapshots import RawPage, Snapshots, compress_page
 from newscrawl.store import Store
-from newscrawl.tracker import Fetched, Tracker
+from newscrawl.tracker import Tracker
 from tests.support.corpus import load_pages
 from tests.support.mutations import edit_variants, noise_variants
 
@@ -60,10 +61,8 @@ def check(tracker: Tracker, snapshots: Snapshots | None, url: str, body: bytes, 
     """One re-check after download, as the pipelines run it; returns its duration."""
     start = time.perf_counter()
     article = extract_article(body.decode("utf-8"), url)
-    title = clean_text(article.title)
-    paragraphs = [p for p in map(clean_text, article.paragraphs) if p]
-    hashes = content_hash(title, paragraphs, []), loose_hash(title, paragraphs, [])
-    page = Fetched(url, source, at, title, paragraphs, *hashes, extractor=EXTRACTOR_VERSION)
+    text = Article(article.title, article.paragraphs, extractor=EXTRACTOR_VERSION).normalized()
+    page = Fetched(url=url, source=source, fetched_at=at, **asdict(text), **text.hashes())
     outcome = tracker.record(page)
     if snapshots is not None and outcome.version and snapshots.get(url, outcome.version) is None:
         raw = RawPage(body, url, at, content_type="text/html; charset=utf-8")
@@ -106,7 +105,7 @@ def main() -> None:
         versions = stores["with"].versions.count_documents({})
         stored = sum(d["stored"] for d in docs)
         raw = sum(d["size"] for d in docs)
-        alone = sum(len(_compress(snapshots.body(d), None)) for d in docs)
+        alone = sum(len(compress_page(snapshots.body(d), None)) for d in docs)
         for store in stores.values():
             store.close()
     with_s, without_s = statistics.median(times["with"]), statistics.median(times["without"])

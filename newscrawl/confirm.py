@@ -33,12 +33,13 @@ from typing import Any
 import scrapy
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import DropItem, NotConfigured
 
+from newscrawl.article import ARTICLE_FIELDS, HASHES, Fetched
+from newscrawl.crawlstore import CrawlStore
 from newscrawl.normalize import normalize_for_hash
-from newscrawl.pipelines import ExtractPipeline, HashPipeline, NormalizePipeline, fetched_page
-from newscrawl.schedule import RevisitPolicy
-from newscrawl.store import crawler_store, utcnow
+from newscrawl.pipelines import ExtractPipeline, HashPipeline, NormalizePipeline
+from newscrawl.store import utcnow
 from newscrawl.tracker import Tracker
 
 logger = logging.getLogger(__name__)
@@ -86,25 +87,24 @@ def persistent_change(stored: Text, first: Text, second: Text) -> bool:
 class ConfirmPipeline:
     """Between hashing and change detection: re-fetch a page whose text would make a new
     version, and let only a change both fetches show through (see the module docstring).
-    ``NEWSCRAWL_CONFIRM_CHANGES = False`` turns it off."""
+    ``NEWSCRAWL_CONFIRM_CHANGES = False`` turns it off (``NotConfigured``)."""
 
-    def __init__(self, crawler: Crawler) -> None:
+    def __init__(self, crawler: Crawler, crawl: CrawlStore, furniture: bool) -> None:
         self.crawler = crawler
-        self.enabled = crawler.settings.getbool("NEWSCRAWL_CONFIRM_CHANGES", True)
+        self.crawl = crawl
+        self.furniture = furniture
         self.tracker: Tracker | None = None
         self._stages: list[Any] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ConfirmPipeline:
-        return cls(crawler)
+        if not crawler.settings.getbool("NEWSCRAWL_CONFIRM_CHANGES", True):
+            raise NotConfigured("NEWSCRAWL_CONFIRM_CHANGES is off")
+        furniture = crawler.settings.getbool("NEWSCRAWL_FURNITURE", True)
+        return cls(crawler, CrawlStore.of(crawler), furniture)
 
     def open_spider(self) -> None:
-        if not self.enabled:
-            return
-        settings = self.crawler.settings
-        furniture = settings.getbool("NEWSCRAWL_FURNITURE", True)
-        policy = RevisitPolicy.from_settings(settings)
-        self.tracker = Tracker(crawler_store(self.crawler).store, policy, furniture)
+        self.tracker = Tracker(self.crawl.store, self.crawl.policy, self.furniture)
         assert self.crawler.engine is not None
         stages = self.crawler.engine.scraper.itemproc.middlewares
         kinds = (ExtractPipeline, NormalizePipeline, HashPipeline)
@@ -112,20 +112,19 @@ class ConfirmPipeline:
 
     async def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
-        if not self.enabled or adapter["not_modified"]:
+        if adapter["not_modified"]:
             return item
         assert self.tracker is not None
-        page = fetched_page(adapter)
-        shown = await crawler_store(self.crawler).call(self.tracker.pending_change, page)
+        page = Fetched.of(adapter)
+        shown = await self.crawl.thread.call(self.tracker.pending_change, page)
         if shown is None:
             return item
         second = await self._refetch(item)
         verdict = self._verdict(adapter, shown, second)
         self.crawler.stats.inc_value(f"newscrawl/confirm/{verdict}")
-        if verdict == TRANSIENT:
-            for name in ("title", "paragraphs", "other_headlines", "byline", "published",
-                         "modified", "content_hash", "loose_hash"):  # fmt: skip
-                adapter[name] = ItemAdapter(second)[name]
+        if verdict == TRANSIENT:  # the second fetch's text, hashes and extractor go on
+            again = ItemAdapter(second)
+            adapter.update({name: again[name] for name in (*ARTICLE_FIELDS, *HASHES)})
         elif verdict == ROTATING:
             adapter["rotating"] = True
         if verdict != CONFIRMED:

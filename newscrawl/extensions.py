@@ -7,14 +7,16 @@ import logging
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
+from newscrawl.crawlstore import CLOSE_RUN_RECORD, CrawlStore
 from newscrawl.runs import run_record, save_run
-from newscrawl.store import crawler_store, transient_error, utcnow
+from newscrawl.store import transient_error, utcnow
 
 logger = logging.getLogger(__name__)
 
 
 class RunRecorder:
-    """On spider_closed, stores the crawl's stats as a run record (see ``newscrawl.runs``)."""
+    """When the spider closes, stores the crawl's stats as a run record (see
+    ``newscrawl.runs``), in the crawl store's close sequence (``CLOSE_RUN_RECORD``)."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -22,14 +24,15 @@ class RunRecorder:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunRecorder:
         recorder = cls(crawler)
-        # Extensions are built before the store thread opens (when the spider starts), so this
-        # handler runs before the thread's own spider_closed handler closes it, and queues its
-        # insert on the thread ahead of the close.
-        crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
         return recorder
 
-    async def spider_closed(self, spider: Spider, reason: str) -> None:
-        assert self.crawler.stats is not None
+    def spider_opened(self, spider: Spider) -> None:
+        CrawlStore.of(self.crawler).at_close(CLOSE_RUN_RECORD, self.record_run)
+
+    async def record_run(self, reason: str) -> None:
+        assert self.crawler.stats is not None and self.crawler.spider is not None
+        spider = self.crawler.spider
         run = run_record(
             self.crawler.stats.get_stats(),
             spider=spider.name,
@@ -37,8 +40,8 @@ class RunRecorder:
             reason=reason,
             finished=utcnow(),
         )
-        thread = crawler_store(self.crawler)
         try:
+            thread = CrawlStore.of(self.crawler).thread
             await thread.call(save_run, thread.store.db, run)
         except Exception as exc:
             if not transient_error(exc):

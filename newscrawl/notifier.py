@@ -2,8 +2,9 @@
 
 Off (``NotConfigured``) when no endpoint is configured. Otherwise a malformed ``[[webhook]]``
 or ``[[notify]]`` table stops the crawl at start; ``ChangeDetectionPipeline`` enqueues every
-new version in the outbox (``newscrawl.outbox``) as it is written, and when the spider
-closes (after the run record is saved, so the run's duration excludes it) the outbox is
+new version in the outbox (``newscrawl.outbox``) as it is written (``outbox_hooks``), and
+when the spider closes (``crawlstore.CLOSE_NOTIFICATIONS``: after the run record is saved,
+so the run's duration excludes it) the outbox is
 delivered for at most ``NEWSCRAWL_NOTIFY_MAX_TIME`` seconds; what is left, or failed, goes
 out at the next crawl's close or with ``scrapy notify``.
 """
@@ -12,18 +13,23 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from newscrawl.crawlstore import CLOSE_NOTIFICATIONS, CrawlStore
 from newscrawl.endpoints import Endpoint, allow_private, load_endpoints
-from newscrawl.outbox import Outbox, Policy
+from newscrawl.outbox import Outbox, Policy, enqueue, enqueue_version
 from newscrawl.senders import Senders
-from newscrawl.store import Store, crawler_store, transient_error
+from newscrawl.store import Store, transient_error
 
 logger = logging.getLogger(__name__)
+
+Hook = Callable[[dict[str, Any]], Any]
 
 
 def outbox_for(store: Store, settings: Any, endpoints: list[Endpoint]) -> Outbox:
@@ -46,6 +52,14 @@ def summary(counts: Counter) -> str:
     )
 
 
+def outbox_hooks(crawler: Crawler, db: Any) -> tuple[Hook | None, Hook | None]:
+    """(on_version, on_event) for the tracker and the lifecycle: each new version and event
+    enqueued in the outbox while the Notifier is on, else nothing."""
+    if crawler.get_extension(Notifier) is None:
+        return None, None
+    return partial(enqueue_version, db), partial(enqueue, db)
+
+
 class Notifier:
     def __init__(self, crawler: Crawler, endpoints: list[Endpoint]) -> None:
         self.crawler = crawler
@@ -60,21 +74,24 @@ class Notifier:
             raise NotConfigured("no webhook or notification endpoint")
         notifier = cls(crawler, endpoints)
         crawler.signals.connect(notifier.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(notifier.spider_closed, signal=signals.spider_closed)
         return notifier
 
     async def spider_opened(self, spider: Spider) -> None:
-        thread = crawler_store(self.crawler)
+        crawl = CrawlStore.of(self.crawler)
+        crawl.at_close(CLOSE_NOTIFICATIONS, self.deliver)
+        thread = crawl.thread
         self.outbox = await thread.call(
             outbox_for, thread.store, self.crawler.settings, self.endpoints
         )
         # An endpoint gets the events enqueued from its first crawl on, this one included.
         await thread.call(self.outbox.register)
 
-    async def spider_closed(self, spider: Spider, reason: str) -> None:
+    async def deliver(self, reason: str) -> None:
+        """At the crawl's close (``CLOSE_NOTIFICATIONS``): the outbox, for at most
+        ``NEWSCRAWL_NOTIFY_MAX_TIME`` seconds."""
         if self.outbox is None:
             return
-        thread = crawler_store(self.crawler)
+        thread = CrawlStore.of(self.crawler).thread
         try:
             counts = await thread.call(self.outbox.deliver, self.max_time)
         except Exception as exc:

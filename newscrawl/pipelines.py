@@ -1,19 +1,19 @@
 """Item pipelines: extract -> normalize -> hash -> change detection.
 
-Store calls run on the crawl's store thread (see ``store.StoreThread``), off the reactor.
+Store calls run on the crawl's store thread, off the reactor; the pipelines find it, the
+sources and the policies through the crawler (``crawlstore.CrawlStore``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from functools import partial
-from typing import TYPE_CHECKING, Any, NoReturn, cast
+from dataclasses import asdict, replace
+from typing import Any, NoReturn
 
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
@@ -21,55 +21,27 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.defer import Deferred
 
+from newscrawl.article import Article, Fetched
+from newscrawl.crawlstore import CrawlStore
 from newscrawl.events import record_event
 from newscrawl.extract import EXTRACTOR_VERSION, extract_article
-from newscrawl.lifecycle import GONE_RESULTS, NOT_FOUND_PAGE, not_found_page
-from newscrawl.normalize import clean_text, content_hash, loose_hash
-from newscrawl.notifier import Notifier
-from newscrawl.outbox import enqueue, enqueue_version
-from newscrawl.schedule import RevisitPolicy
+from newscrawl.lifecycle import GONE_RESULTS, NOT_FOUND_PAGE, Lifecycle, not_found_page
+from newscrawl.notifier import outbox_hooks
 from newscrawl.snapshots import RawPage, RawSpool, Snapshots
-from newscrawl.sources import Source
 from newscrawl.spool import Spool
-from newscrawl.store import crawler_store, transient_error
-from newscrawl.tracker import (
-    FLIP_FLOP,
-    FURNITURE,
-    REBASELINE,
-    UNCHANGED,
-    Fetched,
-    Outcome,
-    Tracker,
-)  # fmt: skip
+from newscrawl.store import transient_error
+from newscrawl.tracker import FLIP_FLOP, FURNITURE, REBASELINE, UNCHANGED, Outcome, Tracker
 from newscrawl.wayback import WaybackQueue
-
-if TYPE_CHECKING:
-    from newscrawl.spiders.feeds import FeedsSpider
 
 logger = logging.getLogger(__name__)
 
 # Reason recorded in ``errors`` for a page the store refused (see ChangeDetectionPipeline).
 REJECTED = "store-rejected"
-_FETCHED_FIELDS = tuple(f.name for f in dataclasses.fields(Fetched))
 
 
-def crawler_sources(crawler: Crawler) -> dict[str, Source]:
-    spider = crawler.spider
-    return getattr(spider, "sources_by_name", {}) if spider else {}
-
-
-def fetched_page(adapter: ItemAdapter) -> Fetched:
-    """The item as the tracker takes it: every field of ``Fetched`` is the item's same-named
-    field (its lists copied)."""
-    values = {name: adapter[name] for name in _FETCHED_FIELDS}
-    values["paragraphs"] = list(values["paragraphs"])
-    values["other_headlines"] = list(values["other_headlines"])
-    return Fetched(**values)
-
-
-def feeds_spider(crawler: Crawler) -> FeedsSpider:
-    """The crawl's spider, whose methods the pipelines call: the feeds spider."""
-    return cast("FeedsSpider", crawler.spider)
+class NotStored(DropItem):
+    """The page was spooled or set aside, not stored: the feed that listed it keeps its
+    validators unsaved (the spider's ``item_dropped``), so the next poll lists it again."""
 
 
 class ExtractPipeline:
@@ -79,15 +51,20 @@ class ExtractPipeline:
     (default: one per core; 0 = in the crawl process) while the reactor keeps downloading.
     """
 
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-        self.workers = crawler.settings.getint("NEWSCRAWL_EXTRACT_WORKERS", os.cpu_count() or 1)
-        self.timeout = crawler.settings.getfloat("NEWSCRAWL_EXTRACT_TIMEOUT", 60.0)
+    def __init__(self, crawl: CrawlStore, workers: int, timeout: float) -> None:
+        self.crawl = crawl
+        self.workers = workers
+        self.timeout = timeout
         self.pool: ProcessPoolExecutor | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
-        return cls(crawler)
+        settings = crawler.settings
+        return cls(
+            CrawlStore.of(crawler),
+            settings.getint("NEWSCRAWL_EXTRACT_WORKERS", os.cpu_count() or 1),
+            settings.getfloat("NEWSCRAWL_EXTRACT_TIMEOUT", 60.0),
+        )
 
     def open_spider(self) -> None:
         if self.workers > 0:
@@ -122,7 +99,7 @@ class ExtractPipeline:
         adapter = ItemAdapter(item)
         if adapter["not_modified"]:
             return item
-        source = crawler_sources(self.crawler).get(adapter["source"])
+        source = self.crawl.sources_by_name.get(adapter["source"])
         html, adapter["html"] = adapter["html"], ""
         url = adapter["response_url"] or adapter["url"]
         overrides, pool = source.extraction if source else None, self.pool
@@ -140,18 +117,12 @@ class ExtractPipeline:
             await self._fail(adapter, "extract-crashed", str(exc))
         if article is None:
             await self._fail(adapter, "no-article", "no article title or body found in the page")
-        adapter["title"] = article.title
-        adapter["paragraphs"] = article.paragraphs
-        adapter["byline"] = article.byline
-        adapter["published"] = article.published
-        adapter["modified"] = article.modified
-        adapter["other_headlines"] = article.other_headlines
-        adapter["extractor"] = EXTRACTOR_VERSION
+        adapter.update(asdict(replace(article, extractor=EXTRACTOR_VERSION)))
         return item
 
     async def _fail(self, adapter: ItemAdapter, reason: str, message: str) -> NoReturn:
         """Record the failure (a tracked article is retried later) and drop the item."""
-        await feeds_spider(self.crawler).record_article_error(
+        await self.crawl.record_article_error(
             adapter["url"], adapter["source"], reason, message, at=adapter["fetched_at"]
         )
         raise DropItem(f"{reason}: {adapter['url']}")
@@ -164,9 +135,7 @@ class NormalizePipeline:
         adapter = ItemAdapter(item)
         if adapter["not_modified"]:
             return item
-        adapter["title"] = clean_text(adapter["title"])
-        adapter["paragraphs"] = [p for p in map(clean_text, adapter["paragraphs"]) if p]
-        adapter["other_headlines"] = [h for h in map(clean_text, adapter["other_headlines"]) if h]
+        adapter.update(asdict(Article.of(adapter).normalized()))
         if not adapter["title"] and not adapter["paragraphs"]:
             raise DropItem(f"empty article at {adapter['url']}")
         return item
@@ -179,9 +148,7 @@ class HashPipeline:
         adapter = ItemAdapter(item)
         if adapter["not_modified"]:
             return item
-        text = adapter["title"], adapter["paragraphs"], adapter["other_headlines"]
-        adapter["content_hash"] = content_hash(*text)
-        adapter["loose_hash"] = loose_hash(*text)
+        adapter.update(Article.of(adapter).hashes())
         return item
 
 
@@ -199,13 +166,16 @@ class ChangeDetectionPipeline:
     lists the page again.
     """
 
-    def __init__(self, crawler: Crawler) -> None:
+    def __init__(self, crawler: Crawler, crawl: CrawlStore) -> None:
+        settings = crawler.settings
         self.crawler = crawler
-        self.policy = RevisitPolicy.from_settings(crawler.settings)
-        self.retries = crawler.settings.getint("NEWSCRAWL_STORE_RETRIES", 5)
-        self.spool = Spool.from_settings(crawler.settings)
+        self.crawl = crawl
+        self.retries = settings.getint("NEWSCRAWL_STORE_RETRIES", 5)
+        self.furniture = settings.getbool("NEWSCRAWL_FURNITURE", True)
+        self.spool = Spool.from_settings(settings)
         self.raw_spool = RawSpool(self.spool.directory)
         self.tracker: Tracker | None = None
+        self.lifecycle: Lifecycle | None = None
         self.snapshots: Snapshots | None = None
         self.wayback: WaybackQueue | None = None
         self._spooled_pages: dict[tuple[str, str], RawPage] = {}
@@ -214,15 +184,15 @@ class ChangeDetectionPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ChangeDetectionPipeline:
-        return cls(crawler)
+        return cls(crawler, CrawlStore.of(crawler))
 
     def open_spider(self) -> None:
-        thread = crawler_store(self.crawler)
-        furniture = self.crawler.settings.getbool("NEWSCRAWL_FURNITURE", True)
-        notify = self.crawler.get_extension(Notifier) is not None
-        on_version = partial(enqueue_version, thread.store.db) if notify else None
-        on_event = partial(enqueue, thread.store.db) if notify else None
-        self.tracker = Tracker(thread.store, self.policy, furniture, on_version, on_event)
+        thread = self.crawl.thread
+        on_version, on_event = outbox_hooks(self.crawler, thread.store.db)
+        self.tracker = Tracker(
+            thread.store, self.crawl.policy, self.furniture, on_version, on_event
+        )
+        self.lifecycle = Lifecycle(thread.store, self.crawl.removal_policy, on_event)
         stats, settings = self.crawler.stats, self.crawler.settings
         self.snapshots = thread.call_sync(Snapshots.from_settings, thread.store, settings)
         self.wayback = thread.call_sync(WaybackQueue.from_settings, thread.store, settings)
@@ -241,15 +211,14 @@ class ChangeDetectionPipeline:
             stats.set_value("newscrawl/spool/quarantined", quarantined)
 
     def _record(self, page: Fetched, raw: RawPage | None = None) -> Outcome:
-        assert self.tracker is not None
-        lifecycle = feeds_spider(self.crawler).lifecycle
+        assert self.tracker is not None and self.lifecycle is not None
         if not_found_page(page.title, page.paragraphs):  # a soft 404: "page not found", 200
             gone = page.moved_from or page.url
-            result = lifecycle.gone(gone, page.source, NOT_FOUND_PAGE, page.fetched_at)
+            result = self.lifecycle.gone(gone, page.source, NOT_FOUND_PAGE, page.fetched_at)
             return Outcome(kind=result, version=0)
-        outcome = self.tracker.record(page, feeds_spider(self.crawler).policy_for(page.source))
+        outcome = self.tracker.record(page, self.crawl.policy_for(page.source))
         if page.moved_from:
-            lifecycle.moved(page.moved_from, page.url, page.source, page.fetched_at)
+            self.lifecycle.moved(page.moved_from, page.url, page.source, page.fetched_at)
         if raw is not None and self.snapshots is not None:
             self._keep_snapshot(page, outcome, raw)
         if self.wayback is not None:
@@ -282,13 +251,9 @@ class ChangeDetectionPipeline:
 
     async def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
-        page = fetched_page(adapter)
+        page = Fetched.of(adapter)
         try:
             outcome = await self._write(page, _raw_page(adapter))
-        except DropItem:
-            if adapter.get("feed"):  # its feed is polled in full next time
-                feeds_spider(self.crawler).incomplete_feeds.add(adapter["feed"])
-            raise
         finally:
             adapter["body"] = b""  # stored or spooled: do not carry it further (or into logs)
         adapter["outcome"] = outcome.kind
@@ -313,7 +278,7 @@ class ChangeDetectionPipeline:
     async def _lastmod_moved(self, page: Fetched, hint: dict[str, Any]) -> None:
         """A sitemap date moved and the re-check it caused found no text change: an event,
         not a version. A store error here loses only the event (the check is stored)."""
-        thread = crawler_store(self.crawler)
+        thread = self.crawl.thread
         try:
             await thread.call(record_event, thread.store.db, page.url, "lastmod-moved",
                               page.fetched_at, page.source, **hint)  # fmt: skip
@@ -325,7 +290,7 @@ class ChangeDetectionPipeline:
         self.crawler.stats.inc_value("newscrawl/events/lastmod-moved")
 
     async def _write(self, page: Fetched, raw: RawPage | None = None) -> Outcome:
-        thread = crawler_store(self.crawler)
+        thread = self.crawl.thread
         failure: Exception | None = None
         for attempt in range(self.retries + 1):
             if self.store_down:
@@ -335,7 +300,7 @@ class ChangeDetectionPipeline:
             except Exception as exc:
                 if not transient_error(exc):
                     await thread.call(self._reject, page, exc)
-                    raise DropItem(f"store refused {page.url}: {describe(exc)}") from exc
+                    raise NotStored(f"store refused {page.url}: {describe(exc)}") from exc
                 failure = exc
                 if attempt < self.retries:
                     delay = min(0.5 * 2**attempt, 8.0)
@@ -349,7 +314,7 @@ class ChangeDetectionPipeline:
             if outcome is not None:
                 return outcome
         await self._spool(page, failure, raw)
-        raise DropItem(f"store unavailable, {page.url} spooled to {self.spool.path}")
+        raise NotStored(f"store unavailable, {page.url} spooled to {self.spool.path}")
 
     def _reject(self, page: Fetched, exc: Exception) -> None:
         """On the store thread: set aside, log, count and record a page the store refuses;
@@ -363,9 +328,9 @@ class ChangeDetectionPipeline:
         except OSError as disk_error:
             kept = f"LOST, it could not be set aside either ({disk_error})"
         logger.error("store refused %s: %s; the page is %s", page.url, reason, kept)
-        policy = feeds_spider(self.crawler).policy_for(page.source)
+        policy = self.crawl.policy_for(page.source)
         try:
-            crawler_store(self.crawler).store.record_error(
+            self.crawl.store.record_error(
                 "article", page.url, page.source, REJECTED, reason, page.fetched_at, policy
             )
         except Exception as record_error:  # the store refuses this too: the log has it

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,7 +24,6 @@ from pymongo import ASCENDING
 from scrapy.http import HtmlResponse
 
 from newscrawl.extract import EXTRACTOR_VERSION, Article, extract_article
-from newscrawl.normalize import clean_text, content_hash, loose_hash
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.snapshots import Snapshots
 from newscrawl.store import Store, utcnow
@@ -157,19 +156,12 @@ class Reextractor:
         article = self.extract(response.text, response.url, overrides)
         if article is None:
             return None
-        title = clean_text(article.title)
-        paragraphs = [p for p in map(clean_text, article.paragraphs) if p]
-        others = [h for h in map(clean_text, article.other_headlines) if h]
-        if not title and not paragraphs:
+        article = replace(article.normalized(), extractor=EXTRACTOR_VERSION)
+        if not article.title and not article.paragraphs:
             return None
         return Fetched(
             url=doc["url"], source=doc.get("source") or "", fetched_at=doc["fetched_at"],
-            title=title, paragraphs=paragraphs,
-            content_hash=content_hash(title, paragraphs, others),
-            loose_hash=loose_hash(title, paragraphs, others),
-            byline=article.byline, published=article.published, modified=article.modified,
-            other_headlines=others, extractor=EXTRACTOR_VERSION,
-            response_url=doc.get("response_url"),
+            response_url=doc.get("response_url"), **asdict(article), **article.hashes(),
         )  # fmt: skip
 
     def apply(self, rebuild: Rebuild) -> str | None:

@@ -44,8 +44,11 @@ ITEM_PIPELINES = {
     "newscrawl.confirm.ConfirmPipeline": 350,
     "newscrawl.pipelines.ChangeDetectionPipeline": 400,
 }
-# A record of every crawl in the `runs` collection, for `scrapy status` and monitors.
+# The crawl's store thread, found by the spider, the pipelines and the other extensions
+# (newscrawl/crawlstore.py); a record of every crawl in the `runs` collection, for
+# `scrapy status` and monitors.
 EXTENSIONS = {
+    "newscrawl.crawlstore.CrawlStore": 100,
     "newscrawl.extensions.RunRecorder": 500,
     # After RunRecorder: notifications go out once the run is recorded (newscrawl/notifier.py).
     "newscrawl.notifier.Notifier": 510,

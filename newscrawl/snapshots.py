@@ -142,11 +142,12 @@ class Snapshots:
         if base is not None and base.get("chain", 0) >= MAX_CHAIN:
             base = None  # start a new chain
         if base is None:
-            return None, _compress(body, None)
+            return None, compress_page(body, None)
         remembered = self._source_latest.get(source, ("", b""))
-        packed = _compress(body, remembered[1] if remembered[0] == base["_id"] else self.body(base))
+        previous = remembered[1] if remembered[0] == base["_id"] else self.body(base)
+        packed = compress_page(body, previous)
         if first:
-            alone = _compress(body, None)
+            alone = compress_page(body, None)
             if len(alone) <= len(packed):
                 return None, alone
         return base, packed
@@ -191,7 +192,7 @@ class Snapshots:
         return self.pages.delete_many({"_id": {"$in": ids}}).deleted_count
 
     def _store_alone(self, doc: dict[str, Any]) -> None:
-        packed = _compress(self.body(doc), None)
+        packed = compress_page(self.body(doc), None)
         self.chunks.delete_many({"page": doc["_id"]})
         update = {"base": None, "chain": 0, "stored": len(packed)}
         self._write(update, packed)
@@ -239,7 +240,8 @@ class Snapshots:
         return b"".join(p["data"] for p in parts)
 
 
-def _compress(body: bytes, prefix: bytes | None) -> bytes:
+def compress_page(body: bytes, prefix: bytes | None) -> bytes:
+    """A page's body zstd-compressed, against ``prefix`` (a previous page) when given."""
     if not prefix:
         return compress(body, level=LEVEL)
     return compress(body, level=LEVEL, zstd_dict=ZstdDict(prefix, is_raw=True).as_prefix)

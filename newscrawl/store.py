@@ -12,17 +12,20 @@ Collections (see README "Data model"):
 
 Every query uses the pymongo API only, so the same code runs on MongoDB and on litemongo
 (mongomock semantics on SQLite files) when ``MONGO_URI`` is unset.
+
+The crawl's store thread is ``crawlstore.StoreThread``; the tracker's version reads and
+writes are ``versions``. What stays here (opening, indexes, and the crawl's typed access to
+feeds, listings, leases and errors) is one job a little over 400 lines: the rest of the
+code and the tests open the store and reach these collections through this module.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,8 +39,6 @@ from pymongo.errors import (
     OperationFailure,
     WriteConcernError,
 )
-from scrapy import signals
-from scrapy.crawler import Crawler
 
 from newscrawl import events, record
 from newscrawl.bounds import unpack_version
@@ -406,41 +407,7 @@ class Store:
         return [unpack_version(version) for version in cursor]
 
 
-class StoreThread:
-    """Runs every store call of a crawl on one dedicated thread, off the reactor.
-
-    One thread because the embedded store's sqlite3 connections belong to the thread that
-    opened them; off the reactor so downloads go on while the store works.
-    """
-
-    def __init__(self, settings: Any) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newscrawl-store")
-        self.store: Store = self._executor.submit(Store.from_settings, settings).result()
-
-    async def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Await ``fn(*args, **kwargs)`` run on the store thread (fn gets no store argument)."""
-        return await asyncio.wrap_future(self._executor.submit(fn, *args, **kwargs))
-
-    def call_sync(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Run ``fn`` on the store thread and wait (for shutdown paths, not the hot path)."""
-        return self._executor.submit(fn, *args, **kwargs).result()
-
-    def close(self) -> None:
-        self._executor.submit(self.store.close).result()
-        self._executor.shutdown(wait=True)
-
-
 def _chunks(items: list[str], size: int = 1000) -> Iterator[list[str]]:
     """``$in`` queries of bounded size (a sitemap may list 50,000 URLs)."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def crawler_store(crawler: Crawler) -> StoreThread:
-    """The crawl's StoreThread, shared by the spider and the pipelines, closed with the spider."""
-    store = getattr(crawler, "newscrawl_store", None)
-    if store is None:
-        store = StoreThread(crawler.settings)
-        crawler.newscrawl_store = store  # type: ignore[attr-defined]
-        crawler.signals.connect(store.close, signal=signals.spider_closed)
-    return store

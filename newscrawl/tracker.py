@@ -11,23 +11,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from bson.errors import InvalidDocument
 from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from newscrawl import events, record
-from newscrawl.bounds import bound_diff, pack_version, unpack_version
-from newscrawl.diff import diff_versions
+from newscrawl import events
+from newscrawl.article import Fetched
+from newscrawl.bounds import unpack_version
 from newscrawl.furniture import furniture_only
-from newscrawl.health import extraction_warnings, word_count
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.search import search_words
-from newscrawl.significance import score_fields
 from newscrawl.store import LEASE_FREE, Store, as_utc
+from newscrawl.versions import Versions
 
 logger = logging.getLogger(__name__)
 
@@ -51,44 +49,17 @@ FURNITURE = "furniture"
 ROTATING = "rotating"
 
 
-@dataclass(frozen=True)
-class Fetched:
-    """One fetched and extracted article, as the pipelines hand it over.
-
-    An empty ``content_hash`` means "not modified" (304 or byte-identical body): nothing was
-    extracted, only the schedule and validators move on.
-    """
-
-    url: str
-    source: str
-    fetched_at: datetime
-    title: str
-    paragraphs: list[str]
-    content_hash: str
-    loose_hash: str
-    byline: str | None = None
-    published: str | None = None
-    modified: str | None = None
-    other_headlines: list[str] = field(default_factory=list)
-    extractor: int = 1  # newscrawl.extract.EXTRACTOR_VERSION that produced the text
-    response_url: str | None = None
-    raw_hash: str = ""
-    etag: str | None = None
-    last_modified: str | None = None
-    moved_from: str | None = None  # the tracked address that now redirects here
-    rotating: bool = False  # newscrawl.confirm: the change was not in a second fetch
-
-    def fetch_state(self) -> dict[str, Any]:
-        """Article fields every check refreshes: validators for the next conditional GET."""
-        return {
-            "last_checked": self.fetched_at,
-            "raw_hash": self.raw_hash,
-            "etag": self.etag,
-            "last_modified": self.last_modified,
-            "errors": 0,
-            "failing_since": None,
-            **LEASE_FREE,
-        }
+def fetch_state(page: Fetched) -> dict[str, Any]:
+    """Article fields every check refreshes: validators for the next conditional GET."""
+    return {
+        "last_checked": page.fetched_at,
+        "raw_hash": page.raw_hash,
+        "etag": page.etag,
+        "last_modified": page.last_modified,
+        "errors": 0,
+        "failing_since": None,
+        **LEASE_FREE,
+    }
 
 
 @dataclass(frozen=True)
@@ -114,6 +85,7 @@ class Tracker:
         # update; also when a later check completes a version whose run died before that
         # update (so a crash between the writes loses no notification): must be idempotent.
         self.on_version = on_version
+        self.versions = Versions(store, on_version)  # a new version's and diff's writes
         self.on_event = on_event  # called with each event recorded (newscrawl.events)
 
     def record(self, page: Fetched, policy: RevisitPolicy | None = None) -> Outcome:
@@ -175,23 +147,30 @@ class Tracker:
                 page, article, policy, int(article.get("versions", 0)), rotating=True
             )
         for _ in range(MAX_CLAIM_ATTEMPTS):
-            latest = self.store.versions.find_one({"url": page.url}, sort=[("version", DESCENDING)])
+            latest = self.versions.latest(page.url)
             if latest and latest["content_hash"] == page.content_hash:
                 article = article or self.store.articles.find_one({"_id": page.url})
                 return self._complete(page, latest, article, policy)
-            shown = self._shown(page.url, article, latest)
-            revert_of = self._earlier_version(page)
-            if shown and revert_of and self._is_flip_flop(page, shown):
+            shown = self.versions.shown(page.url, article, latest)
+            revert_of = self.versions.earlier(page)
+            if shown and revert_of and self.versions.is_flip_flop(page, shown):
                 article = article or self.store.articles.find_one({"_id": page.url}) or {}
-                current = cast(dict[str, Any], self._latest_with_text(page.url, page.content_hash))
+                current = self.versions.latest_with_text(page.url, page.content_hash)
+                assert current is not None  # the text is an earlier version's (revert_of)
                 return self._unchanged(page, article, policy, current["version"], current=current)
             if article and latest and self._over_daily_cap(page, article, policy):
                 return self._unchanged(
                     page, article, policy, latest["version"], skipped=True, recount=not held
                 )
             skipped = int(article.get("unstored_changes", 0)) if article else 0
-            outcome = self._store_version(page, latest, revert_of, shown, skipped)
-            if outcome is not None:
+            added = self.versions.add(page, latest, revert_of, shown, skipped)
+            if added is not None:
+                number = added.version
+                outcome = Outcome(
+                    kind=NEW if number == 1 else REVERT if revert_of else CHANGED,
+                    version=number, minor=added.minor, revert_of=revert_of,
+                    warnings=added.warnings,
+                )  # fmt: skip
                 self._after_change(page, outcome, policy, article, changed=not held)
                 return outcome
         raise RuntimeError(f"could not claim a version number for {page.url}")
@@ -205,54 +184,15 @@ class Tracker:
             return None
         if int(article.get("extractor", 1)) < page.extractor:
             return None
-        latest = self.store.versions.find_one({"url": page.url}, sort=[("version", DESCENDING)])
-        shown = unpack_version(self._shown(page.url, article, latest))
-        if shown is None or self._earlier_version(page) is not None:
+        latest = self.versions.latest(page.url)
+        shown = unpack_version(self.versions.shown(page.url, article, latest))
+        if shown is None or self.versions.earlier(page) is not None:
             return None
         if self.furniture and self._furniture_against(shown, page):
             return None
         return shown
 
     # decisions --------------------------------------------------------------------------
-    def _earlier_version(self, page: Fetched) -> int | None:
-        earlier = self.store.versions.find_one(
-            {"url": page.url, "content_hash": page.content_hash}, sort=[("version", 1)]
-        )
-        return earlier["version"] if earlier else None
-
-    def _shown(
-        self, url: str, article: dict[str, Any] | None, latest: dict[str, Any] | None
-    ) -> dict[str, Any] | None:
-        """The stored version the page showed at the last check: the latest, or an earlier
-        one the page flip-flopped back to (``current_version``). New versions follow it."""
-        number = int(article.get("current_version") or 0) if article else 0
-        if latest is None or not number or number >= latest["version"]:
-            return latest
-        return self.store.versions.find_one({"url": url, "version": number}) or latest
-
-    def _latest_with_text(self, url: str, text_hash: str) -> dict[str, Any] | None:
-        """Number and title of the newest version with this text."""
-        return self.store.versions.find_one(
-            {"url": url, "content_hash": text_hash},
-            {"version": 1, "title": 1},
-            sort=[("version", DESCENDING)],
-        )
-
-    def _is_flip_flop(self, page: Fetched, shown: dict[str, Any]) -> bool:
-        """The move shown -> this text was already recorded once, or the page is back on the
-        text shown after a change a volatile article's cap skipped: record no version."""
-        return shown["content_hash"] == page.content_hash or (
-            self.store.versions.find_one(
-                {
-                    "url": page.url,
-                    "content_hash": page.content_hash,
-                    "previous_hash": shown["content_hash"],
-                },
-                {"_id": 1},
-            )
-            is not None
-        )
-
     def _over_daily_cap(
         self, page: Fetched, article: dict[str, Any], policy: RevisitPolicy
     ) -> bool:
@@ -268,7 +208,7 @@ class Tracker:
     def _migrated_current(self, url: str, text_hash: str) -> dict[str, Any]:
         """``current_version`` (and its title) for an article stored before the field existed,
         which an older flip-flop rule may have left showing the other side of a toggle."""
-        shown = self._latest_with_text(url, text_hash)
+        shown = self.versions.latest_with_text(url, text_hash)
         if shown is None:  # a rebaselined text: the latest version stays the one shown
             latest = self.store.versions.find_one(
                 {"url": url}, {"version": 1}, sort=[("version", DESCENDING)]
@@ -279,8 +219,8 @@ class Tracker:
     def _furniture_only(self, page: Fetched, article: dict[str, Any]) -> bool:
         """The text differs from the version the page showed only in furniture (see
         ``newscrawl.furniture``)."""
-        latest = self.store.versions.find_one({"url": page.url}, sort=[("version", DESCENDING)])
-        shown = unpack_version(self._shown(page.url, article, latest))
+        latest = self.versions.latest(page.url)
+        shown = unpack_version(self.versions.shown(page.url, article, latest))
         return shown is not None and self._furniture_against(shown, page)
 
     @staticmethod
@@ -291,118 +231,6 @@ class Tracker:
         )  # fmt: skip
 
     # writes -----------------------------------------------------------------------------
-    def _store_version(
-        self,
-        page: Fetched,
-        newest: dict[str, Any] | None,
-        revert_of: int | None,
-        latest: dict[str, Any] | None,
-        skipped: int = 0,
-    ) -> Outcome | None:
-        """Insert the version after ``newest``, diffed against ``latest`` (the version the page
-        showed before: ``newest`` unless it flip-flopped back to an earlier one) and counting
-        the ``skipped`` changes not stored since; None when another process claimed that
-        number first."""
-        number = newest["version"] + 1 if newest else 1
-        minor = bool(latest and latest.get("loose_hash") == page.loose_hash)
-        latest = unpack_version(latest)
-        warnings = extraction_warnings(page.paragraphs, latest["paragraphs"] if latest else None)
-        doc = {
-            "url": page.url,
-            "version": number,
-            "source": page.source,
-            "fetched_at": page.fetched_at,
-            "title": page.title,
-            "other_headlines": page.other_headlines,
-            "paragraphs": page.paragraphs,
-            "byline": page.byline,
-            "published": page.published,
-            "modified": page.modified,
-            "content_hash": page.content_hash,
-            "loose_hash": page.loose_hash,
-            "previous_hash": latest["content_hash"] if latest else None,
-            "minor": minor,
-            "revert_of": revert_of,
-            "warnings": warnings,
-            "skipped_before": skipped,
-        }
-        try:
-            doc, refused = self._insert_version(doc)
-        except DuplicateKeyError:
-            logger.debug("version %s of %s stored concurrently; re-reading", number, page.url)
-            return None
-        if number == 1 and self.store.keeps_counters:
-            record.count_article(self.store.db, page.source, page.fetched_at)
-        if latest and not self._store_diff(doc, latest):
-            refused.append("diff-too-large")
-        if self.on_version is not None:
-            self.on_version(doc)
-        for warning in warnings:
-            self.store.record_error(
-                "extraction", page.url, page.source, warning,
-                f"version {number}: {word_count(page.paragraphs)} words", page.fetched_at,
-            )  # fmt: skip
-        kind = NEW if number == 1 else REVERT if revert_of else CHANGED
-        return Outcome(
-            kind=kind, version=number, minor=minor, revert_of=revert_of,
-            warnings=(*warnings, *refused),
-        )  # fmt: skip
-
-    def _insert_version(self, doc: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-        """Insert a version, its text compressed if large; one the store refuses even so is kept
-        without its text (``truncated``), the error recorded once: it is never retried.
-        Returns the version as stored (text uncompressed) and what was refused."""
-        try:
-            self.store.versions.insert_one(pack_version(doc))
-            return doc, []
-        except InvalidDocument as exc:
-            self._too_large("version-too-large", doc, exc)
-            stub = {**doc, "paragraphs": [], "truncated": True}
-            self.store.versions.insert_one(stub)
-            return stub, ["version-too-large"]
-
-    def _too_large(self, reason: str, version: dict[str, Any], exc: Exception) -> None:
-        """Log and record, once, a write of ``version`` the store refused."""
-        message = f"version {version['version']}: {exc}"
-        logger.error("%s: %s, %s", reason, version["url"], message)
-        self.store.record_error(
-            "article", version["url"], version["source"], reason, message, version["fetched_at"]
-        )
-
-    def _store_diff(self, version: dict[str, Any], previous: dict[str, Any]) -> bool:
-        """Diff of ``version`` against ``previous`` (both version documents), written once:
-        compact if large; one the store refuses even so is marked on the version and never
-        retried (False)."""
-        version, previous = unpack_version(version), unpack_version(previous)
-        diff = diff_versions(previous, version)
-        doc = {
-            "url": version["url"],
-            "source": version["source"],
-            "version": version["version"],
-            "from_version": previous["version"],
-            "fetched_at": version["fetched_at"],
-            "previous_fetched_at": previous["fetched_at"],
-            "minor": version["minor"],
-            "revert_of": version["revert_of"],
-            **{k: v for k, v in diff.items() if k != "minor"},
-        }
-        doc.update(score_fields({**diff, "minor": doc["minor"]}, previous, version))
-        try:
-            self.store.diffs.insert_one(bound_diff(doc))
-        except DuplicateKeyError:  # written meanwhile by another crawler
-            logger.debug("diff %s of %s already stored", version["version"], version["url"])
-            return True
-        except InvalidDocument as exc:
-            self._too_large("diff-too-large", version, exc)
-            self.store.versions.update_one(
-                {"url": version["url"], "version": version["version"]},
-                {"$set": {"diff_error": "diff-too-large"}},
-            )
-            return False
-        if self.store.keeps_counters:
-            record.count_edit(self.store.db, doc)
-        return True
-
     def _complete(
         self,
         page: Fetched,
@@ -423,7 +251,7 @@ class Tracker:
                  "content_hash": latest["previous_hash"]},
                 sort=[("version", DESCENDING)],
             )  # fmt: skip
-            self._store_diff(latest, cast(dict[str, Any], previous))
+            self.versions.add_diff(latest, cast(dict[str, Any], previous))
         if article is None or int(article.get("versions", 0)) < number:
             if self.on_version is not None:
                 self.on_version(latest)
@@ -476,7 +304,7 @@ class Tracker:
                 "next_check": next_check,
                 "response_url": page.response_url,
                 **checks,
-                **page.fetch_state(),
+                **fetch_state(page),
             },
         }
         try:
@@ -520,7 +348,7 @@ class Tracker:
                 "interval": interval,
                 "next_check": next_check,
                 **check_fields(article, current is not None or changed, policy),
-                **page.fetch_state(),
+                **fetch_state(page),
             }
         }
         if current is not None:

@@ -30,7 +30,10 @@ from tests.support.corpus import load_pages
 from tests.support.hostile_site import good_page, public_site_settings
 from tests.support.mockserver import Site, rss
 
-EXTENSIONS = '{"newscrawl.extensions.RunRecorder": 500, "tests.support.fake_dns.FakeDNS": 0}'
+EXTENSIONS = json.dumps(
+    {"newscrawl.crawlstore.CrawlStore": 100, "newscrawl.extensions.RunRecorder": 500,
+     "tests.support.fake_dns.FakeDNS": 0}
+)  # fmt: skip
 PUBLIC = "93.184.216.34"  # answered to the guard only: nothing ever connects to it
 
 

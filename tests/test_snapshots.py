@@ -205,7 +205,7 @@ def test_a_first_page_is_compressed_against_its_sources_latest_and_survives_its_
     assert first_b["base"] == snapshots.get(a, 1)["_id"]
     assert first_b["stored"] * 20 < len(page)
     unrelated = snapshots.keep(c, "Local", 1, _raw(other, 2))  # a prefix only where it helps
-    assert unrelated["stored"] <= len(snapshots_module._compress(other, None))
+    assert unrelated["stored"] <= len(snapshots_module.compress_page(other, None))
     snapshots.keep(a, "Local", 2, _raw(page + b"<!-- v2 -->", 3))  # prunes a's version 1
     assert snapshots.get(a, 1) is None
     kept_b = snapshots.get(b, 1)

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
+from newscrawl.article import Article
 from newscrawl.extract.blocks import css_blocks, trafilatura_blocks
 from newscrawl.extract.filters import filter_blocks
 from newscrawl.extract.headline import vote_headline
@@ -39,25 +39,6 @@ logger = logging.getLogger(__name__)
 # Bumped when a change to extraction changes the text of unchanged pages: the first check of
 # an article by a newer extractor takes its text as the baseline (newscrawl.tracker.REBASELINE).
 EXTRACTOR_VERSION = 3
-
-
-@dataclass(frozen=True)
-class Article:
-    title: str
-    paragraphs: list[str]
-    byline: str | None = None
-    published: str | None = None
-    modified: str | None = None
-    # The page's other headlines (search, social, structured data) that differ from ``title``:
-    # part of the text, so that an edit to any headline the publisher shows makes a version.
-    other_headlines: list[str] = field(default_factory=list)
-
-    def headlines(self) -> list[str]:
-        return [self.title, *self.other_headlines]
-
-    def text(self) -> tuple[str, list[str], list[str]]:
-        """What the content hash covers: ``content_hash(*article.text())``."""
-        return self.title, self.paragraphs, self.other_headlines
 
 
 def extract_article(

@@ -21,27 +21,27 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
-from functools import partial
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urljoin
 
 import scrapy
+from scrapy import signals
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from newscrawl.crawlstore import CLOSE_SPIDER, CrawlStore, StoreThread
 from newscrawl.discovery import feed_links
 from newscrawl.feeds import FeedError, parse_feed
 from newscrawl.items import ArticleItem
-from newscrawl.lifecycle import Lifecycle, RemovalPolicy, same_address, soft_404_redirect
+from newscrawl.lifecycle import Lifecycle, same_address, soft_404_redirect
 from newscrawl.listings import Listed, compare, remember
-from newscrawl.notifier import Notifier
-from newscrawl.outbox import enqueue
-from newscrawl.schedule import RevisitPolicy
+from newscrawl.notifier import outbox_hooks
+from newscrawl.pipelines import NotStored
 from newscrawl.sitemaps import INDEX, SitemapError, parse_sitemap, sitemaps_in_robots
 from newscrawl.sources import Source, SourcesError, load_sources
-from newscrawl.store import StoreThread, crawler_store, transient_error, utcnow
+from newscrawl.store import transient_error, utcnow
 from newscrawl.urls import canonical_url, on_domains
 
 logger = logging.getLogger(__name__)
@@ -57,8 +57,6 @@ MAX_SITEMAP_DEPTH = 2
 
 class FeedsSpider(scrapy.Spider):
     name = "feeds"
-    policy: RevisitPolicy  # set in from_crawler, from the settings
-    removal_policy: RemovalPolicy  # likewise
 
     def __init__(
         self, recheck: str = "due", sources: str = "", shard: str = "0/1", **kwargs: Any
@@ -78,6 +76,8 @@ class FeedsSpider(scrapy.Spider):
         self.polled: set[str] = set()  # feeds, sitemaps, robots.txt and pages asked for
         self.only_sources = {s.strip() for s in sources.split(",") if s.strip()}
         self.sources_by_name: dict[str, Source] = {}
+        self._crawl: CrawlStore | None = None
+        self._lifecycle: Lifecycle | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> FeedsSpider:
@@ -93,25 +93,38 @@ class FeedsSpider(scrapy.Spider):
                 raise ValueError(f"unknown sources {sorted(unknown)}")
             sources = [s for s in sources if s.name in spider.only_sources]
         spider.sources_by_name = {s.name: s for s in sources}
-        spider.policy = RevisitPolicy.from_settings(crawler.settings)
-        spider.removal_policy = RemovalPolicy.from_settings(crawler.settings)
+        crawler.signals.connect(spider.item_dropped, signal=signals.item_dropped)
         return spider
 
     @property
+    def crawl(self) -> CrawlStore:
+        """The crawl's store (an extension, built after the spider: found at first use)."""
+        if self._crawl is None:
+            self._crawl = CrawlStore.of(self.crawler)
+        return self._crawl
+
+    @property
     def store(self) -> StoreThread:
-        return crawler_store(self.crawler)
+        return self.crawl.thread
 
     @property
     def lifecycle(self) -> Lifecycle:
-        """Gone, removed, moved articles (also used by the pipelines), on the store thread."""
-        db = self.store.store.db
-        notify = self.crawler.get_extension(Notifier) is not None
-        return Lifecycle(
-            self.store.store, self.removal_policy, partial(enqueue, db) if notify else None
-        )
+        """Gone and removed articles, on the store thread."""
+        if self._lifecycle is None:
+            store = self.store.store
+            _, on_event = outbox_hooks(self.crawler, store.db)
+            self._lifecycle = Lifecycle(store, self.crawl.removal_policy, on_event)
+        return self._lifecycle
+
+    def item_dropped(self, item: Any, exception: BaseException) -> None:
+        """A page listed by a feed that was not stored: the feed is polled in full next time
+        (its validators are not saved)."""
+        if isinstance(exception, NotStored) and getattr(item, "feed", None):
+            self.incomplete_feeds.add(item.feed)
 
     # start --------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        self.crawl.at_close(CLOSE_SPIDER, self.close_store_work)
         for source in self.sources_by_name.values():
             polled = [("feed", source.feeds), ("sitemap", source.sitemaps),
                       ("robots", source.robots_urls()), ("page", source.pages)]  # fmt: skip
@@ -152,10 +165,10 @@ class FeedsSpider(scrapy.Spider):
             for article in batch:
                 yield article
 
-    def closed(self, reason: str) -> None:
+    async def close_store_work(self, reason: str) -> None:
         """Save complete feeds' validators, give back unchecked leases and prune old error
-        records and listings (runs before the store closes; the store may be down, then
-        leases expire by themselves)."""
+        records and listings (first in the crawl store's close sequence, ``CLOSE_SPIDER``;
+        the store may be down, then leases expire by themselves)."""
         thread = self.store
         try:
             if reason == "finished":
@@ -164,21 +177,21 @@ class FeedsSpider(scrapy.Spider):
                     for feed, validators in self.feed_validators.items()
                     if feed not in self.incomplete_feeds
                 }
-                thread.call_sync(thread.store.save_feed_validators, complete)
-            released = sum(
-                thread.call_sync(thread.store.release_leases, token) for token in self.lease_tokens
-            )
+                await thread.call(thread.store.save_feed_validators, complete)
+            released = 0
+            for token in self.lease_tokens:
+                released += await thread.call(thread.store.release_leases, token)
             if released:
                 logger.info("released %d unchecked article leases (%s)", released, reason)
-            pruned = thread.call_sync(
+            pruned = await thread.call(
                 thread.store.bound_errors, utcnow(),
                 self.settings.getfloat("NEWSCRAWL_ERRORS_TTL"),
                 self.settings.getint("NEWSCRAWL_ERRORS_MAX"),
             )  # fmt: skip
             if pruned:
                 logger.info("deleted %d old error records", pruned)
-            stop_after = timedelta(seconds=self.policy.stop_after)
-            thread.call_sync(thread.store.prune_listings, utcnow() - stop_after)
+            stop_after = timedelta(seconds=self.crawl.policy.stop_after)
+            await thread.call(thread.store.prune_listings, utcnow() - stop_after)
         except Exception as exc:
             if not transient_error(exc):
                 raise
@@ -480,11 +493,11 @@ class FeedsSpider(scrapy.Spider):
         content_type = (response.headers.get(b"Content-Type", b"text/html") or b"").lower()
         if not isinstance(response, TextResponse) or not content_type.startswith(HTML_TYPES):
             message = f"content type {content_type.decode('latin-1')!r} is not HTML"
-            await self.record_article_error(url, source.name, "not-html", message)
+            await self.crawl.record_article_error(url, source.name, "not-html", message)
             return
         if not on_domains(response.url, source.domains):
             message = f"redirected off the source's domains to {response.url}"
-            await self.record_article_error(url, source.name, "offsite-redirect", message)
+            await self.crawl.record_article_error(url, source.name, "offsite-redirect", message)
             return
         self.crawler.stats.inc_value("newscrawl/articles/fetched")
         raw_hash = hashlib.sha256(response.body).hexdigest()
@@ -563,7 +576,7 @@ class FeedsSpider(scrapy.Spider):
         feed = request.meta.get("feed")
         if feed and (reason in TRANSIENT_REASONS or reason.startswith("http-5")):
             self.incomplete_feeds.add(feed)  # poll the feed in full next time, to retry
-        await self.record_article_error(url, source.name, reason, str(failure.value))
+        await self.crawl.record_article_error(url, source.name, reason, str(failure.value))
 
     async def _article_gone(
         self, url: str, source: Source, reason: str, meta: dict[str, Any]
@@ -573,29 +586,11 @@ class FeedsSpider(scrapy.Spider):
         an untracked address gets an error record."""
         self.crawler.stats.inc_value(f"newscrawl/articles/gone/{reason}")
         if not meta["tracked"]:
-            await self.record_article_error(url, source.name, reason, "not found")
+            await self.crawl.record_article_error(url, source.name, reason, "not found")
             return
         result = await self.store.call(self.lifecycle.gone, url, source.name, reason, utcnow())
         self.crawler.stats.inc_value(f"newscrawl/articles/{result}")
         logger.info("%s: %s (%s); history kept", result, url, reason)
-
-    def policy_for(self, source_name: str) -> RevisitPolicy:
-        """The revisit policy with the source's ``revisit`` table applied."""
-        source = self.sources_by_name.get(source_name)
-        return self.policy.overridden(source.revisit) if source else self.policy
-
-    async def record_article_error(
-        self, url: str, source_name: str, reason: str, message: str, at: datetime | None = None
-    ) -> None:
-        """Log, count and store an article failure (also used by the pipelines). A tracked
-        article is retried later, backing off while it keeps failing (its source's revisit
-        policy); an untracked one has no schedule to move, which the store leaves alone."""
-        logger.warning("article %s (%s) failed: %s: %s", url, source_name, reason, message)
-        self.crawler.stats.inc_value(f"newscrawl/articles/errors/{reason}")
-        now, policy, thread = at or utcnow(), self.policy_for(source_name), self.store
-        await thread.call(
-            thread.store.record_error, "article", url, source_name, reason, message, now, policy
-        )
 
 
 def conditional_headers(validators: dict[str, Any]) -> dict[str, str]:
