@@ -133,7 +133,7 @@ def deeply_nested_page(depth: int = 100_000) -> str:
 
 
 def timestamp_redos_paragraph(tokens: int, number: int = 1) -> str:
-    """A short paragraph that looks like a dateline to ``extract._TIMESTAMP`` until its last
+    """A short paragraph that looks like a dateline to ``newscrawl.extract.filters`` until its last
     character: each "at" matches two alternatives, so a backtracking regex tries 2**tokens
     ways before failing (under 80 characters, with a digit, so the filter does test it)."""
     return f"{number} " + "at " * tokens + "x"

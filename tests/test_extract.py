@@ -8,8 +8,13 @@ import random
 import lxml.html
 import pytest
 
-from newscrawl import extract
 from newscrawl.extract import Article, extract_article
+from newscrawl.extract.blocks import Block
+from newscrawl.extract.filters import filter_blocks, is_noise
+from newscrawl.extract.headline import other_headlines
+from newscrawl.extract.parse import drop_non_article, element_text, parse_html
+from newscrawl.extract.standfirst import find_standfirst, find_strapline
+from newscrawl.extract.structure import restore_structure
 from newscrawl.normalize import content_hash, normalize_for_hash
 from tests.corpus import CorpusPage, load_pages, token_f1
 from tests.mutations import edit_captured, edit_variants, noise_variants
@@ -175,12 +180,12 @@ def test_page_structure_puts_back_what_the_extractor_dropped_between_kept_paragr
         f"</blockquote></figure><p>{PROSE_B}</p>"
         '<ul><li><a href="/d">Another story</a></li><li><a href="/e">And another</a></li></ul>'
     )
-    kept = [extract._Block(PROSE_A, 0), extract._Block(PROSE_B, 0)]
-    restored = extract._with_page_structure(tree, kept)
+    kept = [Block(PROSE_A, 0), Block(PROSE_B, 0)]
+    restored = restore_structure(tree, kept)
     assert [(b.text, b.heading) for b in restored] == [
         (PROSE_A, False),
         ("What happens next", True),
-        (extract._text(tree.find(".//article/p[2]")), False),
+        (element_text(tree.find(".//article/p[2]")), False),
         ("We will listen to every single resident before we decide.", False),
         (PROSE_B, False),
     ]
@@ -197,8 +202,8 @@ def test_page_structure_crosses_paragraph_wrappers_but_stops_at_anything_else() 
         f"</div><div><p>{PROSE_A.replace('Tuesday', 'Friday')}</p></div>"
     )
     kept = [PROSE_A, PROSE_B, PROSE_A.replace("Tuesday", "Friday")]
-    restored = extract._with_page_structure(tree, [extract._Block(t, 0) for t in kept])
-    linked = extract._text(tree.find(".//div[@class='teaser']/div[2]/p"))
+    restored = restore_structure(tree, [Block(t, 0) for t in kept])
+    linked = element_text(tree.find(".//div[@class='teaser']/div[2]/p"))
     assert [b.text for b in restored] == [kept[0], linked, kept[1], kept[2]]
 
 
@@ -214,12 +219,12 @@ def test_flattened_blocks_get_their_heading_and_list_structure_back() -> None:
     )
     tree = lxml.html.document_fromstring(html)
     flat = [
-        extract._Block(text, 0)
+        Block(text, 0)
         for text in (PROSE_A, PROSE_B, "Keep reading", "Access the most recent journalism",
                      "Explore the latest features", "Latest Videos From")
     ]  # fmt: skip
-    blocks = extract._with_page_structure(tree, flat)
-    assert extract._filter_blocks(blocks, frozenset()) == [PROSE_A, PROSE_B]
+    blocks = restore_structure(tree, flat)
+    assert filter_blocks(blocks, frozenset()) == [PROSE_A, PROSE_B]
 
 
 def _headline_page(og: str, h1: str = "Council delays vote", jsonld: str | None = None) -> str:
@@ -256,9 +261,7 @@ def test_other_headlines_leave_out_pieces_site_names_case_variants_and_strangers
         "COUNCILLORS PUT OFF THE HOUSING DECISION",
         "Log In",
     ]
-    assert extract._other_headlines(title, candidates) == [
-        "Councillors put off the housing decision"
-    ]
+    assert other_headlines(title, candidates) == ["Councillors put off the housing decision"]
 
 
 def test_a_standfirst_edited_on_the_page_but_not_in_the_meta_tag_shows_the_page_wording() -> None:
@@ -286,8 +289,8 @@ def test_a_dropped_paragraph_in_a_wrapper_with_a_promo_line_comes_back() -> None
     tree = _page_tree(
         f"<div><p>{PROSE_A}</p></div><div><p>{dropped}</p>{promo}</div><div><p>{PROSE_B}</p></div>"
     )
-    kept = [extract._Block(PROSE_A, 0), extract._Block(PROSE_B, 0)]
-    restored = extract._with_page_structure(tree, kept)
+    kept = [Block(PROSE_A, 0), Block(PROSE_B, 0)]
+    restored = restore_structure(tree, kept)
     assert [b.text for b in restored] == [PROSE_A, dropped, PROSE_B]
 
 
@@ -311,7 +314,7 @@ def test_a_dropped_paragraph_in_a_wrapper_with_a_promo_line_comes_back() -> None
     ],
 )
 def test_page_furniture_lines_are_noise_and_prose_is_not(line: str, furniture: bool) -> None:
-    assert extract._is_noise(extract._Block(line, 0)) is furniture
+    assert is_noise(Block(line, 0)) is furniture
 
 
 def test_the_gap_is_walked_in_page_order_when_the_previous_paragraph_is_nested_deeper() -> None:
@@ -322,8 +325,8 @@ def test_the_gap_is_walked_in_page_order_when_the_previous_paragraph_is_nested_d
         f"<div><div><p>{PROSE_A}</p><div class='share'>Share this</div></div>"
         f"<p>{dropped}</p></div><p>{PROSE_B}</p>"
     )
-    kept = [extract._Block(PROSE_A, 0), extract._Block(PROSE_B, 0)]
-    assert [b.text for b in extract._with_page_structure(tree, kept)] == [
+    kept = [Block(PROSE_A, 0), Block(PROSE_B, 0)]
+    assert [b.text for b in restore_structure(tree, kept)] == [
         PROSE_A, dropped, PROSE_B
     ]  # fmt: skip
 
@@ -333,11 +336,11 @@ def _restored_between(between: str) -> list[str]:
         "<html><head><title>A story</title></head><body><article><h1>A story</h1>"
         f"<p>{PROSE_A}</p>{between}<p>{PROSE_B}</p></article></body></html>"
     )
-    tree = extract._parse(html)
+    tree = parse_html(html)
     assert tree is not None
-    extract._drop_non_article(tree)
-    kept = [extract._Block(PROSE_A, 0), extract._Block(PROSE_B, 0)]
-    return [b.text for b in extract._with_page_structure(tree, kept)]
+    drop_non_article(tree)
+    kept = [Block(PROSE_A, 0), Block(PROSE_B, 0)]
+    return [b.text for b in restore_structure(tree, kept)]
 
 
 def test_a_rotating_linked_promo_between_paragraphs_is_not_restored() -> None:
@@ -382,9 +385,9 @@ def test_the_summary_line_under_the_headline_is_found_by_its_class() -> None:
         "<div class='newsletter'><p class='dek'>Get the latest updates and more politics</p>"
         "</div></div>"
     )
-    assert extract._strapline(tree, [PROSE_A, PROSE_B]) == "A big shift, but with some wiggle room"
+    assert find_strapline(tree, [PROSE_A, PROSE_B]) == "A big shift, but with some wiggle room"
     tree.find(".//p[@class='strapline']").set("class", "byline-text")
-    assert extract._strapline(tree, [PROSE_A, PROSE_B]) == ""
+    assert find_strapline(tree, [PROSE_A, PROSE_B]) == ""
 
 
 LINES = [
@@ -450,9 +453,9 @@ def test_a_standfirst_after_a_bold_place_name_is_found_by_the_meta_description()
     description = "The council put off its vote on the housing plan after a row over the figures."
     head = f'<meta name="description" content="{description}">'
     intro = f"<p class='intro'><strong>Berlin.</strong> {description}</p>"
-    tree = extract._parse(_story(intro, head))
+    tree = parse_html(_story(intro, head))
     assert tree is not None
-    assert extract._standfirst(tree, description, LINES) == f"Berlin. {description}"
+    assert find_standfirst(tree, description, LINES) == f"Berlin. {description}"
 
 
 @pytest.mark.parametrize(
@@ -467,7 +470,7 @@ def test_a_summary_line_is_found_by_the_last_part_of_its_class_name(
         f"<header><h1>A story</h1><div class='{classes}'>{summary}</div></header>"
         f"<div class='body'><p>{PROSE_A}</p><p>{PROSE_B}</p></div>"
     )
-    assert extract._strapline(tree, [PROSE_A, PROSE_B]) == (summary if found else "")
+    assert find_strapline(tree, [PROSE_A, PROSE_B]) == (summary if found else "")
 
 
 def test_furniture_outside_the_region_of_the_articles_prose_is_dropped_prose_is_not() -> None:
@@ -479,8 +482,8 @@ def test_furniture_outside_the_region_of_the_articles_prose_is_dropped_prose_is_
         f"<div class='story'><p>{PROSE_A * 2}</p><p>{PROSE_B * 2}</p><p>{LINKED}</p></div>"
         f"<aside><p>{teaser}</p><p>{credit}</p><p>{closing}</p></aside>"
     )
-    texts = [extract._text(p) for p in tree.iter("p")]
-    blocks = extract._with_page_structure(tree, [extract._Block(t, 0) for t in texts])
+    texts = [element_text(p) for p in tree.iter("p")]
+    blocks = restore_structure(tree, [Block(t, 0) for t in texts])
     assert [b.text for b in blocks] == [*texts[:3], closing]
 
 
@@ -521,6 +524,6 @@ def test_scripts_hidden_text_and_social_embeds_are_dropped_before_extraction() -
         "<blockquote class='quote'><p>A quote.</p></blockquote>"
         "<script>var x = 1;</script><p class='sr-only'>Skip</p>"
     )
-    extract._drop_non_article(tree)
-    assert [extract._text(p) for p in tree.iter("p")] == [PROSE_A, "A quote."]
+    drop_non_article(tree)
+    assert [element_text(p) for p in tree.iter("p")] == [PROSE_A, "A quote."]
     assert not tree.xpath("//script")
