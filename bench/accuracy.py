@@ -385,8 +385,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--crawl", action="store_true", help="also run the crawl timeline")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--seed", type=int, default=0, help="mutation seed")
-    parser.add_argument("--pages", action="store_true",
-                        help="print every design page's issues (held-out ones stay unread)")
+    parser.add_argument(
+        "--pages",
+        action="store_true",
+        help="print every design page's issues (held-out ones stay unread)",
+    )
     parser.add_argument("--compare-tracker", action="store_true",
                         help="crawl again with NEWSCRAWL_FURNITURE=false")  # fmt: skip
     parser.add_argument("--noise-per-page", type=int, default=None,
