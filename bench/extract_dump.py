@@ -14,7 +14,9 @@ import argparse
 import dataclasses
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from newscrawl.extract import extract_article
 from tests.corpus import corpus_dir, intl_corpus_dir, load_pages
@@ -22,9 +24,9 @@ from tests.corpus import corpus_dir, intl_corpus_dir, load_pages
 OVERRIDES = {"body_css": "article", "title_css": "h1"}
 
 
-def dump(directories: list[Path]) -> dict[str, dict[str, object]]:
+def dump(directories: list[Path]) -> dict[str, Any]:
     """Per page name, the article (all fields, or None) of each extraction path."""
-    result: dict[str, dict[str, object]] = {}
+    result: dict[str, Any] = {}
     for directory in directories:
         for page in load_pages(directory):
             runs = {
@@ -39,16 +41,23 @@ def dump(directories: list[Path]) -> dict[str, dict[str, object]]:
     return result
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def run(
+    dump: Callable[[list[Path]], dict[str, Any]], doc: str, what: str, argv: list[str] | None
+) -> int:
+    """The command line of a dump: ``dump`` of the two corpora written to OUT as JSON."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("out", type=Path)
     parser.add_argument("--corpus", type=Path, default=corpus_dir())
     parser.add_argument("--intl", type=Path, default=intl_corpus_dir())
     args = parser.parse_args(argv)
-    pages = dump([args.corpus, args.intl])
-    args.out.write_text(json.dumps(pages, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
-    print(f"{len(pages)} pages, {3 * len(pages)} extractions -> {args.out}", file=sys.stderr)
+    result = dump([args.corpus, args.intl])
+    args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+    print(f"{len(result)} {what} -> {args.out}", file=sys.stderr)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(dump, __doc__, "pages (each extracted 3 ways)", argv)
 
 
 if __name__ == "__main__":

@@ -49,7 +49,13 @@ def normalize_for_hash(text: str) -> str:
 
 def loose_key(text: str) -> str:
     """Text with every non-word character removed: equal keys mean a punctuation-only change."""
-    return _NOT_WORD.sub("", normalize_for_hash(text))
+    return loose_of_hash_form(normalize_for_hash(text))
+
+
+def loose_of_hash_form(key: str) -> str:
+    """``loose_key`` of a text given in its hash form (``normalize_for_hash``), not normalized
+    again."""
+    return _NOT_WORD.sub("", key)
 
 
 def _digest(parts: Iterable[str]) -> str:

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newscrawl import diff as diff_module
-from newscrawl.diff import apply_diff, diff_article
+from newscrawl.diff import align, apply_diff, compact_diff, diff_article
+from newscrawl.diff.compact import CUT
 
 LEDE = "Dr. Smith arrived in the U.S. on Monday. Prices rose 3.5% in May. He declined to comment."
 BODY = [
@@ -309,8 +309,8 @@ def test_bounded_diff_rebuilds_new_version(old, data) -> None:
     new += data.draw(PARAGRAPHS)
     chars = data.draw(st.sampled_from([0, 10, 40, 10**6]))
     with (
-        mock.patch.object(diff_module, "MAX_CELLS", 4),
-        mock.patch.object(diff_module, "WORD_DIFF_CHARS", chars),
+        mock.patch.object(align, "MAX_CELLS", 4),
+        mock.patch.object(align, "WORD_DIFF_CHARS", chars),
     ):
         diff_checked("T", old, "T", new)
 
@@ -358,13 +358,13 @@ def test_compact_diff_keeps_each_change_with_some_context() -> None:
     words[50_000] = "CHANGED"
     new = " ".join(words)
     diff = diff_article("T", [old, "Gone."], "T", [new], time_limit=60)
-    compact = diff_module.compact_diff(diff, lambda d: len(json.dumps(d)) < 20_000)
+    compact = compact_diff(diff, lambda d: len(json.dumps(d)) < 20_000)
     assert len(json.dumps(compact)) < 20_000
     assert compact["truncated"] and not diff.get("truncated")
     assert (compact["words_added"], compact["words_removed"]) == (1, 2)
     segments = compact["paragraphs"][0]["segments"]
     assert ["+", "CHANGED"] in segments
-    assert segments[0][1].startswith(diff_module.CUT) and segments[-1][1].endswith(diff_module.CUT)
+    assert segments[0][1].startswith(CUT) and segments[-1][1].endswith(CUT)
     assert compact["paragraphs"][1] == {"op": "delete", "old": 1, "segments": [["-", "Gone."]]}
     with pytest.raises(ValueError, match="truncated"):
         apply_diff("T", [old, "Gone."], compact)
@@ -374,7 +374,7 @@ def test_compact_diff_drops_rows_when_clipping_is_not_enough() -> None:
     old = [f"Paragraph {i} reads one way." for i in range(3_000)]
     new = [f"Paragraph {i} reads another way." for i in range(3_000)]
     diff = diff_article("T", old, "T", new)
-    compact = diff_module.compact_diff(diff, lambda d: len(json.dumps(d)) < 50_000)
+    compact = compact_diff(diff, lambda d: len(json.dumps(d)) < 50_000)
     assert len(json.dumps(compact)) < 50_000
     assert 0 < len(compact["paragraphs"]) < 3_000
     assert compact["paragraphs"] == diff["paragraphs"][: len(compact["paragraphs"])]

@@ -33,7 +33,7 @@ class Block:
     link_chars: int
     heading: bool = False
     fragment_list: bool = False  # an item of a list of fragments (see body_blocks)
-    chrome: bool = False  # a widget's label (see _is_chrome)
+    chrome: bool = False  # a widget's label (set by structure.restore_structure)
 
 
 def trafilatura_blocks(tree: lxml.html.HtmlElement, url: str) -> list[Block]:
