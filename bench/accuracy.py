@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import pickle
 import random
 import statistics
 import sys
@@ -88,6 +89,10 @@ class PageResult:
     naive_missed: list[str] = field(default_factory=list)
     # Other change-detection rules on the same variants: rule -> phantom / missed / wrong kinds.
     rules: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    # The extractions the rules read (``--cache``: rescored without extracting again): the
+    # original, then (kind, variant, captured) per noise variant (captured None) and edit.
+    original: Article | None = None
+    variants: list[tuple[str, Article | None, bool | None]] = field(default_factory=list)
 
 
 def _naive(html: str, url: str) -> str:
@@ -138,19 +143,17 @@ def evaluate_page(
     original = _digest(article)
     naive_original = _naive(page.html, url)
     rng = random.Random(f"{seed}:{page.name}")
-    result.rules = {rule: {"phantom": [], "missed": [], "wrong": []} for rule in RULES}
+    result.original = article
     for name, html in noise_variants(
         page.html, record, rng, _rotated(NOISE_KINDS, index, noise_per_page)
     ):
         result.noise.append(name)
         variant = extract_article(html, url)
+        result.variants.append((name, variant, None))
         if _digest(variant) != original:
             result.phantoms.append(name)
         if _naive(html, url) != naive_original:
             result.naive_phantoms.append(name)
-        for rule, decide in RULES.items():
-            if decide(article, variant):
-                result.rules[rule]["phantom"].append(name)
     makes = _rotated(EDITS, index, edits_per_page)
     for name, html, title, expected in edit_variants(page.html, record, rng, makes):
         result.edits.append(name)
@@ -158,16 +161,27 @@ def evaluate_page(
         got = variant.paragraphs if variant else []
         captured = edit_captured(variant.headlines() if variant else [], got, record, title,
                                  expected)  # fmt: skip
+        result.variants.append((name, variant, captured))
         if _digest(variant) == original:
             result.missed.append(name)
         elif not captured:
             result.wrong.append(name)
         if _naive(html, url) == naive_original:
             result.naive_missed.append(name)
+    return score_rules(result)
+
+
+def score_rules(result: PageResult) -> PageResult:
+    """Each of ``RULES`` on the page's extracted variants (``result.rules``)."""
+    result.rules = {rule: {"phantom": [], "missed": [], "wrong": []} for rule in RULES}
+    for name, variant, captured in result.variants:
         for rule, decide in RULES.items():
-            if not decide(article, variant):
+            version = decide(result.original, variant)
+            if captured is None and version:
+                result.rules[rule]["phantom"].append(name)
+            elif captured is not None and not version:
                 result.rules[rule]["missed"].append(name)
-            elif not captured:
+            elif captured is False:
                 result.rules[rule]["wrong"].append(name)
     return result
 
@@ -344,8 +358,11 @@ def print_kinds(groups: list[Figures]) -> None:
         print(f"  {g.label} by kind: {', '.join(cells) or 'none'}")
 
 
-def print_pages(results: list[PageResult]) -> None:
+def print_pages(results: list[PageResult], assignments: dict[str, Assignment]) -> None:
+    """Every design (not held-out) page's issues; held-out pages stay unread, only scored."""
     for r in results:
+        if assignments[r.name].held_out:
+            continue
         issues = [f"phantom:{n}" for n in r.phantoms] + [f"missed:{n}" for n in r.missed]
         issues += [f"wrong:{n}" for n in r.wrong]
         print(f"{r.name:44} F1 {r.f1:.3f} traf {r.baseline_f1:.3f}  {' '.join(issues)}")
@@ -368,13 +385,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--crawl", action="store_true", help="also run the crawl timeline")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--seed", type=int, default=0, help="mutation seed")
-    parser.add_argument("--pages", action="store_true", help="print every page's issues")
+    parser.add_argument(
+        "--pages",
+        action="store_true",
+        help="print every design page's issues (held-out ones stay unread)",
+    )
     parser.add_argument("--compare-tracker", action="store_true",
                         help="crawl again with NEWSCRAWL_FURNITURE=false")  # fmt: skip
     parser.add_argument("--noise-per-page", type=int, default=None,
                         help="offline: N noise kinds a page, rotated (default: all)")  # fmt: skip
     parser.add_argument("--edits-per-page", type=int, default=None,
                         help="offline: N edit kinds a page, rotated (default: all)")  # fmt: skip
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="offline extractions kept in this file: with it present, only "
+                        "the rules are scored again (same variants, no extraction)")  # fmt: skip
     parser.add_argument("--phantom-max", type=float, default=PHANTOM_MAX)
     parser.add_argument("--recall-min", type=float, default=RECALL_MIN)
     parser.add_argument("--wrong-max", type=int, default=WRONG_MAX)
@@ -395,11 +419,17 @@ def main(argv: list[str] | None = None) -> int:
     numbered = [(i, c, page) for i, (c, page) in enumerate(items)]
 
     start = time.monotonic()
-    with Pool(args.workers) as pool:
-        evaluate = partial(evaluate_page, seed=args.seed,
-                           noise_per_page=args.noise_per_page,
-                           edits_per_page=args.edits_per_page)  # fmt: skip
-        results = pool.map(evaluate, numbered, chunksize=1)
+    if args.cache is not None and args.cache.exists():
+        results = [score_rules(r) for r in pickle.loads(args.cache.read_bytes())]
+        results = [r for r in results if r.name in assignments]
+    else:
+        with Pool(args.workers) as pool:
+            evaluate = partial(evaluate_page, seed=args.seed,
+                               noise_per_page=args.noise_per_page,
+                               edits_per_page=args.edits_per_page)  # fmt: skip
+            results = pool.map(evaluate, numbered, chunksize=1)
+        if args.cache is not None:
+            args.cache.write_bytes(pickle.dumps(results))
     print(f"offline: {len(results)} pages in {time.monotonic() - start:.0f} s")
     crawled = None
     if args.crawl:
@@ -425,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
         for n in range(args.folds)
     ]  # fmt: skip
     if args.pages:
-        print_pages(results)
+        print_pages(results, assignments)
     print()
     print_figures(groups)
     print_rules(groups)

@@ -475,16 +475,35 @@ def test_a_summary_line_is_found_by_the_last_part_of_its_class_name(
 
 def test_furniture_outside_the_region_of_the_articles_prose_is_dropped_prose_is_not() -> None:
     """Blocks the extractor returned from outside the element holding the article's prose:
-    a teaser headline and a credit line are dropped, a paragraph of prose is kept."""
+    a teaser headline and a credit line are dropped, a paragraph of prose written in the
+    article's own markup (the body's remainder after an ad) is kept."""
     teaser, credit = "Why the new bridge will take another decade", "Photo: Agency / Jane Doe"
     closing = "The council will meet again next month."
     tree = _page_tree(
         f"<div class='story'><p>{PROSE_A * 2}</p><p>{PROSE_B * 2}</p><p>{LINKED}</p></div>"
-        f"<aside><p>{teaser}</p><p>{credit}</p><p>{closing}</p></aside>"
+        f"<aside><p>{teaser}</p><p>{credit}</p></aside><div class='story'><p>{closing}</p></div>"
     )
     texts = [element_text(p) for p in tree.iter("p")]
     blocks = restore_structure(tree, [Block(t, 0) for t in texts])
     assert [b.text for b in blocks] == [*texts[:3], closing]
+
+
+def test_prose_in_a_box_of_its_own_after_the_article_is_dropped_a_summary_before_it_is_not() -> (
+    None
+):
+    """Sentences outside the article's region in markup the article's prose does not use
+    (a sign-up notice, an author bio in a box after the article) are furniture; a summary
+    before the article's first paragraph is the standfirst and stays."""
+    summary = "The vote was delayed again after a row over the budget."
+    notice = "Sign in again to see the comments of other readers."
+    tree = _page_tree(
+        f"<div class='intro'><p>{summary}</p></div>"
+        f"<div class='story'>{''.join(f'<p>{PROSE_A * n}{PROSE_B}</p>' for n in range(1, 5))}</div>"
+        f"<div class='account'><p>{notice}</p></div>"
+    )
+    texts = [element_text(p) for p in tree.iter("p")]
+    blocks = restore_structure(tree, [Block(t, 0) for t in texts])
+    assert [b.text for b in blocks] == texts[:5]
 
 
 def _jsonld(body: str) -> str:

@@ -140,3 +140,20 @@ def test_tracker_without_the_furniture_rule_stores_every_new_hash(open_store):
     tracker.record(fetched([DATELINE, *PROSE], T0))
     outcome = tracker.record(fetched(["6:02 AM PST", *PROSE], T0 + timedelta(hours=1)))
     assert (outcome.kind, outcome.version) == (CHANGED, 2)
+
+
+def test_the_benchmark_rescores_cached_extractions_with_each_rule():
+    """``bench.accuracy --cache``: rules are scored again from the kept extractions: a
+    furniture-only variant is no phantom of the furniture rule, an edit it sees is a version
+    (wrong when its text was not captured), one it does not see is missed."""
+    from bench.accuracy import PageResult, score_rules
+    from newscrawl.extract import Article
+
+    original = Article("Title", [DATELINE, *PROSE])
+    furniture = Article("Title", ["6:10 AM PST 11/19/2019 by Jane Doe", *PROSE])
+    edited = Article("Title", [DATELINE, *PROSE[:2], "A final vote is expected in June."])
+    result = PageResult("p", "corpus", "pub", *[1.0] * 7, True, 1.0, original=original)
+    result.variants = [("timestamps", furniture, None), ("word", edited, True),
+                       ("number", edited, False), ("removed", original, True)]  # fmt: skip
+    rules = score_rules(result).rules
+    assert rules["furniture"] == {"phantom": [], "missed": ["removed"], "wrong": ["number"]}

@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 # Bumped when a change to extraction changes the text of unchanged pages: the first check of
 # an article by a newer extractor takes its text as the baseline (newscrawl.tracker.REBASELINE).
-EXTRACTOR_VERSION = 3
+EXTRACTOR_VERSION = 4
 
 
 def extract_article(

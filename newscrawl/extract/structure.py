@@ -3,7 +3,6 @@ extraction's blocks, and the furniture outside the article's region left out."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import replace
 
 import lxml.html
@@ -18,12 +17,11 @@ from newscrawl.extract.blocks import (
     has_block_descendant,
     list_blocks,
 )
-from newscrawl.extract.filters import is_noise, is_sentence
+from newscrawl.extract.filters import is_noise
 from newscrawl.extract.parse import element_text
+from newscrawl.extract.region import in_region, is_prose
 from newscrawl.normalize import loose_key
 
-# Links over this share of a paragraph: a linked headline (a promo), not restored as prose.
-_ONE_LINK = 0.9
 _CHROME_WORDS = 5
 _CHROME_CHARS = 40  # a few words of a script written without spaces are one \w+ run
 
@@ -60,46 +58,7 @@ def restore_structure(tree: lxml.html.HtmlElement, blocks: list[Block]) -> list[
         if found and not noise:  # a sign-up line does not bound the next gap
             # the same text in several places: where the block was is unknown
             previous = found[0] if len(found) == 1 else None
-    return _in_region(_regroup_lists(structured, elements), elements)
-
-
-# The article's region holds this share of the prose the extraction located on the page.
-_REGION_SHARE = 0.9
-
-
-def _in_region(blocks: list[Block], elements: dict[str, list[etree._Element]]) -> list[Block]:
-    """The blocks without the furniture outside the article's region.
-
-    The region is the innermost element that holds nearly all the prose (see ``_is_prose``)
-    the extraction found in one place on the page. A block found on the page only outside
-    it that is not prose (a teaser headline, a widget label, a credit line, a sidebar's
-    heading) is not article text, whatever the extractor returned; prose outside it stays,
-    so that no paragraph of the article is lost. Copies of a block elsewhere on the page
-    (which rotate) do not change the decision.
-    """
-    located = {b.text: found[0] for b in blocks if len(found := elements.get(b.text, [])) == 1}
-    weight: Counter[etree._Element] = Counter()
-    total = 0
-    for block in blocks:
-        element = located.get(block.text)
-        if element is None or block.heading or not _is_prose(block):
-            continue
-        total += len(block.text)
-        for ancestor in element.iterancestors():
-            weight[ancestor] += len(block.text)
-    if not total:
-        return blocks
-    region = max(
-        (a for a, w in weight.items() if w >= _REGION_SHARE * total),
-        key=lambda a: sum(1 for _ in a.iterancestors()),
-    )
-    return [
-        block
-        for block in blocks
-        if not (copies := elements.get(block.text))
-        or any(region in element.iterancestors() for element in copies)
-        or (not block.heading and _is_prose(block))
-    ]
+    return in_region(_regroup_lists(structured, elements), elements)
 
 
 def _is_chrome(text: str) -> bool:
@@ -189,14 +148,7 @@ def _prose(element: etree._Element) -> list[Block]:
     blocks = [element_block(p) for p in paragraphs]
     if element.tag != "p":
         blocks = [b for b in blocks if not is_noise(b)]
-    return blocks if blocks and all(map(_is_prose, blocks)) else []
-
-
-def _is_prose(block: Block) -> bool:
-    """Written as sentences: a long one however linked, or a short one without links."""
-    if is_sentence(block.text) and block.link_chars < _ONE_LINK * len(block.text):
-        return True
-    return not block.link_chars and bool(ENDS_SENTENCE.search(block.text))
+    return blocks if blocks and all(map(is_prose, blocks)) else []
 
 
 def _regroup_lists(blocks: list[Block], elements: dict[str, list[etree._Element]]) -> list[Block]:
