@@ -14,10 +14,13 @@ crawl's, without extracting them again. At each size, medians of ``--runs`` timi
   crawl starts (index checks, search-word backfill; on the embedded store the first query of
   a collection also loads its in-process indexes, so ``claim`` follows ``open`` cold);
 * ``claim``: leasing 200 due articles and releasing them (``claim_articles``);
+* ``re-check run``: a run's store side for 300 due, unchanged (304) articles, in a new
+  client: open, lease 300, the tracker's write for each, release, close (their schedule
+  is put back between runs, untimed);
 * ``re-check``: the tracker's write for one unchanged (304) article;
 * the viewer, through Flask's test client: ``/``, ``/article``, ``/diff``, ``/search``
   (two headline words), ``/changes.atom``, ``/article.atom``;
-* ``export``: ``scrapy export``'s records, articles per second over the first 300;
+* ``export``: ``scrapy export``'s records, the first 300 articles;
 * disk: bytes on disk per stored version (all collections).
 
 ``--wire`` runs the same against nx-27017 (the MongoDB wire protocol on loopback). With
@@ -42,6 +45,7 @@ from typing import Any
 
 from scrapy.settings import Settings
 
+from newscrawl import recent
 from newscrawl.extract import EXTRACTOR_VERSION, extract_article
 from newscrawl.normalize import clean_text, content_hash, loose_hash
 from newscrawl.schedule import RevisitPolicy
@@ -136,8 +140,11 @@ def rewrite(value: Any, urls: dict[str, str]) -> Any:
     return value
 
 
-def copy_of(template: dict[str, list[dict[str, Any]]], k: int) -> dict[str, list[dict]]:
-    """The template under addresses ``https://host/c<k>/path``, a minute later per copy."""
+def copy_of(
+    template: dict[str, list[dict[str, Any]]], k: int, numbering: recent.Numbering
+) -> dict[str, list[dict]]:
+    """The template under addresses ``https://host/c<k>/path``, a minute later per copy, its
+    diffs numbered on from ``numbering`` (``newscrawl.recent``)."""
     urls = {}
     for article in template["articles"]:
         scheme, _, rest = article["_id"].partition("://")
@@ -154,6 +161,10 @@ def copy_of(template: dict[str, list[dict[str, Any]]], k: int) -> dict[str, list
                     new[key] = new[key] + shift
             if name == "articles":
                 new[FIELD] = search_words(new["_id"], new.get("title") or "")
+            if name == "diffs":
+                for field in recent.FIELDS:
+                    new.pop(field, None)
+                new.update(numbering.fields(new))
             copies.append(new)
         out[name] = copies
     return out
@@ -161,8 +172,9 @@ def copy_of(template: dict[str, list[dict[str, Any]]], k: int) -> dict[str, list
 
 def fill(store: Store, template: dict[str, list[dict]], first_copy: int, copies: int) -> None:
     pending: dict[str, list[dict]] = {name: [] for name in COLLECTIONS}
+    numbering = recent.Numbering(recent.counts(store.db))
     for k in range(first_copy, first_copy + copies):
-        for name, docs in copy_of(template, k).items():
+        for name, docs in copy_of(template, k, numbering).items():
             pending[name] += docs
             if len(pending[name]) >= BATCH:
                 store.db[name].insert_many(pending[name], ordered=False)
@@ -170,6 +182,7 @@ def fill(store: Store, template: dict[str, list[dict]], first_copy: int, copies:
     for name, docs in pending.items():
         if docs:
             store.db[name].insert_many(docs, ordered=False)
+    numbering.save(store.db)
 
 
 # --- measuring ---------------------------------------------------------------------------------
@@ -208,6 +221,7 @@ def measure(settings: Settings, runs: int, explain: bool) -> dict[str, tuple[flo
         store.release_leases(token)
 
     out["claim 200 due"] = timed(claim, runs)
+    out["re-check run, 300 due"] = recheck_runs(settings, runs)
     tracker = Tracker(store, RevisitPolicy.from_settings(settings))
     unchanged = Fetched(url=url, source=sample["source"], fetched_at=utcnow(), title="",
                         paragraphs=[], content_hash="", loose_hash="")  # fmt: skip
@@ -244,13 +258,47 @@ def measure(settings: Settings, runs: int, explain: bool) -> dict[str, tuple[flo
     return out
 
 
+def recheck_runs(settings: Settings, runs: int) -> tuple[float, float]:
+    """(first, median of the rest) ms of a run's store side for 300 due unchanged articles."""
+    times = []
+    for _ in range(runs + 1):
+        start = time.perf_counter()
+        store = Store.from_settings(settings)
+        tracker = Tracker(store, RevisitPolicy.from_settings(settings))
+        token, due = store.claim_articles(utcnow(), 300, 900)
+        for article in due:
+            tracker.record(Fetched(url=article["_id"], source=article["source"],
+                                   fetched_at=utcnow(), title="", paragraphs=[],
+                                   content_hash="", loose_hash=""))  # fmt: skip
+        store.release_leases(token)
+        store.close()
+        times.append((time.perf_counter() - start) * 1000)
+        store = Store.from_settings(settings)  # due again for the next run (untimed)
+        urls = [article["_id"] for article in due]
+        store.articles.update_many(
+            {"_id": {"$in": urls}}, {"$set": {"next_check": utcnow() - timedelta(days=1)}}
+        )
+        store.close()
+    return times[0], statistics.median(times[1:])
+
+
 def print_plans(store: Store, url: str) -> None:
     now = utcnow()
     queries = {
         "due": (store.articles, {"next_check": {"$lte": now}}, [("next_check", 1)]),
         "lease": (store.articles, {"lease_owner": "x"}, None),
         "versions of url": (store.versions, {"url": url}, [("version", -1)]),
-        "recent changes": (store.diffs, {"minor": {"$ne": True}}, [("fetched_at", -1)]),
+        "recent changes (numbered)": (
+            store.diffs,
+            recent.page_filter(recent.RANK_MAJOR, 10**6, 0, 30),
+            [("fetched_at", -1)],
+        ),
+        "recent changes of a source": (
+            store.diffs,
+            recent.page_filter(recent.RANK_MAJOR_SOURCE, 10**6, 0, 30, source="x"),
+            None,
+        ),
+        "export, oldest first": (store.articles, {}, [("first_seen", 1)]),
         "search": (store.articles, {FIELD: {"$all": ["the"]}}, None),
         "pages of url": (store.db["pages"], {"url": url}, [("fetched_at", -1)]),
     }

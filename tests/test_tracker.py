@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from newscrawl.normalize import content_hash, loose_hash
+from newscrawl.queries import compare
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.store import Store, as_utc
 from newscrawl.tracker import (
@@ -24,7 +25,6 @@ from newscrawl.tracker import (
     Tracker,
 )
 from newscrawl.web import create_app
-from newscrawl.web.queries import compare
 
 T0 = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
 URL = "https://news.example/a"

@@ -19,10 +19,10 @@ from flask import Flask, Response, abort, jsonify, render_template, request
 from pymongo.errors import ExecutionTimeout
 from werkzeug.exceptions import HTTPException
 
-from newscrawl import card, filters, record
+from newscrawl import card, filters, queries, record
 from newscrawl.sources import Source, SourcesError, load_sources
 from newscrawl.store import Store, open_database, utcnow
-from newscrawl.web import feeds, links, pages, params, publishers, queries, snapshots, timelimit
+from newscrawl.web import feeds, links, pages, params, publishers, snapshots, timelimit
 from newscrawl.web.diffcache import DiffCache
 from newscrawl.web.humanize import as_utc, moment
 from newscrawl.web.pages import live_href
