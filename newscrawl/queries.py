@@ -52,6 +52,7 @@ _CHANGE_ORDER = [("fetched_at", DESCENDING), ("url", ASCENDING), ("version", DES
 # A filtered feed of changes looks at most at this many of the latest changes.
 MAX_FILTER_SCAN = 2000
 SCAN_STEP = 200  # changes read at a time while scanning
+EXPORT_BATCH = 500  # articles read at a time by ``articles_oldest_first``
 
 
 @dataclass(frozen=True)
@@ -264,10 +265,21 @@ def sources(store: Store) -> list[str]:
 
 
 def articles_oldest_first(store: Store, source: str | None = None) -> Iterator[dict[str, Any]]:
-    """Every tracked article (of one ``source``), first seen first (``scrapy export``; the
-    ``first_seen`` index on MongoDB, a sort of the articles on the embedded store)."""
+    """Every tracked article (of one ``source``), first seen first (``scrapy export``).
+
+    MongoDB walks its ``first_seen`` index. The embedded store would sort with a comparison
+    function in Python (0.5 ms a document): its articles' times are sorted here on plain
+    keys, then read EXPORT_BATCH at a time by key."""
     query = {"source": source} if source else {}
-    return iter(store.articles.find(query).sort("first_seen", ASCENDING))
+    if isinstance(store.client, pymongo.MongoClient):
+        yield from store.articles.find(query).sort("first_seen", ASCENDING)
+        return
+    found = store.articles.find(query, {"first_seen": 1})
+    urls = [doc["_id"] for doc in sorted(found, key=lambda doc: _moment(doc.get("first_seen")))]
+    for start in range(0, len(urls), EXPORT_BATCH):
+        wanted = urls[start : start + EXPORT_BATCH]
+        docs = {doc["_id"]: doc for doc in store.articles.find({"_id": {"$in": wanted}})}
+        yield from (docs[url] for url in wanted if url in docs)
 
 
 def diffs_by_version(store: Store, url: str) -> dict[int, dict[str, Any]]:
