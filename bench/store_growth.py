@@ -161,10 +161,10 @@ def copy_of(
                     new[key] = new[key] + shift
             if name == "articles":
                 new[FIELD] = search_words(new["_id"], new.get("title") or "")
-            if name == "diffs":
+            if name in ("diffs", "events"):
                 for field in recent.FIELDS:
                     new.pop(field, None)
-                new.update(numbering.fields(new))
+                new.update(numbering.fields(new, event=name == "events"))
             copies.append(new)
         out[name] = copies
     return out
@@ -348,7 +348,8 @@ def main(argv: list[str] | None = None) -> int:
         per_copy = len(template["articles"])
         print(
             f"template: {per_copy} articles, {len(template['versions'])} versions, "
-            f"{len(template['diffs'])} diffs, {len(template['pages'])} pages "
+            f"{len(template['diffs'])} diffs, {len(template['pages'])} pages, "
+            f"{len(template['events'])} events "
             f"({time.perf_counter() - started:.0f} s)"
         )
         uri = ""
