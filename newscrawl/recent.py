@@ -17,6 +17,7 @@ Events (``newscrawl.events``) are numbered likewise, newest first across article
 in "events" and ``rank_source`` in "events <source>".
 
 Page ``p`` of a list is ``{field: {"$in": [top - p*per_page + 1 .. top - (p-1)*per_page]}}``
+(and the same bounds as ``$gte``/``$lte``)
 (with ``source`` for the per-source lists): an index lookup of ``per_page`` keys, on MongoDB
 and on the embedded store alike; the counter is the list's length. A store written before
 the numbering gets it once, oldest change first (``number_all``).
@@ -115,7 +116,11 @@ def page_filter(
     """The diffs query for the ``count`` changes after the newest ``skip`` of a list whose
     newest change is numbered ``top``."""
     high = top - skip
-    query: dict[str, Any] = {field: {"$in": list(range(max(1, high - count + 1), high + 1))}}
+    low = max(1, high - count + 1)
+    # The numbers both listed (the embedded store's hash index answers ``$in`` only) and as a
+    # range (nx-27017's planner uses an index for the range, not for ``$in``).
+    numbers = {"$in": list(range(low, high + 1)), "$gte": low, "$lte": high}
+    query: dict[str, Any] = {field: numbers}
     if source is not None and field in (RANK_SOURCE, RANK_MAJOR_SOURCE):
         query["source"] = source
     return query

@@ -75,7 +75,7 @@ def test_a_page_of_recent_changes_reads_only_its_own_changes(open_store):
     page = queries.recent_changes(store, source="A", page=2, per_page=2)
     assert len(page.items) == 1 and page.total == 3
     # one lookup by the changes' numbers (indexed on both stores), no sort over the diffs
-    assert filters == [{"rank_major_source": {"$in": [1]}, "source": "A"}]
+    assert filters == [{"rank_major_source": {"$in": [1], "$gte": 1, "$lte": 1}, "source": "A"}]
 
 
 def test_a_store_written_before_the_numbering_is_numbered_when_opened(open_store):
