@@ -327,7 +327,7 @@ def wire_server(data: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     data.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
-        ["nx-27017", "--data-dir", str(data), "-p", str(port)],
+        ["nx-27017", "--data-dir", str(data), "-p", str(port), "--pid-file", str(data / "pid")],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     time.sleep(2.0)
