@@ -21,6 +21,11 @@ Page ``p`` of a list is ``{field: {"$in": [top - p*per_page + 1 .. top - (p-1)*p
 (with ``source`` for the per-source lists): an index lookup of ``per_page`` keys, on MongoDB
 and on the embedded store alike; the counter is the list's length. A store written before
 the numbering gets it once, oldest change first (``number_all``).
+
+The numbers follow the order changes are stored, which is their time order unless a change
+is stored late (a page is then sorted by time within itself). On MongoDB the counters'
+``$inc`` is atomic; on the embedded store two crawler processes storing changes at the same
+moment may draw the same number (a page shows one change more, a list's length is one short).
 """
 
 from __future__ import annotations
