@@ -48,6 +48,7 @@ from scrapy.settings import Settings
 from newscrawl import recent
 from newscrawl.extract import EXTRACTOR_VERSION, extract_article
 from newscrawl.normalize import clean_text, content_hash, loose_hash
+from newscrawl.queries import search_filter
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.search import FIELD, search_words
 from newscrawl.snapshots import RawPage, Snapshots
@@ -303,7 +304,8 @@ def print_plans(store: Store, url: str) -> None:
             None,
         ),
         "export, oldest first": (store.articles, {}, [("first_seen", 1)]),
-        "search": (store.articles, {FIELD: {"$all": ["the"]}}, None),
+        "search (the viewer's filter)": (store.articles, search_filter("council vote"), None),
+        "headlines of a page": (store.articles, {"_id": {"$in": [url]}}, None),
         "pages of url": (store.db["pages"], {"url": url}, [("fetched_at", -1)]),
     }
     for name, (collection, query, sort) in queries.items():
