@@ -30,6 +30,7 @@ moment may draw the same number (a page shows one change more, a list's length i
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from typing import Any
 
@@ -83,7 +84,18 @@ def number(db: Any, diff: dict[str, Any]) -> dict[str, int]:
     """Number a diff just stored (once: diffs are unique per version) at the end of each of
     its lists; returns the fields set on it."""
     fields = {field: _next(db, key) for field, key in lists_of(diff)}
-    db["diffs"].update_one({"url": diff["url"], "version": diff["version"]}, {"$set": fields})
+    for attempt in range(5):
+        try:
+            db["diffs"].update_one({"url": diff["url"], "version": diff["version"]},
+                                   {"$set": fields})  # fmt: skip
+            break
+        except DuplicateKeyError:
+            # The embedded store checks the unique (url, version) index on every update; it
+            # sees another process's copy of this diff for the moment that process takes to
+            # find it a duplicate and take it back. Nothing is duplicated: tried again.
+            if attempt == 4:
+                raise
+            time.sleep(0.05 * (attempt + 1))
     return fields
 
 
