@@ -24,9 +24,9 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 
+from newscrawl import queries
 from newscrawl.search import FIELD, search_words, tokens
 from newscrawl.store import Store, open_database
-from newscrawl.web import queries
 
 CORPUS = "/work/shared/corpus/*/*.json"
 RUNS = 5

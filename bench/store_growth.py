@@ -14,10 +14,13 @@ crawl's, without extracting them again. At each size, medians of ``--runs`` timi
   crawl starts (index checks, search-word backfill; on the embedded store the first query of
   a collection also loads its in-process indexes, so ``claim`` follows ``open`` cold);
 * ``claim``: leasing 200 due articles and releasing them (``claim_articles``);
+* ``re-check run``: a run's store side for 300 due, unchanged (304) articles, in a new
+  client: open, lease 300, the tracker's write for each, release, close (their schedule
+  is put back between runs, untimed);
 * ``re-check``: the tracker's write for one unchanged (304) article;
 * the viewer, through Flask's test client: ``/``, ``/article``, ``/diff``, ``/search``
   (two headline words), ``/changes.atom``, ``/article.atom``;
-* ``export``: ``scrapy export``'s records, articles per second over the first 300;
+* ``export``: ``scrapy export``'s records, the first 300 articles;
 * disk: bytes on disk per stored version (all collections).
 
 ``--wire`` runs the same against nx-27017 (the MongoDB wire protocol on loopback). With
@@ -42,8 +45,10 @@ from typing import Any
 
 from scrapy.settings import Settings
 
+from newscrawl import recent
 from newscrawl.extract import EXTRACTOR_VERSION, extract_article
 from newscrawl.normalize import clean_text, content_hash, loose_hash
+from newscrawl.queries import search_filter
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.search import FIELD, search_words
 from newscrawl.snapshots import RawPage, Snapshots
@@ -136,8 +141,11 @@ def rewrite(value: Any, urls: dict[str, str]) -> Any:
     return value
 
 
-def copy_of(template: dict[str, list[dict[str, Any]]], k: int) -> dict[str, list[dict]]:
-    """The template under addresses ``https://host/c<k>/path``, a minute later per copy."""
+def copy_of(
+    template: dict[str, list[dict[str, Any]]], k: int, numbering: recent.Numbering
+) -> dict[str, list[dict]]:
+    """The template under addresses ``https://host/c<k>/path``, a minute later per copy, its
+    diffs numbered on from ``numbering`` (``newscrawl.recent``)."""
     urls = {}
     for article in template["articles"]:
         scheme, _, rest = article["_id"].partition("://")
@@ -154,6 +162,10 @@ def copy_of(template: dict[str, list[dict[str, Any]]], k: int) -> dict[str, list
                     new[key] = new[key] + shift
             if name == "articles":
                 new[FIELD] = search_words(new["_id"], new.get("title") or "")
+            if name in ("diffs", "events"):
+                for field in recent.FIELDS:
+                    new.pop(field, None)
+                new.update(numbering.fields(new, event=name == "events"))
             copies.append(new)
         out[name] = copies
     return out
@@ -161,8 +173,9 @@ def copy_of(template: dict[str, list[dict[str, Any]]], k: int) -> dict[str, list
 
 def fill(store: Store, template: dict[str, list[dict]], first_copy: int, copies: int) -> None:
     pending: dict[str, list[dict]] = {name: [] for name in COLLECTIONS}
+    numbering = recent.Numbering(recent.counts(store.db))
     for k in range(first_copy, first_copy + copies):
-        for name, docs in copy_of(template, k).items():
+        for name, docs in copy_of(template, k, numbering).items():
             pending[name] += docs
             if len(pending[name]) >= BATCH:
                 store.db[name].insert_many(pending[name], ordered=False)
@@ -170,6 +183,7 @@ def fill(store: Store, template: dict[str, list[dict]], first_copy: int, copies:
     for name, docs in pending.items():
         if docs:
             store.db[name].insert_many(docs, ordered=False)
+    numbering.save(store.db)
 
 
 # --- measuring ---------------------------------------------------------------------------------
@@ -185,7 +199,9 @@ def timed(fn: Callable[[], Any], runs: int) -> tuple[float, float]:
     return times[0], statistics.median(times[1:])
 
 
-def measure(settings: Settings, runs: int, explain: bool) -> dict[str, tuple[float, float]]:
+def measure(
+    settings: Settings, runs: int, explain: bool, skip: set[str] = frozenset()
+) -> dict[str, tuple[float, float]]:
     from newscrawl.commands.export import article_records
     from newscrawl.web import create_app
 
@@ -197,7 +213,8 @@ def measure(settings: Settings, runs: int, explain: bool) -> dict[str, tuple[flo
         store.claim_articles(utcnow(), 1, 1)  # first query: loads the embedded indexes
         store.close()
 
-    out["open + first claim"] = timed(open_store, max(1, runs // 2))
+    if "open + first claim" not in skip:
+        out["open + first claim"] = timed(open_store, max(1, runs // 2))
     store = Store.from_settings(settings)
     sample = store.articles.find_one({}, sort=[("last_changed", -1)])
     url = sample["_id"]
@@ -207,11 +224,15 @@ def measure(settings: Settings, runs: int, explain: bool) -> dict[str, tuple[flo
         token, _ = store.claim_articles(utcnow(), 200, 900)
         store.release_leases(token)
 
-    out["claim 200 due"] = timed(claim, runs)
+    if "claim 200 due" not in skip:
+        out["claim 200 due"] = timed(claim, runs)
+    if "re-check run of 300 due" not in skip:
+        out["re-check run of 300 due"] = recheck_runs(settings, runs)
     tracker = Tracker(store, RevisitPolicy.from_settings(settings))
     unchanged = Fetched(url=url, source=sample["source"], fetched_at=utcnow(), title="",
                         paragraphs=[], content_hash="", loose_hash="")  # fmt: skip
-    out["re-check write (304)"] = timed(lambda: tracker.record(unchanged), runs)
+    if "re-check write (304)" not in skip:
+        out["re-check write (304)"] = timed(lambda: tracker.record(unchanged), runs)
 
     app = create_app(settings)
     client = app.test_client()
@@ -224,6 +245,8 @@ def measure(settings: Settings, runs: int, explain: bool) -> dict[str, tuple[flo
         "GET /article.atom": f"/article.atom?url={url}",
     }
     for name, path in routes.items():
+        if name in skip:
+            continue
 
         def get(path: str = path) -> None:
             response = client.get(path)
@@ -236,12 +259,36 @@ def measure(settings: Settings, runs: int, explain: bool) -> dict[str, tuple[flo
         for _ in range(300):
             next(records, None)
 
-    first, median = timed(export, max(1, runs // 2))
-    out["export 300 articles"] = (first, median)
+    if "export 300 articles" not in skip:
+        out["export 300 articles"] = timed(export, max(1, runs // 2))
     if explain:
         print_plans(store, url)
     store.close()
     return out
+
+
+def recheck_runs(settings: Settings, runs: int) -> tuple[float, float]:
+    """(first, median of the rest) ms of a run's store side for 300 due unchanged articles."""
+    times = []
+    for _ in range(runs + 1):
+        start = time.perf_counter()
+        store = Store.from_settings(settings)
+        tracker = Tracker(store, RevisitPolicy.from_settings(settings))
+        token, due = store.claim_articles(utcnow(), 300, 900)
+        for article in due:
+            tracker.record(Fetched(url=article["_id"], source=article["source"],
+                                   fetched_at=utcnow(), title="", paragraphs=[],
+                                   content_hash="", loose_hash=""))  # fmt: skip
+        store.release_leases(token)
+        store.close()
+        times.append((time.perf_counter() - start) * 1000)
+        store = Store.from_settings(settings)  # due again for the next run (untimed)
+        urls = [article["_id"] for article in due]
+        store.articles.update_many(
+            {"_id": {"$in": urls}}, {"$set": {"next_check": utcnow() - timedelta(days=1)}}
+        )
+        store.close()
+    return times[0], statistics.median(times[1:])
 
 
 def print_plans(store: Store, url: str) -> None:
@@ -250,8 +297,19 @@ def print_plans(store: Store, url: str) -> None:
         "due": (store.articles, {"next_check": {"$lte": now}}, [("next_check", 1)]),
         "lease": (store.articles, {"lease_owner": "x"}, None),
         "versions of url": (store.versions, {"url": url}, [("version", -1)]),
-        "recent changes": (store.diffs, {"minor": {"$ne": True}}, [("fetched_at", -1)]),
-        "search": (store.articles, {FIELD: {"$all": ["the"]}}, None),
+        "recent changes (numbered)": (
+            store.diffs,
+            recent.page_filter(recent.RANK_MAJOR, 10**6, 0, 30),
+            [("fetched_at", -1)],
+        ),
+        "recent changes of a source": (
+            store.diffs,
+            recent.page_filter(recent.RANK_MAJOR_SOURCE, 10**6, 0, 30, source="x"),
+            None,
+        ),
+        "export, oldest first": (store.articles, {}, [("first_seen", 1)]),
+        "search (the viewer's filter)": (store.articles, search_filter("council vote"), None),
+        "headlines of a page": (store.articles, {"_id": {"$in": [url]}}, None),
         "pages of url": (store.db["pages"], {"url": url}, [("fetched_at", -1)]),
     }
     for name, (collection, query, sort) in queries.items():
@@ -275,7 +333,7 @@ def wire_server(data: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     data.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
-        ["nx-27017", "--data-dir", str(data), "-p", str(port)],
+        ["nx-27017", "--data-dir", str(data), "-p", str(port), "--pid-file", str(data / "pid")],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     time.sleep(2.0)
@@ -289,6 +347,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--wire", action="store_true", help="over nx-27017 instead")
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--skip", default="", help="operations not timed, comma-separated "
+                        "names as printed (e.g. 'export 300 articles')")  # fmt: skip
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",")]
     print(f"{os.cpu_count()} cores, load average at start {os.getloadavg()[0]:.1f}")
@@ -300,7 +360,8 @@ def main(argv: list[str] | None = None) -> int:
         per_copy = len(template["articles"])
         print(
             f"template: {per_copy} articles, {len(template['versions'])} versions, "
-            f"{len(template['diffs'])} diffs, {len(template['pages'])} pages "
+            f"{len(template['diffs'])} diffs, {len(template['pages'])} pages, "
+            f"{len(template['events'])} events "
             f"({time.perf_counter() - started:.0f} s)"
         )
         uri = ""
@@ -322,7 +383,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"\n{articles} articles, {versions} versions "
                 f"(filled in {time.perf_counter() - started:.0f} s)"
             )
-            results[size] = measure(settings, args.runs, args.explain)
+            skip = {name.strip() for name in args.skip.split(",") if name.strip()}
+            results[size] = measure(settings, args.runs, args.explain, skip)
             if not args.wire:
                 per_version = disk_bytes(tmp / "store") / versions
                 results[size]["disk KB per version"] = (per_version / 1024, per_version / 1024)
@@ -342,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
 def print_curve(results: dict[int, dict[str, tuple[float, float]]], sizes: list[int]) -> None:
     print("\nmedian ms (disk: KB per version), and x the smallest size")
     print(f"{'operation':24} " + " ".join(f"{size:>12}" for size in sizes) + "   x")
-    for name in results[sizes[0]]:
+    for name in [name for name in results[sizes[0]] if name in results[sizes[-1]]]:
         values = [results[size][name][1] for size in sizes]
         ratio = values[-1] / values[0] if values[0] else float("nan")
         print(f"{name:24} " + " ".join(f"{v:12.1f}" for v in values) + f" {ratio:5.1f}")

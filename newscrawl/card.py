@@ -40,7 +40,7 @@ Segment = list  # [tag, text], tag "=", "-" or "+" (newscrawl.diff)
 
 @dataclass(frozen=True)
 class Card:
-    """What a card shows (built from a ``web.queries.Comparison``)."""
+    """What a card shows (built from a ``queries.Comparison``)."""
 
     url: str
     source: str

@@ -18,8 +18,8 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.settings import Settings
 
+from newscrawl import queries
 from newscrawl.store import Store
-from newscrawl.web import queries
 
 # Article text is untrusted: no escape sequence of a publisher's may reach the terminal.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

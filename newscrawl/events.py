@@ -17,11 +17,12 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 
-from newscrawl import record
+from newscrawl import recent, record
 
 KINDS = frozenset({"removed", "reappeared", "moved", "headline-variant", "lastmod-moved"})
-# Fields every event has; the rest is the kind's own data.
-COMMON = frozenset({"_id", "url", "kind", "at", "source"})
+# Fields every event has (its numbers in the lists of events too: ``recent``); the rest is
+# the kind's own data.
+COMMON = frozenset({"_id", "url", "kind", "at", "source", *recent.FIELDS})
 
 
 def ensure_indexes(db: Any) -> None:
@@ -36,15 +37,22 @@ def record_event(db: Any, url: str, kind: str, at: datetime, source: str = "", *
         raise ValueError(f"unknown event kind {kind!r}")
     event = {"url": url, "kind": kind, "at": at, "source": source, **data}
     db["events"].insert_one(event)
+    recent.number_event(db, event)  # the newest events are read by their numbers
     if kind == "removed":
         record.count_removal(db, source, at)
     return event
 
 
 def article_events(db: Any, url: str, max_time_ms: int | None = None) -> list[dict[str, Any]]:
-    """An article's events, oldest first, a move to it from another address included."""
-    cursor = db["events"].find({"$or": [{"url": url}, {"to": url}]}).sort("at", ASCENDING)
-    return list(cursor.max_time_ms(max_time_ms) if max_time_ms else cursor)
+    """An article's events, oldest first, a move to it from another address included (two
+    indexed lookups: the embedded store's indexes do not answer an ``$or``)."""
+    from newscrawl.store import as_utc  # the store module imports this one
+
+    found: dict[Any, dict[str, Any]] = {}
+    for query in ({"url": url}, {"to": url}):
+        cursor = db["events"].find(query, max_time_ms=max_time_ms)
+        found.update((event["_id"], event) for event in cursor)
+    return sorted(found.values(), key=lambda event: as_utc(event["at"]))
 
 
 def recent_events(
@@ -55,8 +63,15 @@ def recent_events(
     source: str | None = None,
     max_time_ms: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The latest events across articles (of one ``source`` if given), newest first."""
-    query: dict[str, Any] = {"kind": {"$in": sorted(kinds)}} if kinds else {}
+    """The latest events across articles (of one ``source`` if given), newest first: read by
+    their numbers (``newscrawl.recent``) unless only some ``kinds`` are asked for."""
+    if not kinds:
+        field, key = recent.event_list_of(source)
+        top = recent.length(db, key, max_time_ms=max_time_ms)
+        found = db["events"].find(recent.page_filter(field, top, 0, limit, source))
+        found = found.sort([("at", DESCENDING), ("_id", DESCENDING)])
+        return list(found.max_time_ms(max_time_ms) if max_time_ms else found)
+    query: dict[str, Any] = {"kind": {"$in": sorted(kinds)}}
     if source:
         query["source"] = source
     cursor = db["events"].find(query).sort("at", DESCENDING).limit(limit)

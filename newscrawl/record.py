@@ -30,10 +30,13 @@ from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from newscrawl import kinds as k
+from newscrawl import recent
 
 COLLECTION = "source_days"
 BASE = 1.1
-REBUILT = "rebuilt"  # marker document: counters exist for everything stored before
+# Marker document: counters exist for everything stored before, and the changes are numbered
+# (``recent``; "rebuilt" marked a store counted before the numbering existed).
+REBUILT = "rebuilt 2"
 _MARKER = {"_id": REBUILT}
 
 
@@ -123,7 +126,9 @@ def cohort_counts(
 
 def count_edit(db: Any, diff: dict[str, Any]) -> None:
     """A diff was stored (once: diffs are unique per version): the article's edit fields and
-    the counters of the diff's day and of the article's first day move on."""
+    the counters of the diff's day and of the article's first day move on, and the diff is
+    numbered in the lists of recent changes (``recent``)."""
+    recent.number(db, diff)
     at = diff["fetched_at"]
     before = db["articles"].find_one_and_update(
         {"_id": diff["url"]},
@@ -185,8 +190,9 @@ def tally(db: Any) -> tuple[dict[str, Counter[str]], dict[str, dict[str, Any]]]:
 def rebuild(db: Any, again: bool = False) -> bool:
     """Counters from the stored history, once per store (by the process that inserts the
     marker; the store creates the collection's indexes first); False when done before.
-    Counters written meanwhile are replaced: the history holds what they counted.
-    ``again``: count anew although done before."""
+    Counters written meanwhile are replaced: the history holds what they counted. The
+    changes are numbered anew too (``recent.number_all``). ``again``: count anew although
+    done before."""
     if again:  # the history was rewritten (``scrapy reextract``)
         db[COLLECTION].delete_one(_MARKER)
     if db[COLLECTION].find_one(_MARKER) is not None:
@@ -203,6 +209,7 @@ def rebuild(db: Any, again: bool = False) -> bool:
     for _id, counts in days.items():
         day, _, source = _id.removeprefix("day ").partition(" ")
         _inc(db, source, day, {name: n for name, n in counts.items() if n})
+    recent.number_all(db)
     return True
 
 

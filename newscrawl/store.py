@@ -40,7 +40,7 @@ from pymongo.errors import (
     WriteConcernError,
 )
 
-from newscrawl import events, record
+from newscrawl import events, recent, record
 from newscrawl.bounds import unpack_version
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.search import FIELD as SEARCH_FIELD
@@ -68,13 +68,16 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], bool]]] = {
         (URL_VERSION, True),
         ([("fetched_at", DESCENDING)], False),
         ([("significance", DESCENDING), ("fetched_at", DESCENDING)], False),
+        *recent.INDEXES,  # pages of recent changes, by key
     ],
     "articles": [
         ([("next_check", ASCENDING)], False),
+        ([("first_seen", ASCENDING)], False),  # scrapy export, oldest first (MongoDB)
         ([("source", ASCENDING)], False),
         ([("lease_owner", ASCENDING)], False),
     ],
     "errors": [([("at", DESCENDING)], False)],
+    "events": recent.EVENT_INDEXES,  # the newest events, by key
     "listings": [([("url", ASCENDING)], False)],
     record.COLLECTION: [
         ([("day", ASCENDING), ("source", ASCENDING)], False),

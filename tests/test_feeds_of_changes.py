@@ -143,7 +143,7 @@ def test_feeds_come_from_stored_diffs_without_diffing_again(client, monkeypatch)
     def no_diffing(*args: object, **kwargs: object) -> None:
         raise AssertionError("a feed recomputed a diff")
 
-    monkeypatch.setattr("newscrawl.web.queries.diff_versions", no_diffing)
+    monkeypatch.setattr("newscrawl.queries.diff_versions", no_diffing)
     monkeypatch.setattr("newscrawl.diff.diff_article", no_diffing)
     assert_valid_atom(fetch(client, "/changes.atom", minor="1"))
     fetch(client, "/changes.rss")

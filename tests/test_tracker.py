@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from newscrawl.normalize import content_hash, loose_hash
+from newscrawl.queries import compare
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.store import Store, as_utc
 from newscrawl.tracker import (
@@ -24,7 +25,6 @@ from newscrawl.tracker import (
     Tracker,
 )
 from newscrawl.web import create_app
-from newscrawl.web.queries import compare
 from tests.support.fetched import T0, URL, page
 
 

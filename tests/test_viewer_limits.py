@@ -23,9 +23,10 @@ import pytest
 from pymongo import monitoring
 from pymongo.errors import ExecutionTimeout
 
+from newscrawl import queries
 from newscrawl.search import FIELD, search_words
 from newscrawl.store import Store, open_database
-from newscrawl.web import create_app, queries, timelimit
+from newscrawl.web import create_app, timelimit
 from tests.support.crawling import serving
 from tests.support.tracked import Tracked
 from tests.support.wire import WireServer

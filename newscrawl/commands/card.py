@@ -8,7 +8,7 @@ from pathlib import Path
 
 from newscrawl.card import alt_text, card_of, render
 from newscrawl.cli import ComparisonCommand
-from newscrawl.web.queries import Comparison
+from newscrawl.queries import Comparison
 
 
 class Command(ComparisonCommand):

@@ -9,9 +9,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from newscrawl import queries
 from newscrawl.cli import ComparisonCommand, printable
 from newscrawl.diff import headlines_changed
-from newscrawl.web import queries
 from newscrawl.web.humanize import later, stamp
 
 Paint = Callable[[str, str], str]

@@ -11,9 +11,9 @@ import sys
 from collections.abc import Iterator
 from typing import IO, Any
 
-from pymongo import ASCENDING
 from scrapy.exceptions import UsageError
 
+from newscrawl import queries
 from newscrawl.cli import OutputCommand
 from newscrawl.store import Store
 
@@ -34,10 +34,9 @@ ENTRYVERSION = """CREATE TABLE entryversion (
 
 def article_records(store: Store, source: str | None = None) -> Iterator[dict[str, Any]]:
     """One export record per tracked article, oldest first, versions in order."""
-    query = {"source": source} if source else {}
-    for article in store.articles.find(query).sort("first_seen", ASCENDING):
+    for article in queries.articles_oldest_first(store, source):
         url = article["_id"]
-        diffs = {d["version"]: d for d in store.diffs.find({"url": url})}
+        diffs = queries.diffs_by_version(store, url)
         versions = [_version_record(v, diffs.get(v["version"])) for v in store.history(url)]
         yield {
             "url": url,

@@ -9,10 +9,10 @@ from typing import Any
 
 from scrapy.exceptions import UsageError
 
+from newscrawl import queries
 from newscrawl.cli import StoreCommand, printable
 from newscrawl.events import describe
 from newscrawl.store import Store
-from newscrawl.web import queries
 from newscrawl.web.humanize import later, moment, stamp
 
 

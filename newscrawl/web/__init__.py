@@ -8,7 +8,7 @@ __all__ = ["create_app"]
 
 def __getattr__(name: str) -> Any:
     """``create_app`` imported when asked for: every ``scrapy`` command (``crawl`` too) loads
-    the command modules, and those reading ``newscrawl.web.queries`` need no Flask."""
+    the command modules, which need no Flask (their store reads are ``newscrawl.queries``)."""
     if name == "create_app":
         from newscrawl.web.app import create_app
 

@@ -16,11 +16,11 @@ from flask import Flask, Response, request
 from pymongo.errors import ExecutionTimeout
 from werkzeug.exceptions import HTTPException
 
-from newscrawl import record
+from newscrawl import queries, record
 from newscrawl import settings as project_settings
 from newscrawl.sources import Source, SourcesError, load_sources
 from newscrawl.store import Store, open_database
-from newscrawl.web import browse, changefeeds, links, pages, queries, snapshots, timelimit
+from newscrawl.web import browse, changefeeds, links, pages, snapshots, timelimit
 from newscrawl.web.pages import live_href
 from newscrawl.web.respond import TIME_LIMIT, error
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, request
 
-from newscrawl import card
+from newscrawl import card, queries
 from newscrawl.store import Store
-from newscrawl.web import links, pages, params, publishers, queries
+from newscrawl.web import links, pages, params, publishers
 from newscrawl.web.diffcache import DiffCache
 from newscrawl.web.respond import asked_article, respond, timed
 from newscrawl.web.timeline import timeline

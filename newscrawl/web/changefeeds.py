@@ -10,10 +10,10 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 
-from newscrawl import filters
+from newscrawl import filters, queries
 from newscrawl.sources import Source
 from newscrawl.store import Store, utcnow
-from newscrawl.web import links, pages, params, queries, syndication
+from newscrawl.web import links, pages, params, syndication
 from newscrawl.web.humanize import as_utc, moment
 from newscrawl.web.respond import asked_article, timed
 from newscrawl.web.sidebyside import changed_rows

@@ -46,8 +46,11 @@ def later(earlier: datetime, then: datetime) -> str:
     return f"{duration_in_words(as_utc(then) - as_utc(earlier))} later"
 
 
-def as_utc(moment: datetime) -> datetime:
-    """The stored time as an aware UTC datetime (stores may hand back naive UTC times)."""
+def as_utc(moment: datetime | str) -> datetime:
+    """The stored time as an aware UTC datetime (stores may hand back naive UTC times, and
+    some MongoDB-compatible servers, nx-27017, ``$set`` dates as ISO strings)."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)

@@ -9,10 +9,10 @@ from urllib.parse import urlsplit
 
 from flask import request, url_for
 
+from newscrawl import queries
 from newscrawl.diff import headlines_changed
 from newscrawl.events import describe
 from newscrawl.significance import explain, score_fields, significance
-from newscrawl.web import queries
 from newscrawl.web.humanize import iso, later, moment, stamp
 from newscrawl.web.sidebyside import headline_row, other_headline_rows, paragraph_rows
 

@@ -6,17 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from newscrawl import record
+from newscrawl import queries, record
 from newscrawl.store import Store
 from newscrawl.web import charts
 from newscrawl.web.humanize import duration_in_words
 from newscrawl.web.timelimit import remaining_ms
-
-
-def known_sources(store: Store) -> list[str]:
-    """Sources with counters (a small collection: no scan of the articles)."""
-    cursor = store.db[record.COLLECTION].find({"day": {"$exists": True}}, {"source": 1})
-    return sorted(s for s in cursor.max_time_ms(remaining_ms()).distinct("source") if s)
 
 
 def _figures(documents: list[dict[str, Any]]) -> dict[str, Any]:
@@ -35,7 +29,7 @@ def source_record(store: Store, name: str, days: int) -> dict[str, Any] | None:
     """One source's record over the last ``days`` days; None for a source never counted."""
     period = record.period_days(days)
     documents = record.read_days(store.db, period, name, max_time_ms=remaining_ms())
-    if not documents and name not in known_sources(store):
+    if not documents and name not in queries.sources(store):
         return None
     found = _figures(documents)
     return {"source": name, "days": days, "since": period[0], "until": period[-1], **found,

@@ -14,8 +14,9 @@ from typing import Any
 
 from flask import abort, current_app, jsonify, render_template, request
 
+from newscrawl import queries
 from newscrawl.store import Store
-from newscrawl.web import queries, timelimit
+from newscrawl.web import timelimit
 
 TIME_LIMIT = "NEWSCRAWL_VIEWER_TIME_LIMIT"  # the app's config key: seconds, for ``timed``
 

@@ -16,9 +16,9 @@ from flask import Blueprint, Response, abort, request
 from flask.blueprints import BlueprintSetupState
 from flask.sansio.app import App
 
+from newscrawl import queries
 from newscrawl.snapshots import Snapshots
 from newscrawl.store import Store
-from newscrawl.web import queries
 
 SANDBOX = (
     "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; "

@@ -1,15 +1,21 @@
-"""Read-only queries behind the viewer, the feeds and the history/diff commands.
+"""The store's read queries behind the viewer, the feeds and the commands (history, diff,
+card, export): no Flask here, so a command imports no web framework.
 
 Only the pymongo API (find/sort/skip/limit/count_documents/distinct, ``$regex`` on escaped
 input), so they run on MongoDB and on the embedded store alike. Nothing here writes. Each query
 gets what is left of the request's time limit as ``max_time_ms`` (see ``timelimit``).
+
+Each query is shaped so that an index answers it on both stores, whatever the store's size
+(docs/scaling.md): lookups by key or ``$in``; the lists of recent changes read by the
+changes' numbers (``newscrawl.recent``), not sorted over every diff; sources from the small
+``source_days`` collection, not from the articles.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +23,7 @@ from typing import Any
 import pymongo
 from pymongo import ASCENDING, DESCENDING
 
-from newscrawl import events
+from newscrawl import events, recent, record
 from newscrawl.bounds import unpack_version
 from newscrawl.diff import diff_versions, headlines_changed
 from newscrawl.search import FIELD, address_tokens, tokens
@@ -45,6 +51,8 @@ _VERSION_FIELDS = {"paragraphs": 0, "packed": 0}
 _CHANGE_ORDER = [("fetched_at", DESCENDING), ("url", ASCENDING), ("version", DESCENDING)]
 # A filtered feed of changes looks at most at this many of the latest changes.
 MAX_FILTER_SCAN = 2000
+SCAN_STEP = 200  # changes read at a time while scanning
+EXPORT_BATCH = 500  # articles read at a time by ``articles_oldest_first``
 
 
 @dataclass(frozen=True)
@@ -111,24 +119,57 @@ def recent_changes(
     order: str = "time",
 ) -> Page:
     """Changes (one per new version), newest first or (``order="significance"``) most
-    significant first, each with its article's ``headline``."""
+    significant first, each with its article's ``headline``.
+
+    Newest first and unscored, of all sources or of one, the page is read by the changes'
+    numbers (``newscrawl.recent``): in the order they were stored, each page sorted by time.
+    """
+    projection = None if with_rows else dict(_CHANGE_FIELDS)
+    if url is None and min_score is None and order == "time":
+        changes, total = _numbered(store, source, minor, (page - 1) * per_page, per_page,
+                                   projection)  # fmt: skip
+        _add_headlines(store, changes)
+        return Page(changes, page, per_page, total)
     query = change_filter(source, url, minor, min_score)
     total = store.diffs.count_documents(query, **_max_time())
     keys = [("fetched_at", DESCENDING), ("url", ASCENDING), ("version", DESCENDING)]
     if order == "significance":
         keys.insert(0, ("significance", DESCENDING))
     cursor = (
-        store.diffs.find(query, None if with_rows else dict(_CHANGE_FIELDS))
+        store.diffs.find(query, projection)
         .sort(keys)
         .skip((page - 1) * per_page)
         .limit(per_page)
         .max_time_ms(remaining_ms())
     )
     changes = list(cursor)
+    _add_headlines(store, changes)
+    return Page(changes, page, per_page, total)
+
+
+def _numbered(
+    store: Store,
+    source: str | None,
+    minor: bool,
+    skip: int,
+    count: int,
+    projection: dict[str, Any] | None,
+) -> tuple[list[dict[str, Any]], int]:
+    """(the ``count`` changes after the newest ``skip`` of a list of recent changes, sorted
+    by time; the list's length), by their numbers."""
+    field, key = recent.list_of(source, minor)
+    top = recent.length(store.db, key, max_time_ms=remaining_ms())
+    if skip >= top:
+        return [], top
+    query = recent.page_filter(field, top, skip, count, source)
+    cursor = store.diffs.find(query, projection, max_time_ms=remaining_ms())
+    return list(cursor.sort(_CHANGE_ORDER)), top
+
+
+def _add_headlines(store: Store, changes: list[dict[str, Any]]) -> None:
     titles = article_titles(store, {c["url"] for c in changes})
     for change in changes:
         change["headline"] = new_headline(change, titles.get(change["url"], ""))
-    return Page(changes, page, per_page, total)
 
 
 def counted_changes(
@@ -144,15 +185,10 @@ def counted_changes(
 ) -> list[dict[str, Any]]:
     """The newest ``limit`` changes that ``keep`` (a per-source filter, see
     ``newscrawl.filters``) lets through, with their rows and ``headline``: the latest
-    ``scan`` changes are looked at, summaries only, then the kept ones read in full."""
-    cursor = (
-        store.diffs.find(change_filter(source, url, minor, min_score), dict(_CHANGE_FIELDS))
-        .sort(_CHANGE_ORDER)
-        .limit(scan)
-        .max_time_ms(remaining_ms())
-    )
+    ``scan`` changes are looked at, summaries only (by their numbers, as ``recent_changes``,
+    when unscored and of all sources or one), then the kept ones read in full."""
     kept = []
-    for change in cursor:
+    for change in _latest_summaries(store, source, url, minor, min_score, scan):
         if keep(change):
             kept.append(change["_id"])
             if len(kept) == limit:
@@ -160,10 +196,33 @@ def counted_changes(
     found = store.diffs.find({"_id": {"$in": kept}}, max_time_ms=remaining_ms())
     docs = {doc["_id"]: doc for doc in found}
     changes = [docs[key] for key in kept if key in docs]
-    titles = article_titles(store, {c["url"] for c in changes})
-    for change in changes:
-        change["headline"] = new_headline(change, titles.get(change["url"], ""))
+    _add_headlines(store, changes)
     return changes
+
+
+def _latest_summaries(
+    store: Store,
+    source: str | None,
+    url: str | None,
+    minor: bool,
+    min_score: float | None,
+    scan: int,
+) -> Iterator[dict[str, Any]]:
+    """The newest ``scan`` changes, without their rows, newest first."""
+    if url is None and min_score is None:
+        for skip in range(0, scan, SCAN_STEP):
+            count = min(SCAN_STEP, scan - skip)
+            changes, total = _numbered(store, source, minor, skip, count, dict(_CHANGE_FIELDS))
+            yield from changes
+            if skip + count >= total:
+                return
+        return
+    yield from (
+        store.diffs.find(change_filter(source, url, minor, min_score), dict(_CHANGE_FIELDS))
+        .sort(_CHANGE_ORDER)
+        .limit(scan)
+        .max_time_ms(remaining_ms())
+    )
 
 
 def events_of(store: Store, url: str) -> list[dict[str, Any]]:
@@ -199,8 +258,33 @@ def new_headline(change: dict[str, Any], latest_title: str) -> str:
 
 
 def sources(store: Store) -> list[str]:
-    cursor = store.articles.find({}, {"source": 1}).max_time_ms(remaining_ms())
-    return sorted(s for s in cursor.distinct("source") if s)
+    """Sources with counters (``newscrawl.record``: a small collection, one document per
+    source and day; no scan of the articles)."""
+    cursor = store.db[record.COLLECTION].find({"day": {"$exists": True}}, {"source": 1})
+    return sorted(s for s in cursor.max_time_ms(remaining_ms()).distinct("source") if s)
+
+
+def articles_oldest_first(store: Store, source: str | None = None) -> Iterator[dict[str, Any]]:
+    """Every tracked article (of one ``source``), first seen first (``scrapy export``).
+
+    MongoDB walks its ``first_seen`` index. The embedded store would sort with a comparison
+    function in Python (0.5 ms a document): its articles' times are sorted here on plain
+    keys, then read EXPORT_BATCH at a time by key."""
+    query = {"source": source} if source else {}
+    if isinstance(store.client, pymongo.MongoClient):
+        yield from store.articles.find(query).sort("first_seen", ASCENDING)
+        return
+    found = store.articles.find(query, {"first_seen": 1})
+    urls = [doc["_id"] for doc in sorted(found, key=lambda doc: _moment(doc.get("first_seen")))]
+    for start in range(0, len(urls), EXPORT_BATCH):
+        wanted = urls[start : start + EXPORT_BATCH]
+        docs = {doc["_id"]: doc for doc in store.articles.find({"_id": {"$in": wanted}})}
+        yield from (docs[url] for url in wanted if url in docs)
+
+
+def diffs_by_version(store: Store, url: str) -> dict[int, dict[str, Any]]:
+    """The article's stored diffs, rows included, by the version they lead to."""
+    return {d["version"]: d for d in store.diffs.find({"url": url}, max_time_ms=remaining_ms())}
 
 
 def find_article(store: Store, url: str) -> dict[str, Any] | None:
