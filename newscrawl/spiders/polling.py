@@ -77,7 +77,8 @@ class PollingCallbacks(ArticleCallbacks):
                     yield request
             return
         if response.status != 200:
-            await self._feed_error(url, source, f"http-{response.status}", f"{kind} not available")
+            message = f"{kind} not available"
+            await self._feed_error(url, source, f"http-{response.status}", message, kind)
             return
         readers: dict[str, Reader] = {
             "feed": self._read_feed,
