@@ -219,11 +219,11 @@ def test_download_failures_get_a_clear_reason(exception: str, reason: str) -> No
     import scrapy.exceptions
     from twisted.python.failure import Failure
 
-    from newscrawl.spiders.feeds import _reason
+    from newscrawl.spiders.http import failure_reason
 
     name, _, message = exception.partition(":")
     error = getattr(scrapy.exceptions, name)(message)
-    assert _reason(Failure(error)) == reason
+    assert failure_reason(Failure(error)) == reason
 
 
 # internal addresses ------------------------------------------------------------------------

@@ -252,7 +252,7 @@ def test_hostile_sitemaps_get_an_error_each_and_the_crawl_goes_on(site, crawl, o
     undated = b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>%s</loc>'
     site.put("/undated.xml", undated % site.url("/old/undated.html").encode() + b"</url></urlset>")
     private = f"http://127.0.0.1:{free_port()}/sitemap.xml"  # not the "public" site: internal
-    hostile = ["/lol.xml", "/many.xml", "/bomb.xml.gz", "/offsite.xml"]
+    hostile = ["/lol.xml", "/many.xml", "/bomb.xml.gz", "/offsite.xml", "/missing.xml"]
     urls = [site.url(p) for p in ("/good.xml", "/undated.xml", "/flood.xml", *hostile)]
     sitemaps = ", ".join(f'"{u}"' for u in [*urls, private])
     settings = {**public_site_settings(site.base), "NEWSCRAWL_SITEMAP_NEW_LIMIT": "5"}
@@ -266,8 +266,10 @@ def test_hostile_sitemaps_get_an_error_each_and_the_crawl_goes_on(site, crawl, o
         site.url("/many.xml"): "too-many-urls",
         site.url("/bomb.xml.gz"): "too-large",
         site.url("/offsite.xml"): "offsite-urls",
+        site.url("/missing.xml"): "http-404",
         private: "blocked-host",
     }
+    assert store.feeds.find_one({"_id": site.url("/missing.xml")})["kind"] == "sitemap"
     # 50,000 old URLs, and one undated (it may be as old): none followed; of 30 new, 5
     assert not [r for r in site.log if r.path.startswith("/old/")]
     assert len([r for r in site.log if r.path.startswith("/flood/")]) == 5

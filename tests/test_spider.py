@@ -2,7 +2,8 @@
 
 import pytest
 
-from newscrawl.spiders.feeds import FeedsSpider, in_shard, parse_shard
+from newscrawl.spiders.feeds import FeedsSpider
+from newscrawl.spiders.shards import in_shard, parse_shard
 
 
 def test_shards_partition_feeds_completely_and_disjointly():
