@@ -7,7 +7,7 @@ import sys
 import atheris
 
 with atheris.instrument_imports(include=["newscrawl", "fastfeedparser", "feedparser"]):
-    from newscrawl.feeds import FeedError, parse_feed
+    from newscrawl.feedparsing import FeedError, parse_feed
 
 
 def test_one_input(data: bytes) -> None:

@@ -2,7 +2,7 @@
 
     python -m fuzz.run --seconds 60      # split evenly between the harnesses
 
-Seeds: the feed samples of ``tests/test_feeds.py`` and hostile feeds, and pages of the
+Seeds: the feed samples of ``tests/support/feed_samples.py`` and hostile feeds, and pages of the
 article corpus (``../shared/corpus``). A crash leaves its input as ``crash-*`` in the
 working directory (``--artifacts``), printed by libFuzzer with the traceback.
 """
@@ -23,11 +23,11 @@ sys.path.insert(0, str(REPO))
 
 
 def feed_seeds() -> list[bytes | str]:
-    from tests import test_feeds
+    from tests.support import feed_samples
     from tests.support.hostile_site import big_feed, billion_laughs
     from tests.support.mockserver import rss
 
-    samples = [test_feeds.RSS, test_feeds.ATOM, test_feeds.RDF, test_feeds.RSS091]
+    samples = [feed_samples.RSS, feed_samples.ATOM, feed_samples.RDF, feed_samples.RSS091]
     return [*samples, rss("t", ["https://ex.com/a", "https://ex.com/b?x=1&amp;y=2"]),
             billion_laughs(3), big_feed(20, "https://ex.com/{}")]  # fmt: skip
 

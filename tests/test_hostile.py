@@ -24,7 +24,7 @@ from scrapy import Request
 from scrapy.utils.test import get_crawler
 
 from newscrawl.extract import extract_article
-from newscrawl.feeds import FeedError, parse_feed
+from newscrawl.feedparsing import FeedError, parse_feed
 from newscrawl.middlewares import PrivateHostBlocked, PrivateHostMiddleware
 from tests.support.crawling import REPO, crawl_command, write_sources
 from tests.support.hostile_site import (

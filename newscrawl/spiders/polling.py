@@ -15,7 +15,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from newscrawl import feeds
+from newscrawl import feedparsing
 from newscrawl.discovery import feed_links
 from newscrawl.listings import Listed, compare, remember
 from newscrawl.sitemaps import INDEX, SitemapError, parse_sitemap, sitemaps_in_robots
@@ -111,8 +111,8 @@ class PollingCallbacks(ArticleCallbacks):
     async def _read_feed(self, response: Response, source: Source) -> AsyncIterator[scrapy.Request]:
         feed, stats = response.meta["feed"], self.crawler.stats
         try:
-            entries = feeds.parse_feed(response.body)
-        except feeds.FeedError as exc:
+            entries = feedparsing.parse_feed(response.body)
+        except feedparsing.FeedError as exc:
             await self._feed_error(feed, source, "malformed-feed", str(exc))
             return
         listed: dict[str, Listed] = {}
