@@ -14,10 +14,18 @@ from newscrawl import snapshots as snapshots_module
 from newscrawl.extract import extract_article
 from newscrawl.snapshots import RawPage, Snapshots
 from newscrawl.store import Store
-from tests import test_wire
 from tests.support.corpus import load_pages
 from tests.support.mockserver import rss
 from tests.support.mutations import edit_variants, noise_variants
+from tests.support.wire import (
+    WireServer,
+    finish,
+    outage_env,
+    recheck_until_the_store_dies,
+    serve_edited_pages,
+    start_crawl,
+    store_back,
+)
 
 
 def _timeline_pages() -> list:
@@ -146,7 +154,7 @@ def test_a_body_too_big_for_one_document_is_chunked(embedded, monkeypatch):
 
 def test_snapshots_over_the_wire_protocol(tmp_path):
     uri = os.environ.get("MONGO_URI")
-    server = None if uri else test_wire.WireServer(tmp_path / "nx").start()
+    server = None if uri else WireServer(tmp_path / "nx").start()
     try:
         client = pymongo.MongoClient(uri or server.uri, tz_aware=True)
         db_name = f"newscrawl_test_snap_{random.Random().randrange(10**9)}"
@@ -167,18 +175,18 @@ def test_snapshots_over_the_wire_protocol(tmp_path):
 def test_pages_spooled_in_a_store_outage_get_their_snapshots_when_it_is_back(site, tmp_path):
     """As tests/test_wire.py's outage test: the store dies mid-crawl, the next run replays
     the spool; every version then has its page, byte for byte."""
-    wire = test_wire.WireServer(tmp_path / "nx").start()
+    wire = WireServer(tmp_path / "nx").start()
     try:
-        paths, pages = test_wire.serve_edited_pages(site, 8)
-        env = test_wire.outage_env(site, tmp_path, wire)
-        test_wire.finish(test_wire.start_crawl(env))
+        paths, pages = serve_edited_pages(site, 8)
+        env = outage_env(site, tmp_path, wire)
+        finish(start_crawl(env))
         edited = [page for _, page in pages]
-        returncode, _ = test_wire.recheck_until_the_store_dies(site, env, wire, paths, edited, 1)
+        returncode, _ = recheck_until_the_store_dies(site, env, wire, paths, edited, 1)
         assert returncode == 2
         assert list((tmp_path / "local" / "spool").glob("pages-*.jsonl")), "no page spooled"
 
-        test_wire.store_back(site, wire, paths)
-        test_wire.finish(test_wire.start_crawl(env, "-a", "recheck=all"))
+        store_back(site, wire, paths)
+        finish(start_crawl(env, "-a", "recheck=all"))
         assert not list((tmp_path / "local" / "spool").glob("pages-*.jsonl"))
         client = pymongo.MongoClient(wire.uri, tz_aware=True)
         store = Store(client, client.newscrawl_outage)
