@@ -313,11 +313,9 @@ def newscrawl_crawl(
     env: dict[str, str],
     repo: Path = REPO,
 ) -> Result:
-    extensions = {
-        "newscrawl.crawlstore.CrawlStore": 100,
-        "newscrawl.extensions.RunRecorder": 500,
-        STATS_EXTENSION: 900,
-    }
+    extensions = {"newscrawl.extensions.RunRecorder": 500, STATS_EXTENSION: 900}
+    if (repo / "newscrawl" / "crawlstore.py").exists():  # not in a --before checkout older than it
+        extensions["newscrawl.crawlstore.CrawlStore"] = 100
     settings = {"EXTENSIONS": json.dumps(extensions), "NEWSCRAWL_RECHECK_LIMIT": str(articles)}
     command = ["crawl", "feeds", *phase.args]
     return run_crawl(phase, site, command, settings, env, workdir / slug(phase), articles, repo)
