@@ -4,10 +4,15 @@ litemongo keeps one SQLite file per collection and opens it with sqlite3's defau
 timeout, with no option to change it; a crawl whose write met a lock held longer (another
 crawl's long write, a backup, ``sqlite3`` at the shell) failed with "database is locked".
 Here every collection's connection waits up to ``busy_timeout`` seconds instead.
+
+Two processes opening a new collection at the same moment (crawlers started together on a
+fresh store) both try to record its key format in the file they just created; the second
+fails on the unique key. The format is then recorded, so opening it again reads it.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from litemongo.sqlite_store import CollectionStore, DatabaseStore, ServerStore
@@ -20,7 +25,10 @@ class _WaitingDatabase(DatabaseStore):
 
     def __getitem__(self, name: str) -> CollectionStore:
         opened = name in self._collections
-        collection = super().__getitem__(name)
+        try:
+            collection = super().__getitem__(name)
+        except sqlite3.IntegrityError:  # another process recorded the new file's format first
+            collection = super().__getitem__(name)
         if not opened:
             collection._connection.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
         return collection
