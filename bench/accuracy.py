@@ -3,7 +3,7 @@
     python -m bench.accuracy [--corpus DIR ...] [--folds 5] [--holdout 0,1,...] [--limit N]
                              [--subset] [--workers 2] [--crawl] [--check] [--seed 0]
                              [--phantom-max 0.01] [--recall-min 0.99] [--wrong-max 0]
-                             [--compare-tracker] [--pages]
+                             [--compare SETTING=VALUE] [--pages]
 
 Pages are split by publisher (``CorpusPage.publisher``) into ``--folds`` folds
 (``tests.support.corpus.fold``, a hash of the publisher's name: deterministic, no list). Every
@@ -24,13 +24,14 @@ rule of ``newscrawl.furniture``, anywhere and at the body's edges only), so that
 kept only if it helps the held-out folds.
 
 ``--crawl`` adds the crawl timeline (``bench.timeline``) over the same pages, one source per
-publisher; ``--compare-tracker`` crawls them again with ``NEWSCRAWL_FURNITURE=false`` (the
-plain hash tracker). ``--subset`` takes 15 pages spread evenly over each corpus (a fixed rule, no
-names). ``--check`` exits 1 when, in any group (held-out, tuned), offline and crawled
-variants pooled, the phantom rate exceeds ``--phantom-max``, fewer than ``--recall-min`` of
-edits make exactly one version, or wrong captures exceed ``--wrong-max``; and, on whole
-corpora only, when macro F1 is under its target. CI runs
-``python -m bench.accuracy --subset --crawl --check``.
+publisher; ``--compare SETTING=VALUE`` crawls them again with that setting changed (e.g.
+``NEWSCRAWL_HOLD_CHANGES=false``: every new text stored at once; ``NEWSCRAWL_FURNITURE=false``:
+no furniture rule), in the same run. ``--subset`` takes 15 pages spread evenly over each
+corpus (a fixed rule, no names). ``--check`` exits 1 when, in any group (held-out, tuned), the
+phantom rate (the crawl's when there is one, see ``Figures.pooled``) exceeds
+``--phantom-max``, fewer than ``--recall-min`` of edits make exactly one version (offline and
+crawled pooled), or wrong captures exceed ``--wrong-max``; and, on whole corpora only, when
+macro F1 is under its target. CI runs ``python -m bench.accuracy --subset --crawl --check``.
 """
 
 from __future__ import annotations
@@ -244,11 +245,15 @@ class Figures:
     label: str
     results: list[PageResult]
     crawl: timeline.TimelineResult | None = None
-    plain: timeline.TimelineResult | None = None  # --compare-tracker: NEWSCRAWL_FURNITURE off
+    plain: timeline.TimelineResult | None = None  # --compare: the crawl with a setting changed
+    compared: str = ""  # that setting
 
     def pooled(self) -> tuple[int, int, int, int, int]:
         """(noise, phantoms, edits, missed, wrong), offline and crawled pooled; offline as the
-        tracker decides by default (``TRACKER_RULE``), as the crawl does."""
+        tracker decides by default (``TRACKER_RULE``), as the crawl does. With a crawl, the
+        phantoms are the crawl's alone: an offline variant is one fetch, and whether its
+        leaked furniture makes a version depends on the next check (``NEWSCRAWL_HOLD_CHANGES``),
+        which only the crawl has."""
         r = self.results
         counts = [
             sum(len(x.noise) for x in r),
@@ -261,6 +266,7 @@ class Figures:
             c = self.crawl
             extra = [c.noise, len(c.phantoms), c.edits, len(c.missed), len(c.wrong)]
             counts = [a + b for a, b in zip(counts, extra, strict=True)]
+            counts[:2] = extra[:2]
             if c.not_fetched:
                 counts[1] = counts[0]  # a page the crawl did not fetch: the run proves nothing
         return counts[0], counts[1], counts[2], counts[3], counts[4]
@@ -298,7 +304,7 @@ def print_figures(groups: list[Figures]) -> None:
             f"{_rate(edits - sum(len(x.naive_missed) for x in r), edits)}; wrong captures "
             f"{sum(len(x.wrong) for x in r)}"
         )
-        for name, c in (("crawled", g.crawl), ("crawled, plain hash tracker", g.plain)):
+        for name, c in (("crawled", g.crawl), (f"crawled, {g.compared}", g.plain)):
             if c is None:
                 continue
             print(
@@ -390,8 +396,8 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="print every design page's issues (held-out ones stay unread)",
     )
-    parser.add_argument("--compare-tracker", action="store_true",
-                        help="crawl again with NEWSCRAWL_FURNITURE=false")  # fmt: skip
+    parser.add_argument("--compare", metavar="SETTING=VALUE", default=None,
+                        help="crawl again with a setting changed")  # fmt: skip
     parser.add_argument("--noise-per-page", type=int, default=None,
                         help="offline: N noise kinds a page, rotated (default: all)")  # fmt: skip
     parser.add_argument("--edits-per-page", type=int, default=None,
@@ -437,14 +443,15 @@ def main(argv: list[str] | None = None) -> int:
                                         workers=args.workers)  # fmt: skip
         print(f"crawl: {crawled.rounds} crawls in {crawled.crawl_seconds:.0f} s")
     plain = None
-    if args.crawl and args.compare_tracker:
+    if args.crawl and args.compare:
+        setting, _, value = args.compare.partition("=")
         plain = timeline.run_timeline([p for _, p in items], seed=args.seed, workers=args.workers,
-                                      settings={"NEWSCRAWL_FURNITURE": "false"})  # fmt: skip
+                                      settings={setting: value})  # fmt: skip
 
     def figures(label: str, chosen: list[PageResult]) -> Figures:
         names = {r.name for r in chosen}
         return Figures(label, chosen, crawled.select(names) if crawled else None,
-                       plain.select(names) if plain else None)  # fmt: skip
+                       plain.select(names) if plain else None, args.compare or "")  # fmt: skip
 
     labels = sorted({a.group for a in assignments.values()}, key=lambda g: (g[0] != "h", g))
     groups = [figures(g, [r for r in results if assignments[r.name].group == g]) for g in labels]

@@ -16,13 +16,21 @@ Each page goes through the same timeline:
   the edits before it (the article evolves; nothing is reverted), each followed by a noise
   round.
 
+Most noise lasts one round, as furniture rewritten between checks does (a rendered time, a
+rotated teaser); one noise round of every page (``LINGERING``) is served for two rounds in a
+row, as slower furniture is (a teaser list that changes every hour while checks come every
+30 minutes), so a tracker that waits for a second check to store a change
+(``NEWSCRAWL_HOLD_CHANGES``) is measured on furniture that outlasts a check as well.
+
 Every third page also rotates furniture *per request*, as pages with shuffled "most read"
 lists, random teasers or ad slots do: in every round each request gets the round's page with
 a fresh in-place rewording (one of ``tests.support.noise.REWORDED``, per page) on top, in turn from
 ``ROTATION`` variants, so two fetches in a row never get the same bytes.
 
-Read back from the store: a version created in a noise round is a *phantom*; an edit round
-that creates no version is *missed*; a version that does not show the edit
+Read back from the store after the last round, each version counted in the round its
+``fetched_at`` falls in (a held change is stored a round later, at the time it was first
+seen): a version of a noise round is a *phantom*; an edit round that has no version is
+*missed*; a version that does not show the edit
 (``tests.support.mutations.edit_captured`` on the stored title and paragraphs) is a *wrong capture*.
 The stored version 1 hash is also compared with the offline ``extract_article`` +
 ``content_hash`` of the same bytes (``bench.accuracy`` measures offline: the crawl must not
@@ -43,6 +51,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from multiprocessing import Pool
 from pathlib import Path
 from typing import Any
@@ -51,7 +60,7 @@ import trafilatura
 
 from newscrawl.extract import extract_article
 from newscrawl.normalize import content_hash
-from newscrawl.store import Store
+from newscrawl.store import Store, as_utc
 from newscrawl.urls import canonical_url
 from tests.support.corpus import CorpusPage, corpus_dir, load_pages
 from tests.support.edits import EDITS
@@ -69,6 +78,7 @@ NOISE_ROUNDS = 7
 EDIT_ROUNDS = 5
 ROTATING_EVERY = 3  # every third page rotates furniture per request
 ROTATION = 3  # variants served in turn
+LINGERING = 2  # this noise round of every page is served again in the next round
 FAST = {
     "AUTOTHROTTLE_ENABLED": "False",
     "DOWNLOAD_DELAY": "0",
@@ -128,7 +138,10 @@ def build_timeline(
         return None
 
     for number in range(noise_rounds):
-        timeline.steps.append(noise(number))
+        step = noise(number)
+        timeline.steps.append(step)
+        if number == LINGERING and step is not None:
+            timeline.steps.append(Step(step.kind, step.html, record=step.record))
     start = index * edit_rounds % len(EDITS)
     makes = [EDITS[(start + i) % len(EDITS)] for i in range(min(edit_rounds, len(EDITS)))]
     for number, make in enumerate(makes):
@@ -351,8 +364,9 @@ def run_timeline(
             for publisher in {t.page.publisher for t in timelines}:
                 listed = [site.url(t.path) for t in timelines if t.page.publisher == publisher]
                 site.put(f"/feeds/{_slug(publisher)}.xml", rss(publisher, listed))
-            counts = {t.path: 0 for t in timelines}
             naive_last: dict[str, str] = {}
+            windows: list[tuple[datetime, datetime]] = []
+            scored: list[tuple[int, PageTimeline, Step, str, bool]] = []
             for number in range(rounds):
                 served = {}
                 for t in timelines:
@@ -365,32 +379,42 @@ def run_timeline(
                     if step is not None:
                         served[t.path] = step
                 before = len(site.log)
+                started = datetime.now(UTC)
                 result.crawl_seconds += _crawl(env, first=number == 0)
-                fetched = {r.path for r in site.log[before:] if r.status == 200}
-                store = Store.from_settings(env)
-                try:
-                    for t in timelines:
-                        step = served.get(t.path)
-                        if step is None:
-                            continue
-                        label = f"{t.page.name}#{number}:{step.kind}"
-                        digest = naive[(t.path, number)]
-                        naive_version = naive_last.get(t.path) != digest
-                        naive_last[t.path] = digest
-                        if t.path not in fetched:
-                            result.not_fetched.append(label)
-                            continue
-                        history = store.history(urls[t.path])
-                        created = len(history) - counts[t.path]
-                        counts[t.path] = len(history)
-                        _score(result, t, step, label, created, history, naive_version)
-                finally:
-                    store.close()
+                windows.append((started, datetime.now(UTC)))
+                fetched = {r.path for r in site.log[before:] if r.status in (200, 304)}
+                for t in timelines:
+                    step = served.get(t.path)
+                    if step is None:
+                        continue
+                    label = f"{t.page.name}#{number}:{step.kind}"
+                    digest = naive[(t.path, number)]
+                    naive_version = naive_last.get(t.path) != digest
+                    naive_last[t.path] = digest
+                    if t.path not in fetched:
+                        result.not_fetched.append(label)
+                        continue
+                    scored.append((number, t, step, label, naive_version))
                 if verbose:
-                    print(f"round {number + 1}/{rounds}: {result.summary()}", flush=True)
+                    print(f"round {number + 1}/{rounds} crawled", flush=True)
+            store = Store.from_settings(env)
+            try:
+                histories = {t.path: store.history(urls[t.path]) for t in timelines}
+            finally:
+                store.close()
+            for number, t, step, label, naive_version in scored:
+                history = histories[t.path]
+                made = [v for v in history if _round_of(v["fetched_at"], windows) == number]
+                _score(result, t, step, label, made, history, naive_version)
     finally:
         site.stop()
     return result
+
+
+def _round_of(fetched_at: datetime | str, windows: list[tuple[datetime, datetime]]) -> int:
+    """The round whose crawl a version's first sight falls in."""
+    at = as_utc(fetched_at)
+    return next((n for n, (start, end) in enumerate(windows) if start <= at <= end), -1)
 
 
 def _score(
@@ -398,11 +422,13 @@ def _score(
     timeline: PageTimeline,
     step: Step,
     label: str,
-    created: int,
+    made: list[dict[str, Any]],
     history: list[dict[str, Any]],
     naive_version: bool,
 ) -> None:
+    """``made``: the versions first seen in this round."""
     name, rotating = timeline.page.name, bool(step.served)
+    created = len(made)
     if step.kind == "original":
         article = extract_article(step.first.encode("utf-8"), timeline.page.url)
         offline = content_hash(*article.text()) if article else None
@@ -414,8 +440,8 @@ def _score(
     else:
         assert step.before is not None and step.expected is not None
         wrong = bool(created) and not edit_captured(
-            [history[-1]["title"], *history[-1].get("other_headlines", [])],
-            history[-1]["paragraphs"],
+            [made[-1]["title"], *made[-1].get("other_headlines", [])],
+            made[-1]["paragraphs"],
             step.before,
             step.expected["title"],
             step.expected["paragraphs"],

@@ -12,9 +12,9 @@ text S with the first fetch A and the second B:
 
 * B has A's text: confirmed, A goes on to the tracker;
 * B has S's text: A was transient; B goes on instead (unchanged);
-* otherwise ``persistent_change(S, A, B)``: a block of A that B has too but S has not, a block
-  of S that neither fetch has, or a new headline wording both fetches show (as the headline
-  or another one), is an edit and A goes on;
+* otherwise ``persistent_change(S, A, B)`` (``newscrawl.holding``): a block of A that B has
+  too but S has not, a block of S that neither fetch has, or a new headline wording both
+  fetches show (as the headline or another one), is an edit and A goes on;
   a change only in blocks where A and B disagree is rotation: no version (``rotating``).
 
 A fetch that fails, or a page that no longer extracts, confirms nothing: A goes on, so an edit
@@ -25,9 +25,6 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections import Counter
-from collections.abc import Sequence
-from difflib import SequenceMatcher
 from typing import Any
 
 import scrapy
@@ -37,7 +34,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 
 from newscrawl.article import ARTICLE_FIELDS, HASHES, Fetched
 from newscrawl.crawlstore import CrawlStore
-from newscrawl.normalize import normalize_for_hash
+from newscrawl.holding import persistent_change
 from newscrawl.pipelines import ExtractPipeline, HashPipeline, NormalizePipeline
 from newscrawl.store import utcnow
 from newscrawl.tracker import Tracker
@@ -48,40 +45,6 @@ CONFIRMED = "confirmed"
 TRANSIENT = "transient"
 ROTATING = "rotating"
 UNCONFIRMED = "unconfirmed"  # the second fetch failed: the first goes on as it is
-
-
-def _blocks(paragraphs: Sequence[str]) -> list[str]:
-    return [normalize_for_hash(p) for p in paragraphs if p.strip()]
-
-
-# (title, paragraphs, other headlines) of one text
-Text = tuple[str, Sequence[str], Sequence[str]]
-
-
-def _headlines(text: Text) -> set[str]:
-    return {normalize_for_hash(h) for h in (text[0], *text[2]) if h.strip()}
-
-
-def persistent_change(stored: Text, first: Text, second: Text) -> bool:
-    """Whether the change from the stored text to the first fetch is also in the second."""
-    old_h, first_h, second_h = map(_headlines, (stored, first, second))
-    if (first_h - old_h) & second_h or (old_h - first_h) - second_h:
-        return True  # a headline wording both fetches show, or one both have dropped
-    old, new, again = map(_blocks, (stored[1], first[1], second[1]))
-    # Blocks of the first fetch that the second does not have in the same place rotate.
-    stable: set[int] = set()
-    for tag, i1, i2, _, _ in SequenceMatcher(None, new, again, autojunk=False).get_opcodes():
-        if tag == "equal":
-            stable.update(range(i1, i2))
-    in_second = Counter(again)
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
-        if tag == "equal":
-            continue
-        if any(j in stable for j in range(j1, j2)):
-            return True  # new text that both fetches show
-        if j1 == j2 and any(in_second[block] == 0 for block in old[i1:i2]):
-            return True  # a stored block gone from both fetches
-    return False
 
 
 class ConfirmPipeline:

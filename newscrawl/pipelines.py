@@ -30,7 +30,7 @@ from newscrawl.notifier import outbox_hooks
 from newscrawl.snapshots import RawPage, RawSpool, Snapshots
 from newscrawl.spool import Spool
 from newscrawl.store import transient_error
-from newscrawl.tracker import FLIP_FLOP, FURNITURE, REBASELINE, UNCHANGED, Outcome, Tracker
+from newscrawl.tracker import FLIP_FLOP, FURNITURE, HELD, REBASELINE, UNCHANGED, Outcome, Tracker
 from newscrawl.wayback import WaybackQueue
 
 logger = logging.getLogger(__name__)
@@ -172,6 +172,7 @@ class ChangeDetectionPipeline:
         self.crawl = crawl
         self.retries = settings.getint("NEWSCRAWL_STORE_RETRIES", 5)
         self.furniture = settings.getbool("NEWSCRAWL_FURNITURE", True)
+        self.hold = settings.getbool("NEWSCRAWL_HOLD_CHANGES", False)
         self.spool = Spool.from_settings(settings)
         self.raw_spool = RawSpool(self.spool.directory)
         self.tracker: Tracker | None = None
@@ -190,7 +191,7 @@ class ChangeDetectionPipeline:
         thread = self.crawl.thread
         on_version, on_event = outbox_hooks(self.crawler, thread.store.db)
         self.tracker = Tracker(
-            thread.store, self.crawl.policy, self.furniture, on_version, on_event
+            thread.store, self.crawl.policy, self.furniture, on_version, on_event, self.hold
         )
         self.lifecycle = Lifecycle(thread.store, self.crawl.removal_policy, on_event)
         stats, settings = self.crawler.stats, self.crawler.settings
@@ -216,9 +217,10 @@ class ChangeDetectionPipeline:
             gone = page.moved_from or page.url
             result = self.lifecycle.gone(gone, page.source, NOT_FOUND_PAGE, page.fetched_at)
             return Outcome(kind=result, version=0)
-        outcome = self.tracker.record(page, self.crawl.policy_for(page.source))
+        outcome = self.tracker.record(page, self.crawl.policy_for(page.source), raw)
         if page.moved_from:
             self.lifecycle.moved(page.moved_from, page.url, page.source, page.fetched_at)
+        raw = outcome.evidence or raw  # a confirmed held change: the page first served
         if raw is not None and self.snapshots is not None:
             self._keep_snapshot(page, outcome, raw)
         if self.wayback is not None:
@@ -226,9 +228,10 @@ class ChangeDetectionPipeline:
         return outcome
 
     def _keep_snapshot(self, page: Fetched, outcome: Outcome, raw: RawPage) -> None:
-        """The page of a version just stored; also of an existing version that has none (a
-        store from before snapshots, or a run that died between the two writes)."""
-        if outcome.version and outcome.kind not in (FLIP_FLOP, REBASELINE):
+        """The page of a version just stored (a confirmed held change: the page it was first
+        served as); also of an existing version that has none (a store from before snapshots,
+        or a run that died between the two writes)."""
+        if outcome.version and outcome.kind not in (FLIP_FLOP, REBASELINE, HELD):
             assert self.snapshots is not None
             if self.snapshots.get(page.url, outcome.version) is None:
                 self.snapshots.keep(page.url, page.source, outcome.version, raw)

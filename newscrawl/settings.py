@@ -96,6 +96,8 @@ NEWSCRAWL_FURNITURE = True
 # only if the second fetch shows the change too (newscrawl/confirm.py: furniture rotating per
 # request, a page cut short).
 NEWSCRAWL_CONFIRM_CHANGES = True
+# A re-check's new text is stored once the next check shows it too (newscrawl/holding.py).
+NEWSCRAWL_HOLD_CHANGES = False
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

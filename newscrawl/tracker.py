@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -22,8 +22,10 @@ from newscrawl import events
 from newscrawl.article import Fetched
 from newscrawl.bounds import unpack_version
 from newscrawl.furniture import furniture_only
+from newscrawl.holding import Holding, confirms
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.search import search_words
+from newscrawl.snapshots import RawPage
 from newscrawl.store import LEASE_FREE, Store, as_utc
 from newscrawl.versions import Versions
 
@@ -47,6 +49,8 @@ FURNITURE = "furniture"
 # A new text that a second fetch did not show: only furniture rotating per request changed
 # (see newscrawl.confirm); no version, the hash moves on.
 ROTATING = "rotating"
+# A re-check's new text waiting for the next check to confirm it (see newscrawl.holding).
+HELD = "held"
 
 
 def fetch_state(page: Fetched) -> dict[str, Any]:
@@ -70,6 +74,8 @@ class Outcome:
     revert_of: int | None = None
     # extraction health (newscrawl.health), then writes the store refused (newscrawl.bounds)
     warnings: tuple[str, ...] = ()
+    # a held fetch this check confirmed (the version's text): the page it was served as
+    evidence: RawPage | None = None
 
 
 class Tracker:
@@ -77,10 +83,13 @@ class Tracker:
         self, store: Store, policy: RevisitPolicy, furniture: bool = True,
         on_version: Callable[[dict[str, Any]], Any] | None = None,
         on_event: Callable[[dict[str, Any]], Any] | None = None,
+        hold: bool = False,
     ) -> None:  # fmt: skip
         self.store = store
         self.policy = policy
         self.furniture = furniture  # NEWSCRAWL_FURNITURE
+        self.hold = hold  # NEWSCRAWL_HOLD_CHANGES
+        self.holding = Holding(store)
         # Called with each version document once its diff is written, before the article
         # update; also when a later check completes a version whose run died before that
         # update (so a crash between the writes loses no notification): must be idempotent.
@@ -88,11 +97,14 @@ class Tracker:
         self.versions = Versions(store, on_version)  # a new version's and diff's writes
         self.on_event = on_event  # called with each event recorded (newscrawl.events)
 
-    def record(self, page: Fetched, policy: RevisitPolicy | None = None) -> Outcome:
-        """Store what this fetch means for the article's history and schedule."""
+    def record(
+        self, page: Fetched, policy: RevisitPolicy | None = None, raw: RawPage | None = None
+    ) -> Outcome:
+        """Store what this fetch means for the article's history and schedule (``raw``: the
+        page as served, kept with a held change)."""
         policy = policy or self.policy
         article = self.store.articles.find_one({"_id": page.url})
-        outcome = self._decide(page, article, policy)
+        outcome = self._decide(page, article, policy, raw)
         if article and (article.get("gone") or article.get("status") == "removed"):
             self._came_back(page, article, outcome, policy)
         return outcome
@@ -119,8 +131,26 @@ class Tracker:
         self.store.articles.update_one({"_id": page.url}, {"$set": update})
 
     def _decide(
-        self, page: Fetched, article: dict[str, Any] | None, policy: RevisitPolicy
+        self,
+        page: Fetched,
+        article: dict[str, Any] | None,
+        policy: RevisitPolicy,
+        raw: RawPage | None = None,
+        confirmed: bool = False,
     ) -> Outcome:
+        """``confirmed``: a held fetch that a later check confirmed, stored without holding."""
+        if article and article.get("held_hash"):
+            waiting = self.holding.get(page.url, article["held_hash"])
+            shown = unpack_version(
+                self.versions.shown(page.url, article, self.versions.latest(page.url))
+            )
+            if waiting and shown and int(article.get("extractor", 1)) >= page.extractor:
+                if not page.content_hash or confirms(shown, waiting.page, page):
+                    return self._confirm(waiting.page, waiting.raw, page, policy, raw)
+                self.holding.drop_transient(shown, waiting.page, page.fetched_at)
+            else:
+                self.holding.release(page.url)
+            article = {**article, "held_hash": None}  # every write below clears it
         not_modified = not page.content_hash
         same_text = article is not None and article.get("content_hash") == page.content_hash
         # The text of a change the volatile cap skipped, seen again: stored once the cap allows.
@@ -151,6 +181,11 @@ class Tracker:
             if latest and latest["content_hash"] == page.content_hash:
                 article = article or self.store.articles.find_one({"_id": page.url})
                 return self._complete(page, latest, article, policy)
+            if self.hold and not confirmed and article and latest and not held:
+                self.holding.hold(page, raw)
+                return self._unchanged(
+                    page, article, policy, latest["version"], hold=page.content_hash
+                )
             shown = self.versions.shown(page.url, article, latest)
             revert_of = self.versions.earlier(page)
             if shown and revert_of and self.versions.is_flip_flop(page, shown):
@@ -177,11 +212,13 @@ class Tracker:
 
     def pending_change(self, page: Fetched) -> dict[str, Any] | None:
         """The version shown at the last check, when this fetch of a tracked article would be
-        stored as a new version after it (not new, unchanged, furniture, a rebaseline or a
-        return to a text already stored); else None. Reads only."""
+        stored as a new version after it (not new, unchanged, furniture, a rebaseline, a
+        return to a text already stored, or a held text seen again); else None. Reads only."""
         article = self.store.articles.find_one({"_id": page.url})
         if not article or not page.content_hash or article.get("content_hash") == page.content_hash:
             return None
+        if article.get("held_hash") == page.content_hash:
+            return None  # the check that confirms a held change: two fetches agree already
         if int(article.get("extractor", 1)) < page.extractor:
             return None
         latest = self.versions.latest(page.url)
@@ -231,6 +268,26 @@ class Tracker:
         )  # fmt: skip
 
     # writes -----------------------------------------------------------------------------
+    def _confirm(
+        self,
+        held: Fetched,
+        evidence: RawPage | None,
+        page: Fetched,
+        policy: RevisitPolicy,
+        raw: RawPage | None,
+    ) -> Outcome:
+        """This fetch shows the held change: the held fetch becomes the version (at its own
+        time), then this fetch is decided against it."""
+        article = self.store.articles.find_one({"_id": held.url})
+        cleared = {**(article or {}), "held_hash": None}
+        outcome = self._decide(held, cleared, policy, confirmed=True)
+        self.holding.release(held.url)
+        if page.content_hash != held.content_hash or page.fetched_at != held.fetched_at:
+            self._decide(page, self.store.articles.find_one({"_id": page.url}), policy, raw)
+        if outcome.kind in (CHANGED, REVERT):
+            return replace(outcome, evidence=evidence or raw)
+        return outcome
+
     def _complete(
         self,
         page: Fetched,
@@ -297,6 +354,7 @@ class Tracker:
                 "content_hash": page.content_hash,
                 "current_version": outcome.version,
                 "unstored_changes": 0,
+                "held_hash": None,
                 "status": "active",
                 "extractor": page.extractor,
                 "last_changed": page.fetched_at,
@@ -325,6 +383,7 @@ class Tracker:
         furniture: bool = False,
         rotating: bool = False,
         recount: bool = True,
+        hold: str | None = None,
     ) -> Outcome:
         """No new version. Only the schedule moves on, unless: a flip-flop (a toggle already
         recorded, to the stored version ``current``) is counted and points the article at
@@ -332,7 +391,9 @@ class Tracker:
         says how many it follows; ``recount`` False: the same skipped text seen again) and
         its validators are not kept, so the next check fetches and extracts the page in full
         and stores the held text once the cap allows; a rebaseline takes the text's hash and
-        extractor version."""
+        extractor version; ``hold``, the hash of a change held for the next check
+        (``newscrawl.holding``), keeps the stored hash and brings the next check forward to
+        the policy's initial interval."""
         last_changed = as_utc(article.get("last_changed") or page.fetched_at)
         interval = float(article.get("interval") or policy.initial)
         next_check: datetime | None
@@ -341,9 +402,13 @@ class Tracker:
             interval, next_check = policy.after_volatile_change(page.fetched_at, interval)
         else:
             interval, next_check = policy.after_unchanged(page.fetched_at, interval, last_changed)
+        if hold:
+            soon = policy.after_change(page.fetched_at)[1]
+            next_check = min(next_check, soon) if next_check else soon
         update: dict[str, Any] = {
             "$set": {
-                "content_hash": page.content_hash or article.get("content_hash"),
+                "content_hash": (not hold and page.content_hash) or article.get("content_hash"),
+                "held_hash": hold,
                 "status": "active" if next_check else "dormant",
                 "interval": interval,
                 "next_check": next_check,
@@ -370,6 +435,7 @@ class Tracker:
             else REBASELINE if rebaseline
             else FURNITURE if furniture
             else ROTATING if rotating
+            else HELD if hold
             else UNCHANGED
         )  # fmt: skip
         return Outcome(kind=kind, version=version)

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from newscrawl.confirm import persistent_change
+from newscrawl.holding import persistent_change
 from tests.support.corpus import load_pages
 from tests.support.mockserver import Page, rss
 
