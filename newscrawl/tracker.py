@@ -141,9 +141,7 @@ class Tracker:
         """``confirmed``: a held fetch that a later check confirmed, stored without holding."""
         if article and article.get("held_hash"):
             waiting = self.holding.get(page.url, article["held_hash"])
-            shown = unpack_version(
-                self.versions.shown(page.url, article, self.versions.latest(page.url))
-            )
+            shown = self._shown(page.url, article)
             if waiting and shown and int(article.get("extractor", 1)) >= page.extractor:
                 if not page.content_hash or confirms(shown, waiting.page, page):
                     return self._confirm(waiting.page, waiting.raw, page, policy, raw)
@@ -221,8 +219,7 @@ class Tracker:
             return None  # the check that confirms a held change: two fetches agree already
         if int(article.get("extractor", 1)) < page.extractor:
             return None
-        latest = self.versions.latest(page.url)
-        shown = unpack_version(self.versions.shown(page.url, article, latest))
+        shown = self._shown(page.url, article)
         if shown is None or self.versions.earlier(page) is not None:
             return None
         if self.furniture and self._furniture_against(shown, page):
@@ -256,9 +253,12 @@ class Tracker:
     def _furniture_only(self, page: Fetched, article: dict[str, Any]) -> bool:
         """The text differs from the version the page showed only in furniture (see
         ``newscrawl.furniture``)."""
-        latest = self.versions.latest(page.url)
-        shown = unpack_version(self.versions.shown(page.url, article, latest))
+        shown = self._shown(page.url, article)
         return shown is not None and self._furniture_against(shown, page)
+
+    def _shown(self, url: str, article: dict[str, Any]) -> dict[str, Any] | None:
+        """The version the page showed at the last check, its text unpacked."""
+        return unpack_version(self.versions.shown(url, article, self.versions.latest(url)))
 
     @staticmethod
     def _furniture_against(shown: dict[str, Any], page: Fetched) -> bool:
