@@ -17,10 +17,11 @@ this one:
   added and dropped, in ``transient_changes`` (evidence of what the page showed once), and
   B, if it differs from S, is held in its place.
 
-An article's first fetch is stored at once (version 1), and so is a change when
-``NEWSCRAWL_HOLD_CHANGES`` is off. The cost: a version is stored one check later than it was
-first seen (its ``fetched_at`` is the first sight; ``confirmed_at`` the check that confirmed
-it), and an edit reverted before the next check is a transient change, not a version.
+An article's first fetch is stored at once (version 1), and so is the text of a removed
+article that is back, and every change when ``NEWSCRAWL_HOLD_CHANGES`` is off. The cost: a
+version is stored one check later than it was first seen (its ``fetched_at`` is the first
+sight; ``confirmed_at`` the check that confirmed it), and an edit reverted before the next
+check is a transient change, not a version.
 """
 
 from __future__ import annotations
@@ -106,7 +107,9 @@ class Holding:
 
     def hold(self, page: Fetched, raw: RawPage | None) -> None:
         """Keep this fetch (replacing an earlier held one) until the next check."""
-        doc: dict[str, Any] = {"page": dataclasses.asdict(page), "raw": None}
+        # _id in the document too: some MongoDB-compatible servers (nx-27017) do not take an
+        # upsert's _id from its filter
+        doc: dict[str, Any] = {"_id": page.url, "page": dataclasses.asdict(page), "raw": None}
         if raw is not None:
             doc["raw"] = {**dataclasses.asdict(raw), "body": compress(raw.body, level=LEVEL)}
         self.held.replace_one({"_id": page.url}, doc, upsert=True)

@@ -172,7 +172,7 @@ class ChangeDetectionPipeline:
         self.crawl = crawl
         self.retries = settings.getint("NEWSCRAWL_STORE_RETRIES", 5)
         self.furniture = settings.getbool("NEWSCRAWL_FURNITURE", True)
-        self.hold = settings.getbool("NEWSCRAWL_HOLD_CHANGES", False)
+        self.hold = settings.getbool("NEWSCRAWL_HOLD_CHANGES", True)
         self.spool = Spool.from_settings(settings)
         self.raw_spool = RawSpool(self.spool.directory)
         self.tracker: Tracker | None = None

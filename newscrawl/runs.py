@@ -6,6 +6,7 @@ A run record is written by ``extensions.RunRecorder`` when a crawl closes:
 ``finished``, ``finish_reason`` (``finished`` for a complete crawl), ``duration`` (s),
 ``feeds_polled``, ``feeds_not_modified`` (304s), ``articles_checked`` (pages compared with
 their stored version), ``new_articles``, ``new_versions`` (versions after the first),
+``held`` (new texts held for the next check to confirm, ``newscrawl.holding``),
 ``errors`` (failed feeds and articles), ``log_errors`` (ERROR log lines), the store's
 troubles: ``store_retries`` (writes tried again), ``spooled`` (pages left in the spool for the
 next run), ``rejected`` (pages the store refused, set aside in the spool's quarantine),
@@ -28,15 +29,18 @@ from newscrawl.tracker import (
     CHANGED,
     FLIP_FLOP,
     FURNITURE,
+    HELD,
     NEW,
     REBASELINE,
     REVERT,
+    ROTATING,
     SKIPPED,
     UNCHANGED,
 )
 
 PREFIX = "newscrawl/"
-CHECKED = (NEW, CHANGED, REVERT, UNCHANGED, FLIP_FLOP, SKIPPED, FURNITURE, REBASELINE)
+CHECKED = (NEW, CHANGED, REVERT, UNCHANGED, FLIP_FLOP, SKIPPED, FURNITURE, REBASELINE, ROTATING,
+           HELD)  # fmt: skip
 
 
 def run_record(
@@ -60,6 +64,7 @@ def run_record(
         "articles_checked": sum(ours.get(f"articles/{kind}", 0) for kind in CHECKED),
         "new_articles": ours.get(f"articles/{NEW}", 0),
         "new_versions": ours.get(f"articles/{CHANGED}", 0) + ours.get(f"articles/{REVERT}", 0),
+        "held": ours.get(f"articles/{HELD}", 0),
         "errors": errors,
         "log_errors": stats.get("log_count/ERROR", 0),
         "store_retries": ours.get("store/retries", 0),

@@ -97,7 +97,7 @@ NEWSCRAWL_FURNITURE = True
 # request, a page cut short).
 NEWSCRAWL_CONFIRM_CHANGES = True
 # A re-check's new text is stored once the next check shows it too (newscrawl/holding.py).
-NEWSCRAWL_HOLD_CHANGES = False
+NEWSCRAWL_HOLD_CHANGES = True
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

@@ -179,7 +179,9 @@ class Tracker:
             if latest and latest["content_hash"] == page.content_hash:
                 article = article or self.store.articles.find_one({"_id": page.url})
                 return self._complete(page, latest, article, policy)
-            if self.hold and not confirmed and article and latest and not held:
+            # a removed article back is tracked afresh: its text is stored at once
+            returned = article and article.get("status") == "removed"
+            if self.hold and not confirmed and article and latest and not held and not returned:
                 self.holding.hold(page, raw)
                 return self._unchanged(
                     page, article, policy, latest["version"], hold=page.content_hash

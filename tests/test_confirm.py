@@ -73,7 +73,7 @@ def test_furniture_rotating_on_every_request_makes_no_version(site, crawl, track
 def test_without_confirmation_the_same_rotation_makes_versions(site, crawl, tracked):
     """The control: the page above is a phantom maker for a tracker that fetches once."""
     _serve_rotating(site, [_with_slot(PAGE.html, t) for t in TEASERS[1:]])
-    _rechecks(crawl, 3, NEWSCRAWL_CONFIRM_CHANGES="False")
+    _rechecks(crawl, 3, NEWSCRAWL_CONFIRM_CHANGES="False", NEWSCRAWL_HOLD_CHANGES="False")
     assert len(tracked.history(site.url(PATH))) == 4
 
 
@@ -103,9 +103,11 @@ def test_a_failed_confirmation_fetch_keeps_the_edit(site, crawl, tracked):
     site.put_rotating(PATH, [Page(edited.encode(), conditional=False),
                              Page(b"busy", status=503, conditional=False)])  # fmt: skip
     log = crawl("-a", "recheck=all", settings={"RETRY_ENABLED": "False"}).stderr
+    assert "'newscrawl/confirm/unconfirmed': 1" in log
+    assert len(tracked.history(site.url(PATH))) == 1  # held for the next check, not dropped
+    crawl("-a", "recheck=all", settings={"RETRY_ENABLED": "False"})  # the edit is still there
     history = tracked.history(site.url(PATH))
     assert len(history) == 2 and any("Rewritten" in p for p in history[1]["paragraphs"])
-    assert "'newscrawl/confirm/unconfirmed': 1" in log
 
 
 def test_unchanged_rechecks_cost_no_second_request(site, crawl, tracked):

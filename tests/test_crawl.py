@@ -90,6 +90,11 @@ def test_noise_around_the_article_makes_no_version(site, crawl, open_store):
     assert [len(versions_of(store, u)) for u in urls] == [1] * len(urls)
 
 
+# For the rules that decide between stored versions (reverts, the volatile cap): every change
+# stored at the check that saw it, not held for the next (tests/test_holding.py has that).
+STORE_AT_ONCE = {"NEWSCRAWL_HOLD_CHANGES": "False"}
+
+
 def test_each_real_edit_makes_exactly_one_version_with_its_diff(site, crawl, open_store):
     urls = serve(site, [p.html for p in PAGES])
     crawl()
@@ -104,7 +109,8 @@ def test_each_real_edit_makes_exactly_one_version_with_its_diff(site, crawl, ope
         assert edited, f"no corpus page supports {kind}"
         for i in edited:
             site.put(f"/news/{i}.html", edits[i][kind][0])
-        crawl("-a", "recheck=all")
+        crawl("-a", "recheck=all")  # the new text is held (NEWSCRAWL_HOLD_CHANGES) ...
+        crawl("-a", "recheck=all")  # ... and stored when the next check shows it too
         expected_versions += 1
         for i in edited:
             history = versions_of(store, urls[i])
@@ -136,7 +142,7 @@ def test_revert_is_recorded_and_flip_flops_do_not_flood_history(site, crawl, ope
     crawl()
     for html in (edited, page.html, edited, page.html, edited, page.html, edited, edited):
         site.put("/news/0.html", html)
-        crawl("-a", "recheck=all")
+        crawl("-a", "recheck=all", settings=STORE_AT_ONCE)
     store = open_store()
     history = versions_of(store, url)
     assert [v["version"] for v in history] == [1, 2, 3]
@@ -234,6 +240,7 @@ def test_export_writes_one_json_line_per_article(site, crawl, open_store, store_
     crawl()
     site.put("/news/0.html", edited)
     crawl("-a", "recheck=all")
+    crawl("-a", "recheck=all")  # the edit, held by the check above, is stored
     out = tmp_path / "export.jsonl"
     env = {**__import__("os").environ, **store_env}
     subprocess.run(
@@ -309,7 +316,7 @@ def test_a_page_changing_at_every_crawl_becomes_volatile_and_its_versions_are_ca
     assert len(texts) == 5
     (url,) = serve(site, texts[:1])
     volatile = {"NEWSCRAWL_VOLATILE_CHECKS": "3", "NEWSCRAWL_VOLATILE_CHANGES": "2",
-                "NEWSCRAWL_VOLATILE_MAX_VERSIONS_PER_DAY": "2"}  # fmt: skip
+                "NEWSCRAWL_VOLATILE_MAX_VERSIONS_PER_DAY": "2", **STORE_AT_ONCE}  # fmt: skip
     crawl(settings=volatile)
     for html in texts[1:]:
         site.put("/news/0.html", html)

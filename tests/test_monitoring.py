@@ -50,9 +50,14 @@ def test_each_crawl_stores_a_run_record_with_its_counts(site, crawl, open_store)
     assert (first["articles_checked"], first["new_articles"], first["new_versions"]) == (2, 2, 0)
     assert first["errors"] == 1  # the missing feed
     assert first["stats"]["feeds/errors/http-404"] == 1
-    # the re-check: feed unchanged (304), both articles compared, one changed
+    # the re-check: feed unchanged (304), both articles compared, one changed: held
     assert (second["feeds_polled"], second["feeds_not_modified"]) == (2, 1)
-    assert (second["articles_checked"], second["new_articles"], second["new_versions"]) == (2, 0, 1)
+    assert (second["articles_checked"], second["new_articles"], second["new_versions"]) == (2, 0, 0)
+    assert (first["held"], second["held"]) == (0, 1)
+    # the next check shows the edit too: stored
+    crawl("-a", "recheck=all", feeds=("/feed.xml", "/missing.xml"))
+    third = store.db["runs"].find_one(sort=[("finished", -1)])
+    assert (third["articles_checked"], third["new_versions"], third["held"]) == (2, 1, 0)
 
 
 def test_status_shows_runs_and_sources_and_passes_when_fresh(site, crawl, store_env):

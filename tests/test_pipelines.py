@@ -35,7 +35,7 @@ from newscrawl.pipelines import (
 )
 from newscrawl.spiders.feeds import FeedsSpider
 from newscrawl.spool import Spool
-from newscrawl.tracker import CHANGED, NEW, UNCHANGED
+from newscrawl.tracker import CHANGED, HELD, NEW, UNCHANGED
 
 URL = "http://127.0.0.1/news/council"
 T0 = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
@@ -167,10 +167,16 @@ def test_the_same_text_again_is_unchanged_and_stores_no_version(pipelines):
     assert article["last_checked"].replace(tzinfo=UTC) == T0 + timedelta(hours=1)
 
 
-def test_an_edited_paragraph_is_version_2_with_its_diff(pipelines):
+def test_an_edited_paragraph_is_held_then_version_2_with_its_diff_dated_first_sight(pipelines):
     pipelines.run(item(page()))
-    edited = pipelines.run(item(page(edit=", officials said"), at=T0 + timedelta(hours=1)))
-    assert (edited.outcome, edited.version) == (CHANGED, 2)
+    first_sight = T0 + timedelta(hours=1)
+    held = pipelines.run(item(page(edit=", officials said"), at=first_sight))
+    assert (held.outcome, held.version) == (HELD, 1)
+    assert len(pipelines.find("versions")) == 1
+    again = pipelines.run(item(page(edit=", officials said"), at=T0 + timedelta(hours=2)))
+    assert (again.outcome, again.version) == (CHANGED, 2)
+    (version,) = pipelines.find("versions", {"url": URL, "version": 2})
+    assert version["fetched_at"].replace(tzinfo=UTC) == first_sight
     assert len(pipelines.find("diffs", {"url": URL, "version": 2})) == 1
 
 

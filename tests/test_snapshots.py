@@ -52,9 +52,11 @@ def test_crawl_keeps_the_bytes_served_for_every_version_and_none_for_unchanged_c
     site.put("/feed.xml", rss("Local", [site.url(p) for p in paths.values()]))
     rounds = [
         {"edited": edited.html, "quiet": quiet.html},
-        {"edited": edit_one[1], "quiet": noise},  # an edit; noise only (no version)
-        {"edited": edit_two[1]},  # a second edit
-        {},  # nothing changes: 304s
+        {"edited": edit_one[1], "quiet": noise},  # an edit (held); noise only (no version)
+        {"quiet": quiet.html},  # the edit is still there: stored, with the page held
+        {"edited": edit_two[1]},  # a second edit (held)
+        {},  # nothing changes: 304s, the second edit stored
+        {},  # 304s
     ]
     served: dict[str, list[bytes]] = {key: [] for key in paths}
     for number, pages in enumerate(rounds):
@@ -174,19 +176,21 @@ def test_snapshots_over_the_wire_protocol(tmp_path):
 
 def test_pages_spooled_in_a_store_outage_get_their_snapshots_when_it_is_back(site, tmp_path):
     """As tests/test_wire.py's outage test: the store dies mid-crawl, the next run replays
-    the spool; every version then has its page, byte for byte."""
+    the spool; every version then has its page, byte for byte. Each edit is stored at the
+    check that sees it, so its page is the one spooled (a held edit's page is in the store
+    already, ``held_changes``)."""
     wire = WireServer(tmp_path / "nx").start()
     try:
         paths, pages = serve_edited_pages(site, 8)
         env = outage_env(site, tmp_path, wire)
         finish(start_crawl(env))
         edited = [page for _, page in pages]
-        returncode, _ = recheck_until_the_store_dies(site, env, wire, paths, edited, 1)
+        returncode, _ = recheck_until_the_store_dies(site, env, wire, paths, edited, 1, False)
         assert returncode == 2
         assert list((tmp_path / "local" / "spool").glob("pages-*.jsonl")), "no page spooled"
 
         store_back(site, wire, paths)
-        finish(start_crawl(env, "-a", "recheck=all"))
+        finish(start_crawl(env, "-a", "recheck=all", NEWSCRAWL_HOLD_CHANGES="False"))
         assert not list((tmp_path / "local" / "spool").glob("pages-*.jsonl"))
         client = pymongo.MongoClient(wire.uri, tz_aware=True)
         store = Store(client, client.newscrawl_outage)

@@ -114,6 +114,10 @@ def test_three_crawlers_share_one_store_and_take_over_a_killed_ones_leases(
         time.sleep(max(0.0, 12.5 - (time.monotonic() - claimed_at)))
         logs = [finish(p) for p in [start_crawl(env, "-a", "recheck=all") for _ in range(2)]]
         assert sum(stat(log, "rechecks") for log in logs) == ARTICLES
+        assert sum(stat(log, "held") for log in logs) == ARTICLES  # each edit held once
+        # 4. the next check, by whichever crawler claims the article, stores the held edit
+        logs = [finish(p) for p in [start_crawl(env, "-a", "recheck=all") for _ in range(2)]]
+        assert sum(stat(log, "changed") for log in logs) == ARTICLES
         for path in paths:
             versions = sorted(v["version"] for v in db.versions.find({"url": site.url(path)}))
             assert versions == [1, 2], f"{path}: {versions}"

@@ -125,15 +125,21 @@ def outage_env(site, tmp_path: Path, wire: WireServer) -> dict[str, str]:
 
 def recheck_until_the_store_dies(
     site, env: dict[str, str], wire: WireServer, paths: list[str], edited: list[str],
-    retries: int,
+    retries: int, hold: bool = True,
 ) -> tuple[int, str]:  # fmt: skip
-    """Serve the edited pages slowly, re-check them all, and kill the store once the first
-    new version is written; the crawl's exit status and log."""
+    """Serve the edited pages slowly, re-check them all and kill the store once the first new
+    version is written; the crawl's exit status and log. With ``hold`` (the default,
+    ``newscrawl.holding``) the edits are first held by a re-check at full speed, so the
+    crawl that meets the outage is the one that stores them."""
+    for path, page in zip(paths, edited, strict=True):
+        site.put(path, page)
+    if hold:
+        finish(start_crawl(env, "-a", "recheck=all"))
     for path, page in zip(paths, edited, strict=True):
         site.put(path, page, delay=0.5)
     crawl = start_crawl(
         env, "-a", "recheck=all", CONCURRENT_REQUESTS="2", NEWSCRAWL_STORE_RETRIES=str(retries),
-        NEWSCRAWL_LEASE_SECONDS="1",
+        NEWSCRAWL_LEASE_SECONDS="1", NEWSCRAWL_HOLD_CHANGES=str(hold),
     )  # fmt: skip
     client = pymongo.MongoClient(wire.uri)
     deadline = time.monotonic() + 90
