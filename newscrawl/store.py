@@ -41,7 +41,7 @@ from pymongo.errors import (
     WriteConcernError,
 )
 
-from newscrawl import events, recent, record
+from newscrawl import due, events, recent, record
 from newscrawl.bounds import unpack_version
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.search import FIELD as SEARCH_FIELD
@@ -73,6 +73,7 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], bool]]] = {
     ],
     "articles": [
         ([("next_check", ASCENDING)], False),
+        ([(due.FIELD, ASCENDING)], False),  # the claim, by quarter-hour (``due``)
         ([("first_seen", ASCENDING)], False),  # scrapy export, oldest first (MongoDB)
         ([("source", ASCENDING)], False),
         ([("lease_owner", ASCENDING)], False),
@@ -231,6 +232,8 @@ class Store:
                 time.sleep(0.2 * (attempt + 1))
 
     def _create_indexes(self) -> None:
+        if not has_index(self.articles, [(due.FIELD, ASCENDING)]):
+            due.backfill(self.articles)  # buckets for articles scheduled before them
         for name, specs in INDEXES.items():
             create_missing_indexes(self.db[name], specs)
         events.ensure_indexes(self.db)
@@ -308,8 +311,12 @@ class Store:
         A crawler that dies keeps its claims only until the lease expires.
         """
         free = {"$or": [{"lease_until": None}, {"lease_until": {"$lte": now}}]}
+        buckets, sweep = due.window(now), False
         if everything_checked_before is None:
-            query = {"next_check": {"$lte": now}, **free}
+            query: dict[str, Any] = {"next_check": {"$lte": now}, **free}
+            sweep = not due.swept_lately(self.db, self.articles.name, now)
+            if not sweep:  # by key: the last day's quarter-hours
+                query[due.FIELD] = {"$in": buckets}
         else:
             # every article but those that moved to another address (tracked there)
             query = {"last_checked": {"$lt": everything_checked_before},
@@ -328,7 +335,10 @@ class Store:
                     {"$set": {"lease_until": now + timedelta(seconds=lease_seconds),
                               "lease_owner": token}},
                 )  # fmt: skip
-        claimed = self.articles.find({"lease_owner": token}, dict(CLAIM_FIELDS))
+        claimed = list(self.articles.find({"lease_owner": token}, {**CLAIM_FIELDS, due.FIELD: 1}))
+        # oldest first: none claimed before the window means no backlog is left behind it
+        if sweep and {article.get(due.FIELD) for article in claimed} <= set(buckets):
+            due.record_sweep(self.db, self.articles.name, now)
         # as_utc: some MongoDB-compatible servers hand back $set dates as strings
         return token, sorted(claimed, key=lambda a: as_utc(a.get("next_check") or now))
 
@@ -385,7 +395,7 @@ class Store:
                 "$set": {
                     "last_error": reason,
                     "last_checked": now,
-                    "next_check": retry_at,
+                    **due.schedule_fields(retry_at),
                     "errors": errors,
                     "failing_since": since,
                     **({} if retry_at else {"status": "failing"}),

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from newscrawl.due import schedule_fields
 from newscrawl.normalize import content_hash, loose_hash
 from newscrawl.queries import compare
 from newscrawl.schedule import DAY, RevisitPolicy
@@ -271,7 +272,7 @@ def test_concurrent_claimers_never_lease_an_article_twice(store_env, open_store)
     for round_ in range(ROUNDS):
         store.articles.delete_many({})  # a small store: the claimers stay in step
         urls = [f"https://news.example/due/{round_}/{i}" for i in range(200)]
-        store.articles.insert_many([{"_id": url, "source": "Example", "next_check": T0}
+        store.articles.insert_many([{"_id": url, "source": "Example", **schedule_fields(T0)}
                                     for url in urls])  # fmt: skip
         start.wait(120)
         claims = [url for _ in workers for url in out.get(timeout=120)]
