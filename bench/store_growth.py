@@ -8,7 +8,10 @@ A template is made the way a crawl makes it: every corpus page goes through
 real edits (``tests.support.mutations``), one hour apart. The store is then filled to each size by
 copying the template's documents (articles, versions, diffs, raw pages, events) under new
 addresses (``https://host/c<k>/...``) with ``insert_many``: documents shaped exactly like the
-crawl's, without extracting them again. At each size, medians of ``--runs`` timings of:
+crawl's, without extracting them again. The first ``DUE_COPIES`` copies are due (due
+minutes ago), the others scheduled in the hours ahead, as in a store a cron'd crawl keeps:
+a run finds the same few hundred due articles at every size. At each size, medians of
+``--runs`` timings of:
 
 * ``open``: ``Store.from_settings`` + ``Snapshots.from_settings`` in a new client, as every
   crawl starts (index checks, search-word backfill; on the embedded store the first query of
@@ -46,6 +49,7 @@ from typing import Any
 from scrapy.settings import Settings
 
 from newscrawl import recent
+from newscrawl.due import schedule_fields
 from newscrawl.extract import EXTRACTOR_VERSION, extract_article
 from newscrawl.normalize import clean_text, content_hash, loose_hash
 from newscrawl.queries import search_filter
@@ -61,6 +65,7 @@ from tests.support.mutations import edit_variants
 DATABASE = "growth"
 COLLECTIONS = ("articles", "versions", "diffs", "pages", "page_chunks", "events")
 BATCH = 2000
+DUE_COPIES = 8  # copies of the template due at every size (8 x 53 corpus articles)
 
 
 def settings_for(data_dir: Path, uri: str = "") -> Settings:
@@ -162,6 +167,8 @@ def copy_of(
                     new[key] = new[key] + shift
             if name == "articles":
                 new[FIELD] = search_words(new["_id"], new.get("title") or "")
+                ahead = -10 if k < DUE_COPIES else 60 + k  # minutes
+                new.update(schedule_fields(utcnow() + timedelta(minutes=ahead - k % 10)))
             if name in ("diffs", "events"):
                 for field in recent.FIELDS:
                     new.pop(field, None)
@@ -285,7 +292,7 @@ def recheck_runs(settings: Settings, runs: int) -> tuple[float, float]:
         store = Store.from_settings(settings)  # due again for the next run (untimed)
         urls = [article["_id"] for article in due]
         store.articles.update_many(
-            {"_id": {"$in": urls}}, {"$set": {"next_check": utcnow() - timedelta(days=1)}}
+            {"_id": {"$in": urls}}, {"$set": schedule_fields(utcnow() - timedelta(hours=1))}
         )
         store.close()
     return times[0], statistics.median(times[1:])

@@ -8,11 +8,18 @@ Here every collection's connection waits up to ``busy_timeout`` seconds instead.
 Two processes opening a new collection at the same moment (crawlers started together on a
 fresh store) both try to record its key format in the file they just created; the second
 fails on the unique key. The format is then recorded, so opening it again reads it.
+
+litemongo reads a write's matching documents before it writes them, with no lock between:
+two processes whose ``update_many`` both require an article's lease to be free both see it
+free and both lease it. ``process_lock`` makes such a read-then-write one at a time.
 """
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from litemongo.sqlite_store import CollectionStore, DatabaseStore, ServerStore
@@ -45,3 +52,17 @@ class WaitingServerStore(ServerStore):
         if name not in self._databases:
             self._databases[name] = _WaitingDatabase(self._dirpath / name, self._busy_timeout_ms)
         return self._databases[name]
+
+
+@contextmanager
+def process_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (created if missing): one holder at a time
+    among processes and threads (each entry opens its own file); released at exit, or by
+    the system when the holder dies."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+b") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(file, fcntl.LOCK_UN)

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from newscrawl import events
+from newscrawl.due import schedule_fields
 from newscrawl.store import LEASE_FREE, Store, as_utc
 from newscrawl.urls import canonical_url
 
@@ -199,14 +200,14 @@ class Lifecycle:
         fields: dict[str, Any] = {"last_checked": now, **LEASE_FREE}
         if article.get("status") == REMOVED:
             removed_at = as_utc(article.get("removed_at") or now)
-            fields["next_check"] = self.policy.removed_next_check(now, removed_at)
+            fields.update(schedule_fields(self.policy.removed_next_check(now, removed_at)))
             articles.update_one({"_id": url}, {"$set": fields})
             return STILL_REMOVED
         gone = article.get("gone") or {"since": now, "checks": 0}
         since, checks = as_utc(gone["since"]), int(gone.get("checks", 0)) + 1
         if checks <= self.policy.confirm_checks:
             fields["gone"] = {"since": since, "checks": checks, "reason": reason}
-            fields["next_check"] = now + timedelta(seconds=self.policy.confirm_interval)
+            fields.update(schedule_fields(now + timedelta(seconds=self.policy.confirm_interval)))
             articles.update_one({"_id": url}, {"$set": fields})
             return SUSPECT
         fields.update(
@@ -214,7 +215,7 @@ class Lifecycle:
             removed_at=since,
             removed_reason=reason,
             gone=None,
-            next_check=self.policy.removed_next_check(now, since),
+            **schedule_fields(self.policy.removed_next_check(now, since)),
         )
         if reason.startswith("http-"):
             fields["http_status"] = int(reason.removeprefix("http-"))
@@ -230,7 +231,7 @@ class Lifecycle:
         result = self.store.articles.update_one(
             {"_id": old, "moved_to": {"$ne": new}},
             {"$set": {"status": "moved", "moved_to": new, "moved_at": now, "last_checked": now,
-                      "next_check": None, "gone": None, **LEASE_FREE}},
+                      **schedule_fields(None), "gone": None, **LEASE_FREE}},
         )  # fmt: skip
         if not result.modified_count:
             return False

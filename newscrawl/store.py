@@ -26,6 +26,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ from pymongo.errors import (
     WriteConcernError,
 )
 
-from newscrawl import events, recent, record
+from newscrawl import due, events, recent, record
 from newscrawl.bounds import unpack_version
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.search import FIELD as SEARCH_FIELD
@@ -72,6 +73,7 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], bool]]] = {
     ],
     "articles": [
         ([("next_check", ASCENDING)], False),
+        ([(due.FIELD, ASCENDING)], False),  # the claim, by quarter-hour (``due``)
         ([("first_seen", ASCENDING)], False),  # scrapy export, oldest first (MongoDB)
         ([("source", ASCENDING)], False),
         ([("lease_owner", ASCENDING)], False),
@@ -138,12 +140,20 @@ def _redact_option(option: str) -> str:
     return f"{name}=***" if secret and equals else option
 
 
+def embedded_dir(settings: Any) -> Path | None:
+    """The embedded store's directory, or None when MONGO_URI names a server."""
+    if settings.get("MONGO_URI"):
+        return None
+    return Path(settings.get("NEWSCRAWL_DATA_DIR") or ".newscrawl").resolve()
+
+
 def open_database(settings: Any) -> tuple[Any, Database]:
     """(client, database) chosen by MONGO_URI / MONGO_DATABASE / NEWSCRAWL_DATA_DIR."""
     uri = settings.get("MONGO_URI") or ""
     name = settings.get("MONGO_DATABASE") or "newscrawl"
     client: Any
-    if uri:
+    path = embedded_dir(settings)
+    if path is None:
         client = pymongo.MongoClient(uri, tz_aware=True)
         logger.info("Store: MongoDB at %s, database %s", redact_uri(uri), name)
     else:
@@ -151,7 +161,6 @@ def open_database(settings: Any) -> tuple[Any, Database]:
 
         from newscrawl.embedded import WaitingServerStore
 
-        path = Path(settings.get("NEWSCRAWL_DATA_DIR") or ".newscrawl").resolve()
         busy_timeout = settings.get("NEWSCRAWL_STORE_BUSY_TIMEOUT")
         busy_timeout = BUSY_TIMEOUT if busy_timeout in (None, "") else float(busy_timeout)
         client = litemongo.MongoClient(WaitingServerStore(path, busy_timeout), tz_aware=True)
@@ -189,9 +198,11 @@ class Store:
     # Writes keep each source's counters (``record``); a scratch copy's must not.
     keeps_counters = True
 
-    def __init__(self, client: Any, db: Database) -> None:
+    def __init__(self, client: Any, db: Database, claim_lock: Path | None = None) -> None:
         self.client = client
         self.db = db
+        # embedded store: the file locked around a claim's read and lease (see embedded.py)
+        self.claim_lock = claim_lock
         self.articles = db["articles"]
         self.versions = db["versions"]
         self.diffs = db["diffs"]
@@ -202,7 +213,9 @@ class Store:
 
     @classmethod
     def from_settings(cls, settings: Any) -> Store:
-        store = cls(*open_database(settings))
+        client, db = open_database(settings)
+        path = embedded_dir(settings)
+        store = cls(client, db, None if path is None else path / f"{db.name}.claim.lock")
         store.ensure_indexes()
         return store
 
@@ -219,6 +232,8 @@ class Store:
                 time.sleep(0.2 * (attempt + 1))
 
     def _create_indexes(self) -> None:
+        if not has_index(self.articles, [(due.FIELD, ASCENDING)]):
+            due.backfill(self.articles)  # buckets for articles scheduled before them
         for name, specs in INDEXES.items():
             create_missing_indexes(self.db[name], specs)
         events.ensure_indexes(self.db)
@@ -291,32 +306,48 @@ class Store:
         claimed articles).
 
         Each article's lease is set by an update whose filter requires it to be free, so
-        of several crawlers claiming at once each article goes to exactly one. A crawler
-        that dies keeps its claims only until the lease expires.
+        of several crawlers claiming at once each article goes to exactly one (on MongoDB;
+        the embedded store's update is not atomic, so there the claim holds a file lock).
+        A crawler that dies keeps its claims only until the lease expires.
         """
         free = {"$or": [{"lease_until": None}, {"lease_until": {"$lte": now}}]}
+        buckets, sweep = due.window(now), False
         if everything_checked_before is None:
-            query = {"next_check": {"$lte": now}, **free}
+            query: dict[str, Any] = {"next_check": {"$lte": now}, **free}
+            sweep = not due.swept_lately(self.db, self.articles.name, now)
+            if not sweep:  # by key: the last day's quarter-hours
+                query[due.FIELD] = {"$in": buckets}
         else:
             # every article but those that moved to another address (tracked there)
             query = {"last_checked": {"$lt": everything_checked_before},
                      "status": {"$ne": "moved"}, **free}  # fmt: skip
-        candidates = [
-            doc["_id"]
-            for doc in self.articles.find(query, {"_id": 1})
-            .sort("next_check", ASCENDING)
-            .limit(limit)
-        ]
         token = uuid.uuid4().hex
-        if candidates:
-            self.articles.update_many(
-                {"_id": {"$in": candidates}, **free},
-                {"$set": {"lease_until": now + timedelta(seconds=lease_seconds),
-                          "lease_owner": token}},
-            )  # fmt: skip
-        claimed = self.articles.find({"lease_owner": token}, dict(CLAIM_FIELDS))
+        with self._claiming():
+            candidates = [
+                doc["_id"]
+                for doc in self.articles.find(query, {"_id": 1})
+                .sort("next_check", ASCENDING)
+                .limit(limit)
+            ]
+            if candidates:
+                self.articles.update_many(
+                    {"_id": {"$in": candidates}, **free},
+                    {"$set": {"lease_until": now + timedelta(seconds=lease_seconds),
+                              "lease_owner": token}},
+                )  # fmt: skip
+        claimed = list(self.articles.find({"lease_owner": token}, {**CLAIM_FIELDS, due.FIELD: 1}))
+        # oldest first: none claimed before the window means no backlog is left behind it
+        if sweep and {article.get(due.FIELD) for article in claimed} <= set(buckets):
+            due.record_sweep(self.db, self.articles.name, now)
         # as_utc: some MongoDB-compatible servers hand back $set dates as strings
         return token, sorted(claimed, key=lambda a: as_utc(a.get("next_check") or now))
+
+    def _claiming(self) -> AbstractContextManager[None]:
+        if self.claim_lock is None:
+            return nullcontext()
+        from newscrawl.embedded import process_lock
+
+        return process_lock(self.claim_lock)
 
     def release_leases(self, token: str) -> int:
         """Give back the articles a run claimed but did not get to."""
@@ -364,7 +395,7 @@ class Store:
                 "$set": {
                     "last_error": reason,
                     "last_checked": now,
-                    "next_check": retry_at,
+                    **due.schedule_fields(retry_at),
                     "errors": errors,
                     "failing_since": since,
                     **({} if retry_at else {"status": "failing"}),

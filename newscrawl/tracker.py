@@ -21,6 +21,7 @@ from pymongo.errors import DuplicateKeyError
 from newscrawl import events
 from newscrawl.article import Fetched
 from newscrawl.bounds import unpack_version
+from newscrawl.due import schedule_fields
 from newscrawl.furniture import furniture_only
 from newscrawl.holding import Holding, confirms
 from newscrawl.schedule import RevisitPolicy
@@ -118,7 +119,7 @@ class Tracker:
         update: dict[str, Any] = {"gone": None}
         if article.get("status") == "removed":
             interval, next_check = policy.after_change(page.fetched_at)
-            update.update(status="active", interval=interval, next_check=next_check,
+            update.update(status="active", interval=interval, **schedule_fields(next_check),
                           removed_at=None, removed_reason=None)  # fmt: skip
             event = events.record_event(
                 self.store.db, page.url, "reappeared", page.fetched_at, page.source,
@@ -361,7 +362,7 @@ class Tracker:
                 "extractor": page.extractor,
                 "last_changed": page.fetched_at,
                 "interval": interval,
-                "next_check": next_check,
+                **schedule_fields(next_check),
                 "response_url": page.response_url,
                 **checks,
                 **fetch_state(page),
@@ -413,7 +414,7 @@ class Tracker:
                 "held_hash": hold,
                 "status": "active" if next_check else "dormant",
                 "interval": interval,
-                "next_check": next_check,
+                **schedule_fields(next_check),
                 **check_fields(article, current is not None or changed, policy),
                 **fetch_state(page),
             }

@@ -6,12 +6,14 @@ import multiprocessing
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
+from newscrawl.due import schedule_fields
 from newscrawl.normalize import content_hash, loose_hash
 from newscrawl.queries import compare
-from newscrawl.schedule import RevisitPolicy
+from newscrawl.schedule import DAY, RevisitPolicy
 from newscrawl.store import Store, as_utc
 from newscrawl.tracker import (
     CHANGED,
@@ -241,6 +243,43 @@ def test_concurrent_writers_never_double_or_skip_a_version(store_env, open_store
             assert before["content_hash"] != after["content_hash"]
         assert store.diffs.count_documents({"url": url}) == len(history) - 1
     assert store.articles.count_documents({}) == len(urls)
+
+
+ROUNDS = 5  # each round a race: without a lock, about half of them lease some article twice
+
+
+def _claimer(settings: dict[str, str], start: Any, out: Any) -> None:
+    store = Store.from_settings(settings)
+    for _ in range(ROUNDS):
+        start.wait(120)  # all claim at once the round's articles
+        claimed = []
+        while batch := store.claim_articles(T0, limit=5, lease_seconds=DAY)[1]:
+            claimed += [article["_id"] for article in batch]
+        out.put(claimed)
+    store.close()
+
+
+def test_concurrent_claimers_never_lease_an_article_twice(store_env, open_store):
+    store, claimers = open_store(), 4
+    ctx = multiprocessing.get_context("spawn")
+    start, out = ctx.Barrier(claimers + 1), ctx.Queue()
+    workers = [
+        ctx.Process(target=_claimer, args=(store_env, start, out), daemon=True)
+        for _ in range(claimers)
+    ]
+    for worker in workers:
+        worker.start()
+    for round_ in range(ROUNDS):
+        store.articles.delete_many({})  # a small store: the claimers stay in step
+        urls = [f"https://news.example/due/{round_}/{i}" for i in range(200)]
+        store.articles.insert_many([{"_id": url, "source": "Example", **schedule_fields(T0)}
+                                    for url in urls])  # fmt: skip
+        start.wait(120)
+        claims = [url for _ in workers for url in out.get(timeout=120)]
+        assert sorted(claims) == sorted(urls)  # each article leased by exactly one claimer
+    for worker in workers:
+        worker.join(120)
+        assert worker.exitcode == 0
 
 
 def test_a_version_whose_writer_died_before_its_diff_is_completed_on_the_next_check(tracker):
