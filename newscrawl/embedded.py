@@ -27,6 +27,7 @@ from litemongo.sqlite_store import CollectionStore, DatabaseStore, ServerStore
 
 class _WaitingDatabase(DatabaseStore):
     def __init__(self, path: Path, busy_timeout_ms: int) -> None:
+        path.mkdir(parents=True, exist_ok=True)  # litemongo's mkdir fails if another made it
         super().__init__(path)
         self._busy_timeout_ms = busy_timeout_ms
 

@@ -14,9 +14,10 @@ Every query uses the pymongo API only, so the same code runs on MongoDB and on l
 (mongomock semantics on SQLite files) when ``MONGO_URI`` is unset.
 
 The crawl's store thread is ``crawlstore.StoreThread``; the tracker's version reads and
-writes are ``versions``. What stays here (opening, indexes, and the crawl's typed access to
-feeds, listings, leases and errors) is one job a little over 400 lines: the rest of the
-code and the tests open the store and reach these collections through this module.
+writes are ``versions``; the due buckets the claim asks for are ``due``. What stays here
+(opening, indexes, and the crawl's typed access to feeds, listings, leases and errors) is
+one job of about 450 lines: the rest of the code and the tests open the store and reach
+these collections through this module.
 """
 
 from __future__ import annotations

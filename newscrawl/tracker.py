@@ -12,22 +12,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, cast
 
 from pymongo import DESCENDING
-from pymongo.errors import DuplicateKeyError
 
 from newscrawl import events
 from newscrawl.article import Fetched
 from newscrawl.bounds import unpack_version
+from newscrawl.checks import ArticleWrites, check_fields
 from newscrawl.due import schedule_fields
 from newscrawl.furniture import furniture_only
 from newscrawl.holding import Holding, confirms
 from newscrawl.schedule import RevisitPolicy
-from newscrawl.search import search_words
 from newscrawl.snapshots import RawPage
-from newscrawl.store import LEASE_FREE, Store, as_utc
+from newscrawl.store import Store
 from newscrawl.versions import Versions
 
 logger = logging.getLogger(__name__)
@@ -52,19 +51,6 @@ FURNITURE = "furniture"
 ROTATING = "rotating"
 # A re-check's new text waiting for the next check to confirm it (see newscrawl.holding).
 HELD = "held"
-
-
-def fetch_state(page: Fetched) -> dict[str, Any]:
-    """Article fields every check refreshes: validators for the next conditional GET."""
-    return {
-        "last_checked": page.fetched_at,
-        "raw_hash": page.raw_hash,
-        "etag": page.etag,
-        "last_modified": page.last_modified,
-        "errors": 0,
-        "failing_since": None,
-        **LEASE_FREE,
-    }
 
 
 @dataclass(frozen=True)
@@ -96,6 +82,7 @@ class Tracker:
         # update (so a crash between the writes loses no notification): must be idempotent.
         self.on_version = on_version
         self.versions = Versions(store, on_version)  # a new version's and diff's writes
+        self.writes = ArticleWrites(store, self.versions)  # the article's, after each check
         self.on_event = on_event  # called with each event recorded (newscrawl.events)
 
     def record(
@@ -207,7 +194,7 @@ class Tracker:
                     version=number, minor=added.minor, revert_of=revert_of,
                     warnings=added.warnings,
                 )  # fmt: skip
-                self._after_change(page, outcome, policy, article, changed=not held)
+                self.writes.changed(page, number, policy, article, changed=not held)
                 return outcome
         raise RuntimeError(f"could not claim a version number for {page.url}")
 
@@ -241,17 +228,6 @@ class Tracker:
             {"url": page.url, "fetched_at": {"$gt": since}}
         )
         return stored >= policy.volatile_versions_per_day
-
-    def _migrated_current(self, url: str, text_hash: str) -> dict[str, Any]:
-        """``current_version`` (and its title) for an article stored before the field existed,
-        which an older flip-flop rule may have left showing the other side of a toggle."""
-        shown = self.versions.latest_with_text(url, text_hash)
-        if shown is None:  # a rebaselined text: the latest version stays the one shown
-            latest = self.store.versions.find_one(
-                {"url": url}, {"version": 1}, sort=[("version", DESCENDING)]
-            )
-            return {"current_version": latest["version"]} if latest else {}
-        return {"current_version": shown["version"], "title": shown["title"]}
 
     def _furniture_only(self, page: Fetched, article: dict[str, Any]) -> bool:
         """The text differs from the version the page showed only in furniture (see
@@ -315,7 +291,7 @@ class Tracker:
         if article is None or int(article.get("versions", 0)) < number:
             if self.on_version is not None:
                 self.on_version(latest)
-            self._after_change(page, Outcome(kind=CHANGED, version=number), policy, article)
+            self.writes.changed(page, number, policy, article)
             return Outcome(kind=UNCHANGED, version=number)
         if article.get("content_hash") == page.content_hash:  # all written by another process
             return self._unchanged(page, article, policy, number)
@@ -326,53 +302,6 @@ class Tracker:
         # The article had another text at the last check (the other side of a toggle, or a
         # change a volatile article's cap skipped): the page is back on the latest version.
         return self._unchanged(page, article, policy, number, current=latest)
-
-    def _after_change(
-        self,
-        page: Fetched,
-        outcome: Outcome,
-        policy: RevisitPolicy,
-        article: dict[str, Any] | None,
-        changed: bool = True,
-    ) -> None:
-        """``changed`` False: a held change stored now, at a check that saw no new change."""
-        checks = check_fields(article, changed, policy) if article else {
-            "recent_changes": [], "volatile": False
-        }  # fmt: skip
-        if checks["volatile"]:
-            assert article is not None  # only a tracked article is volatile
-            interval, next_check = policy.after_volatile_change(
-                page.fetched_at, float(article.get("interval") or policy.initial)
-            )
-        else:
-            interval, next_check = policy.after_change(page.fetched_at)
-        update = {
-            "$setOnInsert": {"first_seen": page.fetched_at, "flip_flops": 0},
-            "$max": {"versions": outcome.version},
-            "$set": {
-                "url": page.url,
-                "source": page.source,
-                "title": page.title,
-                "search_words": search_words(page.url, page.title),
-                "content_hash": page.content_hash,
-                "current_version": outcome.version,
-                "unstored_changes": 0,
-                "held_hash": None,
-                "status": "active",
-                "extractor": page.extractor,
-                "last_changed": page.fetched_at,
-                "interval": interval,
-                **schedule_fields(next_check),
-                "response_url": page.response_url,
-                **checks,
-                **fetch_state(page),
-            },
-        }
-        try:
-            self.store.articles.update_one({"_id": page.url}, update, upsert=True)
-        except DuplicateKeyError:
-            # Two first upserts raced and the other inserted the document: update it.
-            self.store.articles.update_one({"_id": page.url}, update)
 
     def _unchanged(
         self,
@@ -388,50 +317,9 @@ class Tracker:
         recount: bool = True,
         hold: str | None = None,
     ) -> Outcome:
-        """No new version. Only the schedule moves on, unless: a flip-flop (a toggle already
-        recorded, to the stored version ``current``) is counted and points the article at
-        that version; a skipped change of a volatile article is counted (the next version
-        says how many it follows; ``recount`` False: the same skipped text seen again) and
-        its validators are not kept, so the next check fetches and extracts the page in full
-        and stores the held text once the cap allows; a rebaseline takes the text's hash and
-        extractor version; ``hold``, the hash of a change held for the next check
-        (``newscrawl.holding``), keeps the stored hash and brings the next check forward to
-        the policy's initial interval."""
-        last_changed = as_utc(article.get("last_changed") or page.fetched_at)
-        interval = float(article.get("interval") or policy.initial)
-        next_check: datetime | None
-        changed = skipped and recount  # a held change seen again is no new change
-        if changed:
-            interval, next_check = policy.after_volatile_change(page.fetched_at, interval)
-        else:
-            interval, next_check = policy.after_unchanged(page.fetched_at, interval, last_changed)
-        if hold:
-            soon = policy.after_change(page.fetched_at)[1]
-            next_check = min(next_check, soon) if next_check else soon
-        update: dict[str, Any] = {
-            "$set": {
-                "content_hash": (not hold and page.content_hash) or article.get("content_hash"),
-                "held_hash": hold,
-                "status": "active" if next_check else "dormant",
-                "interval": interval,
-                **schedule_fields(next_check),
-                **check_fields(article, current is not None or changed, policy),
-                **fetch_state(page),
-            }
-        }
-        if current is not None:
-            update["$set"].update(current_version=current["version"], title=current["title"])
-            update["$inc"] = {"flip_flops": 1}
-        elif article and "current_version" not in article:  # stored before it existed
-            update["$set"].update(self._migrated_current(page.url, update["$set"]["content_hash"]))
-        if skipped:
-            update["$set"].update(raw_hash="", etag=None, last_modified=None)
-            if recount:
-                update["$set"]["last_changed"] = page.fetched_at
-                update["$inc"] = {"skipped_changes": 1, "unstored_changes": 1}
-        if rebaseline:
-            update["$set"]["extractor"] = page.extractor
-        self.store.articles.update_one({"_id": page.url}, update)
+        """No new version (``furniture``, ``rotating``: why, for the outcome's kind); the
+        article's write is ``ArticleWrites.unchanged``."""
+        self.writes.unchanged(page, article, policy, current, skipped, rebaseline, recount, hold)
         kind = (
             FLIP_FLOP if current is not None
             else SKIPPED if skipped
@@ -442,13 +330,3 @@ class Tracker:
             else UNCHANGED
         )  # fmt: skip
         return Outcome(kind=kind, version=version)
-
-
-def check_fields(article: dict[str, Any], changed: bool, policy: RevisitPolicy) -> dict[str, Any]:
-    """Article fields recording a check: whether it changed (1) or not (0), the last
-    ``volatile_checks`` checks kept oldest first, and whether the article is now volatile."""
-    recent = [*article.get("recent_changes", []), int(changed)][-policy.volatile_checks :]
-    return {
-        "recent_changes": recent,
-        "volatile": policy.is_volatile(recent, bool(article.get("volatile"))),
-    }
