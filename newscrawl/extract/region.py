@@ -81,6 +81,10 @@ def in_region(blocks: list[Block], elements: dict[str, list[etree._Element]]) ->
     for block in blocks:
         copies = elements.get(block.text)
         prose = not block.heading and is_prose(block)
+        if block.terms and not any(
+            inside(e) and signature(e) in prose_markup for e in copies or ()
+        ):
+            continue  # a list of links in a box of its own: tags, a menu, not the article's
         if not copies or any(map(inside, copies)):
             started = started or (prose and block.text in located)
             kept.append(block)

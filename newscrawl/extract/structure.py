@@ -9,21 +9,18 @@ import lxml.html
 from lxml import etree
 
 from newscrawl.extract.blocks import (
-    ENDS_SENTENCE,
     SUBHEADING_TAGS,
     Block,
-    count_words,
     element_block,
     has_block_descendant,
+    is_label,
+    is_term_list,
     list_blocks,
 )
 from newscrawl.extract.filters import is_noise
 from newscrawl.extract.parse import element_text
-from newscrawl.extract.region import in_region, is_prose
+from newscrawl.extract.region import in_region, is_prose, signature
 from newscrawl.normalize import loose_key
-
-_CHROME_WORDS = 5
-_CHROME_CHARS = 40  # a few words of a script written without spaces are one \w+ run
 
 
 def restore_structure(tree: lxml.html.HtmlElement, blocks: list[Block]) -> list[Block]:
@@ -46,10 +43,12 @@ def restore_structure(tree: lxml.html.HtmlElement, blocks: list[Block]) -> list[
     previous: etree._Element | None = None
     for block in blocks:
         found = elements.get(block.text, [])
-        if not found and not block.heading and _is_chrome(block.text):
+        if not found and not (block.heading or block.text_line) and is_label(block.text):
             block = replace(block, chrome=True)
         if found and not block.heading and all(e.tag in SUBHEADING_TAGS for e in found):
             block = replace(block, heading=True)
+        if len(found) == 1 and is_term_list(found[0]):
+            block = replace(block, terms=True)
         noise = is_noise(block)
         if structured and len(found) == 1 and not noise:
             headings = not (block.heading or structured[-1].heading)
@@ -59,16 +58,6 @@ def restore_structure(tree: lxml.html.HtmlElement, blocks: list[Block]) -> list[
             # the same text in several places: where the block was is unknown
             previous = found[0] if len(found) == 1 else None
     return in_region(_regroup_lists(structured, elements), elements)
-
-
-def _is_chrome(text: str) -> bool:
-    """A few words, not a sentence, outside any paragraph, heading or list item on the page:
-    a widget's label ("Latest Videos From"), not article text."""
-    return (
-        count_words(text) <= _CHROME_WORDS
-        and len(text) <= _CHROME_CHARS
-        and not ENDS_SENTENCE.search(text)
-    )
 
 
 def _dropped_before(
@@ -96,11 +85,19 @@ def _dropped_before(
             restored.append(element_block(node, heading=True))
         elif bounded and (prose := _prose(node)):
             restored += prose[::-1]
+        elif bounded and _same_terms(node, element):
+            restored.append(replace(element_block(node), terms=True))
         elif node.tag == "form" or node.find(".//form") is not None:
             continue  # a sign-up or search box is never article text, nor does it end the gap
         elif node.tag != "p" or not is_noise(element_block(node)):
             break  # a one-line promo ("Read more: …") does not end the gap either
     return restored[::-1]
+
+
+def _same_terms(node: etree._Element, paragraph: etree._Element) -> bool:
+    """A list of linked terms written as a paragraph in the markup of the kept paragraph
+    after it: a line of the article ("Miyagi: Sendai, Natori"), not a box of links."""
+    return node.tag == "p" and signature(node) == signature(paragraph) and is_term_list(node)
 
 
 def _gap(element: etree._Element, previous: etree._Element | None) -> list[etree._Element] | None:
