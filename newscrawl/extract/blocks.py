@@ -59,21 +59,24 @@ def trafilatura_blocks(tree: lxml.html.HtmlElement, url: str) -> list[Block]:
     return list(body_blocks(document.body))
 
 
-def body_blocks(element: etree._Element) -> Iterator[Block]:
+def body_blocks(element: etree._Element) -> list[Block]:
     """Innermost text blocks in order (trafilatura XML or, from its fallbacks, HTML)."""
+    found: list[Block] = []
     for child in element:
         if not isinstance(child.tag, str):
             continue
         if child.tag in _BLOCK_TAGS and not has_block_descendant(child):
             heading = child.tag in _HEADING_TAGS
             if heading or child.find(".//lb") is None and child.find(".//br") is None:
-                yield element_block(child, heading=heading)
+                found.append(element_block(child, heading=heading))
             else:
-                yield from _line_blocks(child)
+                found += _line_blocks(child)
         elif child.tag in _LIST_TAGS:
-            yield from list_blocks(list(body_blocks(child)))
+            items = body_blocks(child)
+            found += items if found and is_lead_in(found[-1]) else list_blocks(items)
         else:
-            yield from body_blocks(child)
+            found += body_blocks(child)
+    return found
 
 
 def list_blocks(blocks: list[Block]) -> list[Block]:
@@ -86,6 +89,16 @@ def list_blocks(blocks: list[Block]) -> list[Block]:
     if items and not any(ENDS_SENTENCE.search(b.text) for b in items):
         return [replace(b, fragment_list=True) for b in blocks]
     return blocks
+
+
+def is_lead_in(block: Block) -> bool:
+    """A line announcing what follows it, ending in a colon ("He said:", "The changes
+    include:"): the article's own words, and so is the list it announces, sentences or not."""
+    return (
+        block.text.endswith((":", "："))
+        and 2 * block.link_chars < len(block.text)
+        and len(block.text.split(maxsplit=1)) > 1
+    )
 
 
 def has_block_descendant(element: etree._Element) -> bool:

@@ -14,6 +14,7 @@ from newscrawl.extract.blocks import (
     element_block,
     has_block_descendant,
     is_label,
+    is_lead_in,
     is_term_list,
     list_blocks,
 )
@@ -87,11 +88,25 @@ def _dropped_before(
             restored += prose[::-1]
         elif bounded and _same_terms(node, element):
             restored.append(replace(element_block(node), terms=True))
+        elif bounded and not restored and _lead_in(node):
+            restored.append(element_block(node))  # announces the kept block ("In brief:")
         elif node.tag == "form" or node.find(".//form") is not None:
             continue  # a sign-up or search box is never article text, nor does it end the gap
         elif node.tag != "p" or not is_noise(element_block(node)):
             break  # a one-line promo ("Read more: …") does not end the gap either
     return restored[::-1]
+
+
+# Markup of a line of text: a lead-in written in anything else (buttons, links, icons) is a
+# widget's label ("Share", "Follow us on:").
+_INLINE_TAGS = frozenset({"b", "strong", "i", "em", "span", "u", "mark", "small"})
+
+
+def _lead_in(node: etree._Element) -> bool:
+    """A line of text that announces the kept block right after it ("In brief:")."""
+    if any(child.tag not in _INLINE_TAGS for child in node.iterdescendants()):
+        return False
+    return is_lead_in(element_block(node))
 
 
 def _same_terms(node: etree._Element, paragraph: etree._Element) -> bool:
@@ -149,7 +164,8 @@ def _prose(element: etree._Element) -> list[Block]:
 
 
 def _regroup_lists(blocks: list[Block], elements: dict[str, list[etree._Element]]) -> list[Block]:
-    """Runs of blocks that are items of one list on the page, judged as a list."""
+    """Runs of blocks that are items of one list on the page, judged as a list (a list of
+    fragments, unless a lead-in announces it)."""
 
     def list_of(block: Block) -> etree._Element | None:
         found = elements.get(block.text, [])
@@ -164,7 +180,10 @@ def _regroup_lists(blocks: list[Block], elements: dict[str, list[etree._Element]
     for block in [*blocks, None]:
         owner = list_of(block) if block is not None and not block.heading else None
         if run and (owner is None or owner is not run_list):
-            regrouped += list_blocks(run) if len(run) > 1 else run
+            if regrouped and is_lead_in(regrouped[-1]):  # announced: the article's list
+                regrouped += [replace(b, fragment_list=False) for b in run]
+            else:
+                regrouped += list_blocks(run) if len(run) > 1 else run
             run = []
         if block is None:
             break
