@@ -59,24 +59,21 @@ def trafilatura_blocks(tree: lxml.html.HtmlElement, url: str) -> list[Block]:
     return list(body_blocks(document.body))
 
 
-def body_blocks(element: etree._Element) -> list[Block]:
+def body_blocks(element: etree._Element) -> Iterator[Block]:
     """Innermost text blocks in order (trafilatura XML or, from its fallbacks, HTML)."""
-    found: list[Block] = []
     for child in element:
         if not isinstance(child.tag, str):
             continue
         if child.tag in _BLOCK_TAGS and not has_block_descendant(child):
             heading = child.tag in _HEADING_TAGS
             if heading or child.find(".//lb") is None and child.find(".//br") is None:
-                found.append(element_block(child, heading=heading))
+                yield element_block(child, heading=heading)
             else:
-                found += _line_blocks(child)
+                yield from _line_blocks(child)
         elif child.tag in _LIST_TAGS:
-            items = body_blocks(child)
-            found += items if found and is_lead_in(found[-1]) else list_blocks(items)
+            yield from list_blocks(list(body_blocks(child)))
         else:
-            found += body_blocks(child)
-    return found
+            yield from body_blocks(child)
 
 
 def list_blocks(blocks: list[Block]) -> list[Block]:
@@ -93,7 +90,7 @@ def list_blocks(blocks: list[Block]) -> list[Block]:
 
 def is_lead_in(block: Block) -> bool:
     """A line announcing what follows it, ending in a colon ("He said:", "The changes
-    include:"): the article's own words, and so is the list it announces, sentences or not."""
+    include:"): the article's own words, though not a sentence."""
     return (
         block.text.endswith((":", "："))
         and 2 * block.link_chars < len(block.text)

@@ -19,31 +19,47 @@ _STANDFIRST_SIMILARITY = 90
 
 def find_standfirst(
     tree: lxml.html.HtmlElement, description: str | None, paragraphs: list[str]
-) -> str:
-    """The summary shown on the page above the body, when the extraction missed it.
+) -> list[str]:
+    """The summary shown on the page above the body, when the extraction missed it: one
+    paragraph, or several when the page spreads it over consecutive ``<p>``s.
 
-    The meta description counts only when the page displays it in one element, verbatim or
-    nearly: a publisher editing the standfirst on the page often leaves the meta tag alone,
-    and the page's wording is the one readers see. The element is found by the description's
-    first or last words, so an edit at either end still finds it.
+    The meta description counts only when the page displays it, verbatim or nearly: a
+    publisher editing the standfirst on the page often leaves the meta tag alone, and the
+    page's wording is the one readers see. The element is found by the description's first
+    or last words, so an edit at either end still finds it.
     """
     if not description or not paragraphs:
-        return ""
+        return []
     key, body = loose_key(description), loose_key(" ".join(paragraphs[:3]))
     if len(key) < 40 or key in body:
-        return ""
-    for end in (description[:24], description[-24:]):
+        return []
+    for end, preceding in ((description[:24], False), (description[-24:], True)):
         for text in tree.xpath("//body//text()[contains(., $end)]", end=end):
             element = text.getparent()  # of a tail text: the element it follows
             if text.is_tail:
                 element = element.getparent()
-            found = loose_key(element.text_content())
-            if found != key and fuzz.ratio(found, key) < _STANDFIRST_SIMILARITY:
+            run = _shown(element, key, preceding)
+            if not run:
                 continue
-            if found in body:
-                return ""  # the page's wording is in the body already
-            return element_text(element)
-    return ""
+            if loose_key(element.text_content()) in body:
+                return []  # the page's wording is in the body already
+            return [element_text(e) for e in run]
+    return []
+
+
+def _shown(element: etree._Element, key: str, preceding: bool) -> list[etree._Element]:
+    """The element that shows the description ``key``, or the run of consecutive ``<p>``s
+    from it (onwards, or backwards when ``preceding``) that does, in page order; [] if none."""
+    run, shown = [element], loose_key(element.text_content())
+    siblings = element.itersiblings(preceding=preceding) if element.tag == "p" else iter(())
+    while shown != key and fuzz.ratio(shown, key) < _STANDFIRST_SIMILARITY:
+        sibling = next(siblings, None)
+        part = loose_key(sibling.text_content()) if sibling is not None else ""
+        if sibling is None or sibling.tag != "p" or not part or len(shown) >= len(key):
+            return []
+        run.append(sibling)
+        shown = part + shown if preceding else shown + part
+    return run[::-1] if preceding else run
 
 
 # Class names publishers give the summary line under the headline.

@@ -164,8 +164,7 @@ def _prose(element: etree._Element) -> list[Block]:
 
 
 def _regroup_lists(blocks: list[Block], elements: dict[str, list[etree._Element]]) -> list[Block]:
-    """Runs of blocks that are items of one list on the page, judged as a list (a list of
-    fragments, unless a lead-in announces it)."""
+    """Runs of blocks that are items of one list on the page, judged as a list."""
 
     def list_of(block: Block) -> etree._Element | None:
         found = elements.get(block.text, [])
@@ -180,10 +179,7 @@ def _regroup_lists(blocks: list[Block], elements: dict[str, list[etree._Element]
     for block in [*blocks, None]:
         owner = list_of(block) if block is not None and not block.heading else None
         if run and (owner is None or owner is not run_list):
-            if regrouped and is_lead_in(regrouped[-1]):  # announced: the article's list
-                regrouped += [replace(b, fragment_list=False) for b in run]
-            else:
-                regrouped += list_blocks(run) if len(run) > 1 else run
+            regrouped += list_blocks(run) if len(run) > 1 else run
             run = []
         if block is None:
             break
