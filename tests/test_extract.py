@@ -614,3 +614,15 @@ def test_a_standfirst_spread_over_several_paragraphs_is_found_whole() -> None:
     assert tree is not None
     assert find_standfirst(tree, f"{first} {second}", LINES) == [first, second]
     assert find_standfirst(tree, f"{second} {first}", LINES) == []
+
+
+@pytest.mark.parametrize("classes", ["subheadline", "article-excerpt"])
+def test_the_summary_line_after_the_headlines_own_wrapper_is_found(classes: str) -> None:
+    """The headline wrapped on its own (``<div><h1>…</h1></div>``): the summary line follows
+    the wrapper, not the headline."""
+    summary = "Strong storms are possible across the central states both Friday and Saturday"
+    tree = _page_tree(
+        f"<div class='headline'><h1>A story</h1></div><h2 class='{classes}'>{summary}</h2>"
+        f"<div class='body'><p>{PROSE_A}</p><p>{PROSE_B}</p></div>"
+    )
+    assert find_strapline(tree, [PROSE_A, PROSE_B]) == summary

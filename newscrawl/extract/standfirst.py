@@ -4,6 +4,7 @@ description as the page shows it) or the strapline under the headline."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import lxml.html
 from lxml import etree
@@ -77,6 +78,7 @@ _STRAPLINE_CLASSES = frozenset(
         "preamble",
         "epigraph",
         "summary",
+        "excerpt",
     }
 )
 _CLASS_PART = re.compile(r"[-_]+")
@@ -98,15 +100,23 @@ def find_strapline(tree: lxml.html.HtmlElement, paragraphs: list[str]) -> str:
         return ""
     body = loose_key(" ".join(paragraphs[:3]))
     first = paragraphs[0]
-    for element in h1.itersiblings():
-        for node in element.iter():
-            if not isinstance(node.tag, str):
-                continue
-            if node.tag == "p" and element_text(node) == first:
-                return ""  # the body starts: a summary comes before it
-            classes = _class_names(node)
-            if node.tag in ("p", "div", "h2", "span") and classes & _STRAPLINE_CLASSES:
-                text = element_text(node)
-                if count_words(text) >= 4 and loose_key(text) not in body:
-                    return text
+    for node in _after(h1):
+        if not isinstance(node.tag, str):
+            continue
+        if node.tag == "p" and element_text(node) == first:
+            return ""  # the body starts: a summary comes before it
+        classes = _class_names(node)
+        if node.tag in ("p", "div", "h2", "span") and classes & _STRAPLINE_CLASSES:
+            text = element_text(node)
+            if count_words(text) >= 4 and loose_key(text) not in body:
+                return text
     return ""
+
+
+def _after(h1: etree._Element) -> Iterator[etree._Element]:
+    """The elements after the headline and after the headline's wrapper, in page order: a
+    headline is often wrapped on its own, and the summary line follows the wrapper."""
+    parent = h1.getparent()
+    for node in (h1, parent) if parent is not None else (h1,):
+        for sibling in node.itersiblings():
+            yield from sibling.iter()
