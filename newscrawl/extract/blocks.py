@@ -144,8 +144,8 @@ def is_term_list(element: etree._Element) -> bool:
 def _line_blocks(element: etree._Element) -> list[Block]:
     """A block's lines as blocks: text separated by line breaks (``<br>``, trafilatura's
     ``<lb>``) is how some CMSs lay out paragraphs, so each line is judged, and its edits
-    shown, on its own. A short line among them ("Photo: AP", a list's line) is the text's
-    own (``text_line``); only a block of nothing but labels is a widget's."""
+    shown, on its own. A short line among them (a subheading, a line of a list) is the
+    text's own (``text_line``); only a block of nothing but labels is a widget's."""
     lines: list[Block] = []
     line: list[tuple[str, bool]] = []
     for piece in [*_pieces(element, False), _BREAK]:

@@ -69,8 +69,9 @@ def _dropped_before(
     Walking back from the paragraph over what lies between the two in the page, nearest
     first: a subheading beside the paragraph (a sibling) is put back when ``headings`` allows
     it (not next to a kept heading), and so is prose (a paragraph of sentences, not one link;
-    a pull quote; a wrapper holding only such paragraphs); a one-line promo and a box holding
-    a form are stepped over. The walk ends at anything else, and without a kept block before
+    a pull quote; a wrapper holding only such paragraphs), a list of linked terms in the kept
+    paragraph's markup, and a lead-in right before the kept block; a one-line promo and a box
+    holding a form are stepped over. The walk ends at anything else, and without a kept block before
     the paragraph only subheadings can come back.
     """
     gap = _gap(element, previous)
