@@ -626,3 +626,14 @@ def test_the_summary_line_after_the_headlines_own_wrapper_is_found(classes: str)
         f"<div class='body'><p>{PROSE_A}</p><p>{PROSE_B}</p></div>"
     )
     assert find_strapline(tree, [PROSE_A, PROSE_B]) == summary
+
+
+def test_a_box_of_paragraphs_with_a_summary_class_is_not_the_summary_line() -> None:
+    """A strapline is a line: a wrapper with a summary class that holds paragraphs (a teaser
+    box, the body itself) is not one, or a line added inside it would change the summary."""
+    teaser = "<p>Another story about the council and its long-delayed plans for the city</p>"
+    tree = _page_tree(
+        f"<div class='headline'><h1>A story</h1></div><div class='summary'>{teaser}{teaser}</div>"
+        f"<div class='body'><p>{PROSE_A}</p><p>{PROSE_B}</p></div>"
+    )
+    assert find_strapline(tree, [PROSE_A, PROSE_B]) == ""

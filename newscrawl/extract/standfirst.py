@@ -10,7 +10,7 @@ import lxml.html
 from lxml import etree
 from rapidfuzz import fuzz
 
-from newscrawl.extract.blocks import count_words
+from newscrawl.extract.blocks import count_words, has_block_descendant
 from newscrawl.extract.parse import element_text
 from newscrawl.normalize import loose_key
 
@@ -107,6 +107,8 @@ def find_strapline(tree: lxml.html.HtmlElement, paragraphs: list[str]) -> str:
             return ""  # the body starts: a summary comes before it
         classes = _class_names(node)
         if node.tag in ("p", "div", "h2", "span") and classes & _STRAPLINE_CLASSES:
+            if has_block_descendant(node):
+                continue  # a box holding paragraphs (the body's, a teaser's) is not a line
             text = element_text(node)
             if count_words(text) >= 4 and loose_key(text) not in body:
                 return text
