@@ -455,7 +455,7 @@ def test_a_standfirst_after_a_bold_place_name_is_found_by_the_meta_description()
     intro = f"<p class='intro'><strong>Berlin.</strong> {description}</p>"
     tree = parse_html(_story(intro, head))
     assert tree is not None
-    assert find_standfirst(tree, description, LINES) == f"Berlin. {description}"
+    assert find_standfirst(tree, description, LINES) == [f"Berlin. {description}"]
 
 
 @pytest.mark.parametrize(
@@ -546,3 +546,94 @@ def test_scripts_hidden_text_and_social_embeds_are_dropped_before_extraction() -
     drop_non_article(tree)
     assert [element_text(p) for p in tree.iter("p")] == [PROSE_A, "A quote."]
     assert not tree.xpath("//script")
+
+
+def test_a_short_line_of_a_body_laid_out_with_br_is_kept() -> None:
+    """A subheading written as a line of its own between <br>s is the text's, not a widget's
+    label: only a block of nothing but labels is dropped as one."""
+    lines = [*LINES[:2], "THE VOTE", *LINES[2:4]]
+    share = "<div class='share'>Share<br>Post on X<br>Email</div>"
+    article = extract_article(
+        _story(f"<div class='text'>{'<br>'.join(lines)}</div>{share}"), "https://news.example/a"
+    )
+    assert article is not None
+    assert article.paragraphs == lines
+
+
+TERMS = (
+    "Miyazaki: <a href='/t/takanabe'>Takanabe</a>, <a href='/t/shintomi'>Shintomi</a>,"
+    " <a href='/t/miyazaki'>Miyazaki City</a>"
+)
+
+
+def test_a_paragraph_listing_linked_terms_among_the_articles_paragraphs_is_kept() -> None:
+    """A line of places written as links ("Miyazaki: Takanabe, Shintomi, …") in the markup
+    of the article's paragraphs is article text, however linked: removing it is an edit."""
+    paragraphs = [f"<p class='body'>{text}</p>" for text in [*LINES[:3], TERMS, *LINES[3:]]]
+    article = extract_article(_story("".join(paragraphs)), "https://news.example/a")
+    assert article is not None
+    assert article.paragraphs == [
+        *LINES[:3],
+        "Miyazaki: Takanabe, Shintomi, Miyazaki City",
+        *LINES[3:],
+    ]
+
+
+def test_a_list_of_linked_terms_in_a_box_of_its_own_is_not_kept() -> None:
+    body = "".join(f"<p class='body'>{text}</p>" for text in LINES)
+    tags = f"<div class='tags'><p class='tag-list'>{TERMS}</p></div>"
+    article = extract_article(_story(body + tags), "https://news.example/a")
+    assert article is not None
+    assert article.paragraphs == LINES
+
+
+def test_a_colon_lead_in_dropped_between_kept_paragraphs_comes_back() -> None:
+    """ "The changes include:" is the article's text though it ends like no sentence."""
+    assert _restored_between("<p>The changes to the plan include:</p>") == [
+        PROSE_A, "The changes to the plan include:", PROSE_B
+    ]  # fmt: skip
+
+
+def test_the_lead_in_over_a_kept_list_comes_back() -> None:
+    """A summary box's title ("In brief:") announces the list the extraction kept."""
+    items = "".join(f"<li>{text}</li>" for text in LINES[1:3])
+    body = f"<p>{LINES[0]}</p><div class='summary'><strong>In brief:</strong><ul>{items}</ul>"
+    body += "</div>" + "".join(f"<p>{text}</p>" for text in LINES[3:])
+    article = extract_article(_story(body), "https://news.example/a")
+    assert article is not None
+    assert article.paragraphs == [LINES[0], "In brief:", *LINES[1:]]
+
+
+def test_a_standfirst_spread_over_several_paragraphs_is_found_whole() -> None:
+    """The meta description shown as two <p>s: both are the standfirst, each a paragraph of
+    its own, so an edit shows in the one it changed."""
+    first = "The council put off its vote on the housing plan after a row over the figures."
+    second = "A new date has not been set, and residents say they are tired of waiting."
+    head = f'<meta name="description" content="{first} {second}">'
+    tree = parse_html(_story(f"<div class='standfirst'><p>{first}</p><p>{second}</p></div>", head))
+    assert tree is not None
+    assert find_standfirst(tree, f"{first} {second}", LINES) == [first, second]
+    assert find_standfirst(tree, f"{second} {first}", LINES) == []
+
+
+@pytest.mark.parametrize("classes", ["subheadline", "article-excerpt"])
+def test_the_summary_line_after_the_headlines_own_wrapper_is_found(classes: str) -> None:
+    """The headline wrapped on its own (``<div><h1>…</h1></div>``): the summary line follows
+    the wrapper, not the headline."""
+    summary = "Strong storms are possible across the central states both Friday and Saturday"
+    tree = _page_tree(
+        f"<div class='headline'><h1>A story</h1></div><h2 class='{classes}'>{summary}</h2>"
+        f"<div class='body'><p>{PROSE_A}</p><p>{PROSE_B}</p></div>"
+    )
+    assert find_strapline(tree, [PROSE_A, PROSE_B]) == summary
+
+
+def test_a_box_of_paragraphs_with_a_summary_class_is_not_the_summary_line() -> None:
+    """A strapline is a line: a wrapper with a summary class that holds paragraphs (a teaser
+    box, the body itself) is not one, or a line added inside it would change the summary."""
+    teaser = "<p>Another story about the council and its long-delayed plans for the city</p>"
+    tree = _page_tree(
+        f"<div class='headline'><h1>A story</h1></div><div class='summary'>{teaser}{teaser}</div>"
+        f"<div class='body'><p>{PROSE_A}</p><p>{PROSE_B}</p></div>"
+    )
+    assert find_strapline(tree, [PROSE_A, PROSE_B]) == ""

@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 # Bumped when a change to extraction changes the text of unchanged pages: the first check of
 # an article by a newer extractor takes its text as the baseline (newscrawl.tracker.REBASELINE).
-EXTRACTOR_VERSION = 4
+EXTRACTOR_VERSION = 5
 
 
 def extract_article(
@@ -74,11 +74,10 @@ def _extract(html: str | bytes, url: str, overrides: Mapping[str, Any]) -> Artic
         blocks = restore_structure(tree, trafilatura_blocks(tree, url))
         paragraphs = filter_blocks(blocks, not_body)
         paragraphs = rescue_body(tree, meta, not_body, paragraphs)
-        summary = find_standfirst(tree, meta.description, paragraphs) or find_strapline(
-            tree, paragraphs
-        )
-        if summary:
-            paragraphs.insert(0, summary)
+        summary = find_standfirst(tree, meta.description, paragraphs)
+        if not summary and (strapline := find_strapline(tree, paragraphs)):
+            summary = [strapline]
+        paragraphs[:0] = summary
     if not paragraphs:
         return None
     return Article(

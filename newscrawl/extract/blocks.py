@@ -14,6 +14,8 @@ from newscrawl.extract.parse import element_text
 from newscrawl.normalize import clean_text
 
 _WORDS = re.compile(r"\w+")
+_LABEL_WORDS = 5
+_LABEL_CHARS = 40  # a few words of a script written without spaces are one \w+ run
 # Ends like a sentence, possibly inside quotes or brackets. Not newscrawl.furniture's test,
 # which also takes CJK terminators and "»": with it, extraction keeps or drops other blocks.
 ENDS_SENTENCE = re.compile(r"[.!?…][\"'”’)\]]*$")
@@ -34,6 +36,8 @@ class Block:
     heading: bool = False
     fragment_list: bool = False  # an item of a list of fragments (see body_blocks)
     chrome: bool = False  # a widget's label (set by structure.restore_structure)
+    text_line: bool = False  # a line of a text laid out with <br>, not a widget's label
+    terms: bool = False  # the page's paragraph is a list of linked terms (is_term_list)
 
 
 def trafilatura_blocks(tree: lxml.html.HtmlElement, url: str) -> list[Block]:
@@ -84,6 +88,16 @@ def list_blocks(blocks: list[Block]) -> list[Block]:
     return blocks
 
 
+def is_lead_in(block: Block) -> bool:
+    """A line announcing what follows it, ending in a colon ("He said:", "The changes
+    include:"): the article's own words, though not a sentence."""
+    return (
+        block.text.endswith((":", "："))
+        and 2 * block.link_chars < len(block.text)
+        and len(block.text.split(maxsplit=1)) > 1
+    )
+
+
 def has_block_descendant(element: etree._Element) -> bool:
     return any(d is not element for d in element.iter(*_BLOCK_TAGS))
 
@@ -96,10 +110,43 @@ def element_block(element: etree._Element, heading: bool = False) -> Block:
 _BREAK = object()
 
 
-def _line_blocks(element: etree._Element) -> Iterator[Block]:
+def is_label(text: str) -> bool:
+    """A few words, not a sentence: a widget's label ("Latest Videos From") when it stands
+    outside any paragraph, heading or list item of the page."""
+    return (
+        count_words(text) <= _LABEL_WORDS
+        and len(text) <= _LABEL_CHARS
+        and not ENDS_SENTENCE.search(text)
+    )
+
+
+# Between the items of a list of terms written as one line: commas (Latin, CJK, full-width),
+# semicolons, bars, slashes, middle dots, and the colon after its label.
+_TERM_SEPARATORS = re.compile(r"[,、，;；|/·•:：]")
+
+
+def is_term_list(element: etree._Element) -> bool:
+    """A paragraph listing terms, most of them links ("Miyagi: <a>Sendai</a>, <a>Natori</a>,
+    Iwanuma"): a line of places, people or results, which is article text where it stands
+    among the article's paragraphs, however linked. Every item is a few words and the line
+    is not a sentence, so a linked headline or a paragraph with links in it is not one."""
+    links = [text for link in element.iter("a") if (text := element_text(link))]
+    if len(links) < 2:
+        return False
+    text = element_text(element)
+    if ENDS_SENTENCE.search(text):
+        return False
+    items = [item.strip() for item in _TERM_SEPARATORS.split(text) if item.strip()]
+    linked = sum(any(link in item for link in links) for item in items)
+    return len(items) >= 2 and all(map(is_label, items)) and 2 * linked >= len(items)
+
+
+def _line_blocks(element: etree._Element) -> list[Block]:
     """A block's lines as blocks: text separated by line breaks (``<br>``, trafilatura's
     ``<lb>``) is how some CMSs lay out paragraphs, so each line is judged, and its edits
-    shown, on its own."""
+    shown, on its own. A short line among them (a subheading, a line of a list) is the
+    text's own (``text_line``); only a block of nothing but labels is a widget's."""
+    lines: list[Block] = []
     line: list[tuple[str, bool]] = []
     for piece in [*_pieces(element, False), _BREAK]:
         if piece is not _BREAK:
@@ -108,8 +155,11 @@ def _line_blocks(element: etree._Element) -> Iterator[Block]:
         text = clean_text("".join(t for t, _ in line))
         if text:
             links = sum(len(clean_text(t)) for t, linked in line if linked)
-            yield Block(text, min(links, len(text)))
+            lines.append(Block(text, min(links, len(text))))
         line = []
+    if all(is_label(b.text) for b in lines):
+        return lines
+    return [replace(b, text_line=True) for b in lines]
 
 
 def _pieces(element: etree._Element, linked: bool) -> Iterator[Any]:

@@ -86,7 +86,7 @@ def is_noise(block: Block) -> bool:
     text = block.text
     if block.fragment_list or block.chrome:
         return True
-    if block.link_chars > _LINK_DENSITY_MAX * len(text) and not is_sentence(text):
+    if block.link_chars > _LINK_DENSITY_MAX * len(text) and not (block.terms or is_sentence(text)):
         return True  # a linked headline or link list; a long linked *sentence* is body text
     if _BOILERPLATE.match(text):
         return True

@@ -10,7 +10,7 @@ from collections import Counter
 
 from lxml import etree
 
-from newscrawl.extract.blocks import ENDS_SENTENCE, Block
+from newscrawl.extract.blocks import ENDS_SENTENCE, Block, is_lead_in
 from newscrawl.extract.filters import is_sentence
 
 # Links over this share of a paragraph: a linked headline (a promo), not prose.
@@ -22,8 +22,11 @@ Signature = tuple[tuple[str, str], ...]
 
 
 def is_prose(block: Block) -> bool:
-    """Written as sentences: a long one however linked, or a short one without links."""
+    """Written as sentences: a long one however linked, a short one without links, or a
+    lead-in ("The changes include:")."""
     if is_sentence(block.text) and block.link_chars < _ONE_LINK * len(block.text):
+        return True
+    if is_lead_in(block):
         return True
     return not block.link_chars and bool(ENDS_SENTENCE.search(block.text))
 
@@ -81,6 +84,10 @@ def in_region(blocks: list[Block], elements: dict[str, list[etree._Element]]) ->
     for block in blocks:
         copies = elements.get(block.text)
         prose = not block.heading and is_prose(block)
+        if block.terms and not any(
+            inside(e) and signature(e) in prose_markup for e in copies or ()
+        ):
+            continue  # a list of links in a box of its own: tags, a menu, not the article's
         if not copies or any(map(inside, copies)):
             started = started or (prose and block.text in located)
             kept.append(block)

@@ -9,21 +9,19 @@ import lxml.html
 from lxml import etree
 
 from newscrawl.extract.blocks import (
-    ENDS_SENTENCE,
     SUBHEADING_TAGS,
     Block,
-    count_words,
     element_block,
     has_block_descendant,
+    is_label,
+    is_lead_in,
+    is_term_list,
     list_blocks,
 )
 from newscrawl.extract.filters import is_noise
 from newscrawl.extract.parse import element_text
-from newscrawl.extract.region import in_region, is_prose
+from newscrawl.extract.region import in_region, is_prose, signature
 from newscrawl.normalize import loose_key
-
-_CHROME_WORDS = 5
-_CHROME_CHARS = 40  # a few words of a script written without spaces are one \w+ run
 
 
 def restore_structure(tree: lxml.html.HtmlElement, blocks: list[Block]) -> list[Block]:
@@ -46,10 +44,12 @@ def restore_structure(tree: lxml.html.HtmlElement, blocks: list[Block]) -> list[
     previous: etree._Element | None = None
     for block in blocks:
         found = elements.get(block.text, [])
-        if not found and not block.heading and _is_chrome(block.text):
+        if not found and not (block.heading or block.text_line) and is_label(block.text):
             block = replace(block, chrome=True)
         if found and not block.heading and all(e.tag in SUBHEADING_TAGS for e in found):
             block = replace(block, heading=True)
+        if len(found) == 1 and is_term_list(found[0]):
+            block = replace(block, terms=True)
         noise = is_noise(block)
         if structured and len(found) == 1 and not noise:
             headings = not (block.heading or structured[-1].heading)
@@ -61,16 +61,6 @@ def restore_structure(tree: lxml.html.HtmlElement, blocks: list[Block]) -> list[
     return in_region(_regroup_lists(structured, elements), elements)
 
 
-def _is_chrome(text: str) -> bool:
-    """A few words, not a sentence, outside any paragraph, heading or list item on the page:
-    a widget's label ("Latest Videos From"), not article text."""
-    return (
-        count_words(text) <= _CHROME_WORDS
-        and len(text) <= _CHROME_CHARS
-        and not ENDS_SENTENCE.search(text)
-    )
-
-
 def _dropped_before(
     element: etree._Element, previous: etree._Element | None, kept: set[str], headings: bool
 ) -> list[Block]:
@@ -79,8 +69,9 @@ def _dropped_before(
     Walking back from the paragraph over what lies between the two in the page, nearest
     first: a subheading beside the paragraph (a sibling) is put back when ``headings`` allows
     it (not next to a kept heading), and so is prose (a paragraph of sentences, not one link;
-    a pull quote; a wrapper holding only such paragraphs); a one-line promo and a box holding
-    a form are stepped over. The walk ends at anything else, and without a kept block before
+    a pull quote; a wrapper holding only such paragraphs), a list of linked terms in the kept
+    paragraph's markup, and a lead-in right before the kept block; a one-line promo and a box
+    holding a form are stepped over. The walk ends at anything else, and without a kept block before
     the paragraph only subheadings can come back.
     """
     gap = _gap(element, previous)
@@ -96,11 +87,33 @@ def _dropped_before(
             restored.append(element_block(node, heading=True))
         elif bounded and (prose := _prose(node)):
             restored += prose[::-1]
+        elif bounded and _same_terms(node, element):
+            restored.append(replace(element_block(node), terms=True))
+        elif bounded and not restored and _lead_in(node):
+            restored.append(element_block(node))  # announces the kept block ("In brief:")
         elif node.tag == "form" or node.find(".//form") is not None:
             continue  # a sign-up or search box is never article text, nor does it end the gap
         elif node.tag != "p" or not is_noise(element_block(node)):
             break  # a one-line promo ("Read more: …") does not end the gap either
     return restored[::-1]
+
+
+# Markup of a line of text: a lead-in written in anything else (buttons, links, icons) is a
+# widget's label ("Share", "Follow us on:").
+_INLINE_TAGS = frozenset({"b", "strong", "i", "em", "span", "u", "mark", "small"})
+
+
+def _lead_in(node: etree._Element) -> bool:
+    """A line of text that announces the kept block right after it ("In brief:")."""
+    if any(child.tag not in _INLINE_TAGS for child in node.iterdescendants()):
+        return False
+    return is_lead_in(element_block(node))
+
+
+def _same_terms(node: etree._Element, paragraph: etree._Element) -> bool:
+    """A list of linked terms written as a paragraph in the markup of the kept paragraph
+    after it: a line of the article ("Miyagi: Sendai, Natori"), not a box of links."""
+    return node.tag == "p" and signature(node) == signature(paragraph) and is_term_list(node)
 
 
 def _gap(element: etree._Element, previous: etree._Element | None) -> list[etree._Element] | None:
