@@ -183,10 +183,11 @@ class Outbox:
         lease = state.get("lease_until")
         if lease is not None and as_utc(lease) > now:
             return False  # another node is delivering to it
-        taken = self.db[ENDPOINTS].update_one(
-            {"_id": endpoint.key, "lease_until": lease},
-            {"$set": {"lease_until": now + LEASE, "lease_owner": self.owner}},
-        )
+        with self.store.exclusive():
+            taken = self.db[ENDPOINTS].update_one(
+                {"_id": endpoint.key, "lease_until": lease},
+                {"$set": {"lease_until": now + LEASE, "lease_owner": self.owner}},
+            )
         return taken.modified_count == 1
 
     def _pending(self, endpoint: Endpoint, since: datetime) -> list[dict[str, Any]]:

@@ -202,7 +202,7 @@ class Store:
     def __init__(self, client: Any, db: Database, claim_lock: Path | None = None) -> None:
         self.client = client
         self.db = db
-        # embedded store: the file locked around a claim's read and lease (see embedded.py)
+        # embedded store: the file locked around a lease's read and write (see embedded.py)
         self.claim_lock = claim_lock
         self.articles = db["articles"]
         self.versions = db["versions"]
@@ -323,7 +323,7 @@ class Store:
             query = {"last_checked": {"$lt": everything_checked_before},
                      "status": {"$ne": "moved"}, **free}  # fmt: skip
         token = uuid.uuid4().hex
-        with self._claiming():
+        with self.exclusive():
             candidates = [
                 doc["_id"]
                 for doc in self.articles.find(query, {"_id": 1})
@@ -343,7 +343,10 @@ class Store:
         # as_utc: some MongoDB-compatible servers hand back $set dates as strings
         return token, sorted(claimed, key=lambda a: as_utc(a.get("next_check") or now))
 
-    def _claiming(self) -> AbstractContextManager[None]:
+    def exclusive(self) -> AbstractContextManager[None]:
+        """Around a lease's read and write (the articles a crawl claims, the notification
+        endpoint a node delivers to): one process at a time on the embedded store, whose
+        updates read then write; nothing on MongoDB, whose update filter is atomic."""
         if self.claim_lock is None:
             return nullcontext()
         from newscrawl.embedded import process_lock

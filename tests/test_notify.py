@@ -5,6 +5,7 @@ outages; filters, endpoint checks and the outbox's bookkeeping."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import random
 import re
@@ -31,7 +32,7 @@ from newscrawl.payload import build_payload, event_id, message
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.senders import EVENT_ID, SIGNATURE, Senders, verify
 from newscrawl.sources import SourcesError
-from newscrawl.store import utcnow
+from newscrawl.store import Store, utcnow
 from newscrawl.tracker import Tracker
 from tests.support.crawling import REPO
 from tests.support.fetched import page
@@ -326,3 +327,43 @@ def test_scrapy_notify_sends_the_queue_now(store, store_env, receiver):
     enqueue(store.db, _event("https://example.org/b"))
     result = notify()
     assert result.returncode == 1 and "0 sent, 1 failed" in result.stdout
+
+
+def _deliverer(settings: dict[str, str], out: str, start) -> None:
+    """One node's delivery round, started with the others; what it sends goes to ``out``."""
+    store = Store.from_settings(settings)
+    hook = Endpoint(WEBHOOK, "http://127.0.0.1:9/hook", SECRET)
+
+    def send(endpoint, payload):
+        with open(out, "a") as sent:
+            sent.write(payload["url"] + "\n")
+        return Result(True)
+
+    outbox = Outbox(store, [hook], send, Policy(backoff=0), allow_private=True)
+    start.wait()
+    outbox.deliver()
+    store.close()
+
+
+def test_nodes_delivering_at_once_send_each_event_once(store, store_env, tmp_path):
+    """Four processes deliver the same endpoint's events at the same moment, eight times: the
+    endpoint's lease lets one of them send each event (on the embedded store, whose updates
+    read then write, the lease is taken under the store's process lock)."""
+    Outbox(store, [Endpoint(WEBHOOK, "http://127.0.0.1:9/hook", SECRET)], None).register()
+    ctx = multiprocessing.get_context("spawn")
+    sent = tmp_path / "sent"
+    for race in range(8):
+        urls = [f"https://example.org/{race}/{i}" for i in range(3)]
+        for url in urls:
+            enqueue(store.db, _event(url))
+        start = ctx.Event()
+        nodes = [ctx.Process(target=_deliverer, args=(store_env, str(sent), start))
+                 for _ in range(4)]  # fmt: skip
+        for node in nodes:
+            node.start()
+        start.set()
+        for node in nodes:
+            node.join(60)
+            assert node.exitcode == 0
+        lines = sent.read_text().splitlines()
+        assert sorted(u for u in lines if f"/{race}/" in u) == urls, f"race {race}: {lines}"
