@@ -127,6 +127,11 @@ class Holding:
                              "fetched_at": as_utc(doc["raw"]["fetched_at"])})  # fmt: skip
         return Held(Fetched(**fields), raw)
 
+    def prune(self, before: datetime) -> int:
+        """Forget transient changes gone by ``before`` (``NEWSCRAWL_TRANSIENT_TTL``): a page
+        whose furniture outlasts no check leaves one per check."""
+        return self.transient.delete_many({"gone_by": {"$lt": before}}).deleted_count
+
     def release(self, url: str) -> None:
         self.held.delete_one({"_id": url})
 

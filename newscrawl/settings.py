@@ -87,6 +87,9 @@ NEWSCRAWL_VOLATILE_MAX_VERSIONS_PER_DAY = 6
 # index. 0 disables either bound.
 NEWSCRAWL_ERRORS_TTL = 30 * 24 * 60 * 60
 NEWSCRAWL_ERRORS_MAX = 50_000
+# `transient_changes` (held changes the next check did not show) older than this (s; 30
+# days) are deleted at the end of every crawl. 0 keeps them all.
+NEWSCRAWL_TRANSIENT_TTL = 30 * 24 * 60 * 60
 # At most this many due articles are re-checked per run (most overdue first).
 NEWSCRAWL_RECHECK_LIMIT = 5000
 # A change confined to short non-sentence blocks (a dateline, a counter) makes no version

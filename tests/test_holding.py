@@ -185,3 +185,18 @@ def test_a_crawled_change_gone_by_the_next_check_is_transient(site, crawl, crawl
     crawl("-a", "recheck=all", settings=HOLD)
     assert len(crawled.history(site.url(PATH))) == 1
     assert crawled.db[TRANSIENT].count_documents({}) == 1
+
+
+def test_transient_changes_older_than_their_ttl_are_deleted_at_the_crawls_end(site, crawl, crawled):
+    site.put(PATH, _html([*LONG, "Subscribe to our daily newsletter to get stories like this."]))
+    crawl("-a", "recheck=all", settings=HOLD)
+    site.put(PATH, _html(LONG))
+    crawl("-a", "recheck=all", settings=HOLD)  # the promo is gone: one transient change
+    (recent,) = crawled.db[TRANSIENT].find()
+    old = {**recent, "_id": "old", "gone_by": recent["gone_by"] - timedelta(days=31)}
+    crawled.db[TRANSIENT].insert_one(old)
+    crawl("-a", "recheck=all", settings={**HOLD, "NEWSCRAWL_TRANSIENT_TTL": str(30 * 86400)})
+    assert [doc["_id"] for doc in crawled.db[TRANSIENT].find()] == [recent["_id"]]
+    crawled.db[TRANSIENT].insert_one(old)
+    crawl("-a", "recheck=all", settings={**HOLD, "NEWSCRAWL_TRANSIENT_TTL": "0"})  # kept
+    assert crawled.db[TRANSIENT].count_documents({}) == 2

@@ -28,6 +28,7 @@ import scrapy
 from scrapy import signals
 
 from newscrawl.crawlstore import CLOSE_SPIDER
+from newscrawl.holding import Holding
 from newscrawl.pipelines import NotStored
 from newscrawl.sources import SourcesError, load_sources
 from newscrawl.spiders.polling import PollingCallbacks
@@ -143,6 +144,10 @@ class FeedsSpider(PollingCallbacks):
             )  # fmt: skip
             if pruned:
                 logger.info("deleted %d old error records", pruned)
+            transient_ttl = self.settings.getfloat("NEWSCRAWL_TRANSIENT_TTL")
+            if transient_ttl > 0:
+                before = utcnow() - timedelta(seconds=transient_ttl)
+                await thread.call(Holding(thread.store).prune, before)
             stop_after = timedelta(seconds=self.crawl.policy.stop_after)
             await thread.call(thread.store.prune_listings, utcnow() - stop_after)
         except Exception as exc:
