@@ -56,13 +56,19 @@ class ArticleWrites:
         version: int,
         policy: RevisitPolicy,
         article: dict[str, Any] | None,
-        changed: bool = True,
+        changed: bool | None = True,
     ) -> None:
-        """The article after ``version`` was stored from ``page`` (``changed`` False: a held
-        change stored now, at a check that saw no new change)."""
-        checks = check_fields(article, changed, policy) if article else {
-            "recent_changes": [], "volatile": False
-        }  # fmt: skip
+        """The article after ``version`` was stored from ``page`` (``changed`` False: a change
+        the volatile cap skipped, stored now, at a check that saw no new change; None: a held
+        change confirmed now, counted at the check that held it, so this write records no
+        check: the check's own decision follows)."""
+        if article is None:
+            checks: dict[str, Any] = {"recent_changes": [], "volatile": False}
+        elif changed is None:
+            checks = {"recent_changes": list(article.get("recent_changes", [])),
+                      "volatile": bool(article.get("volatile"))}  # fmt: skip
+        else:
+            checks = check_fields(article, changed, policy)
         if checks["volatile"]:
             assert article is not None  # only a tracked article is volatile
             interval, next_check = policy.after_volatile_change(
@@ -126,7 +132,7 @@ class ArticleWrites:
             interval, next_check = policy.after_volatile_change(page.fetched_at, interval)
         else:
             interval, next_check = policy.after_unchanged(page.fetched_at, interval, last_changed)
-        if hold:
+        if hold and not article.get("volatile"):  # a volatile article keeps its interval
             soon = policy.after_change(page.fetched_at)[1]
             next_check = min(next_check, soon) if next_check else soon
         update: dict[str, Any] = {
@@ -136,7 +142,8 @@ class ArticleWrites:
                 "status": "active" if next_check else "dormant",
                 "interval": interval,
                 **schedule_fields(next_check),
-                **check_fields(article, current is not None or changed, policy),
+                # a held change is a change seen at this check (so volatility counts it)
+                **check_fields(article, current is not None or changed or bool(hold), policy),
                 **fetch_state(page),
             }
         }

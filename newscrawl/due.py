@@ -59,7 +59,8 @@ def swept_lately(db: Any, articles: str, now: datetime) -> bool:
 
 
 def record_sweep(db: Any, articles: str, now: datetime) -> None:
-    db[SWEEPS].update_one({"_id": articles}, {"$set": {"at": now}}, upsert=True)
+    # _id in the replacement too: nx-27017 does not take an upsert's _id from its filter
+    db[SWEEPS].replace_one({"_id": articles}, {"_id": articles, "at": now}, upsert=True)
 
 
 def backfill(articles: Any, batch: int = 1000) -> int:

@@ -173,7 +173,9 @@ class Reextractor:
         url, now, token = rebuild.url, utcnow(), uuid.uuid4().hex
         free = {"$or": [{"lease_until": None}, {"lease_until": {"$lte": now}}]}
         lease = {"lease_owner": token, "lease_until": now + timedelta(seconds=LEASE_SECONDS)}
-        if not self.store.articles.update_one({"_id": url, **free}, {"$set": lease}).matched_count:
+        with self.store.exclusive():  # as a crawl's claim (the embedded store reads, then writes)
+            taken = self.store.articles.update_one({"_id": url, **free}, {"$set": lease})
+        if not taken.matched_count:
             raise RuntimeError(f"{url} is being re-checked by a crawl; try again later")
         history = f"{now.isoformat()} {token[:8]}"
         try:

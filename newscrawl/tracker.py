@@ -130,7 +130,11 @@ class Tracker:
         if article and article.get("held_hash"):
             waiting = self.holding.get(page.url, article["held_hash"])
             shown = self._shown(page.url, article)
-            if waiting and shown and int(article.get("extractor", 1)) >= page.extractor:
+            # A held fetch is judged against the version it was held against: one extracted
+            # by an older extractor than the stored text (a re-extraction since) is released.
+            # At an upgrade it still confirms, and the new text is then rebaselined.
+            stale = waiting is not None and waiting.page.extractor != article.get("extractor", 1)
+            if waiting and shown and not stale and article.get("status") != "removed":
                 if not page.content_hash or confirms(shown, waiting.page, page):
                     return self._confirm(waiting.page, waiting.raw, page, policy, raw)
                 self.holding.drop_transient(shown, waiting.page, page.fetched_at)
@@ -194,7 +198,9 @@ class Tracker:
                     version=number, minor=added.minor, revert_of=revert_of,
                     warnings=added.warnings,
                 )  # fmt: skip
-                self.writes.changed(page, number, policy, article, changed=not held)
+                # a confirmed held fetch was counted as a change at the check that held it
+                changed = None if confirmed else not held
+                self.writes.changed(page, number, policy, article, changed)
                 return outcome
         raise RuntimeError(f"could not claim a version number for {page.url}")
 

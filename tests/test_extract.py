@@ -614,6 +614,8 @@ def test_a_standfirst_spread_over_several_paragraphs_is_found_whole() -> None:
     assert tree is not None
     assert find_standfirst(tree, f"{first} {second}", LINES) == [first, second]
     assert find_standfirst(tree, f"{second} {first}", LINES) == []
+    # the body starts with the second <p>: only the first is missing, and none is taken twice
+    assert find_standfirst(tree, f"{first} {second}", [second, *LINES]) == []
 
 
 @pytest.mark.parametrize("classes", ["subheadline", "article-excerpt"])

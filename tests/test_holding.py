@@ -132,6 +132,44 @@ def test_a_held_page_is_kept_whole_with_its_raw_bytes(tracker):
     assert Holding(tracker.store).get(URL, "another hash") is None
 
 
+def test_a_page_changing_at_every_check_becomes_volatile_with_holding_on(tracker):
+    """Each check that holds a new text counts as a change, once (the check that confirms
+    the previous one and holds the next records one check, not two), so a live page is
+    found volatile and its versions are capped and its checks spaced out."""
+    tracker.record(page("T", BODY))
+    for n in range(1, 13):
+        tracker.record(page("T", [*BODY, f"Update {n}: the council answered a question."],
+                            at=at(40 * n)))  # fmt: skip
+    article = tracker.store.articles.find_one({"_id": URL})
+    assert article["volatile"] and len(article["recent_changes"]) == 10
+    assert sum(article["recent_changes"]) >= RevisitPolicy().volatile_changes
+    assert article["versions"] <= 1 + RevisitPolicy().volatile_versions_per_day
+    assert float(article["interval"]) > RevisitPolicy().initial
+
+
+def test_a_change_held_before_an_extractor_upgrade_is_stored_then_the_text_rebaselined(tracker):
+    tracker.record(replace(page("T", BODY), extractor=4))
+    tracker.record(replace(page("T", EDITED, at=at(40)), extractor=4))  # held
+    upgraded = tracker.record(replace(page("T", [*EDITED, "A line only v5 keeps."], at=at(70)),
+                                      extractor=5))  # fmt: skip
+    assert upgraded.kind == CHANGED and upgraded.version == 2
+    (_, stored) = tracker.store.history(URL)
+    assert stored["paragraphs"] == EDITED and stored["fetched_at"] == at(40)
+    article = tracker.store.articles.find_one({"_id": URL})
+    assert article["extractor"] == 5 and article["versions"] == 2
+
+
+def test_a_held_fetch_older_than_the_stored_texts_extractor_is_released(tracker):
+    tracker.record(replace(page("T", BODY), extractor=4))
+    tracker.record(replace(page("T", EDITED, at=at(40)), extractor=4))  # held
+    # the history re-extracted by extractor 5 since (``scrapy reextract``)
+    tracker.store.articles.update_one({"_id": URL}, {"$set": {"extractor": 5}})
+    again = tracker.record(replace(page("T", EDITED, at=at(70)), extractor=5))
+    assert again.kind == HELD and len(tracker.store.history(URL)) == 1
+    held = Holding(tracker.store).get(URL, page("T", EDITED).content_hash)
+    assert held is not None and held.page.extractor == 5  # held anew, by extractor 5
+
+
 # Real crawls: the spider, the pipelines and the store, against a loopback site. ----------
 PATH = "/news/article.html"
 HOLD = {"NEWSCRAWL_HOLD_CHANGES": "True"}  # the default, given so these tests keep their subject

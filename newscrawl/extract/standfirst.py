@@ -42,8 +42,8 @@ def find_standfirst(
             run = _shown(element, key, preceding)
             if not run:
                 continue
-            if loose_key(element.text_content()) in body:
-                return []  # the page's wording is in the body already
+            if any(loose_key(e.text_content()) in body for e in run):
+                return []  # the page's wording (or part of it) is in the body already
             return [element_text(e) for e in run]
     return []
 
