@@ -5,7 +5,6 @@ outages; filters, endpoint checks and the outbox's bookkeeping."""
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import random
 import re
@@ -39,6 +38,7 @@ from tests.support.fetched import page
 from tests.support.mockserver import Receiver
 from tests.support.mutations import edit_variants
 from tests.support.pages import PAGES, serve
+from tests.support.processes import run_together
 
 SECRET = "s3cret-for-tests"
 IN_PROCESS = {"NEWSCRAWL_EXTRACT_WORKERS": "0"}  # one page a crawl: no worker pool to start
@@ -350,20 +350,11 @@ def test_nodes_delivering_at_once_send_each_event_once(store, store_env, tmp_pat
     endpoint's lease lets one of them send each event (on the embedded store, whose updates
     read then write, the lease is taken under the store's process lock)."""
     Outbox(store, [Endpoint(WEBHOOK, "http://127.0.0.1:9/hook", SECRET)], None).register()
-    ctx = multiprocessing.get_context("spawn")
     sent = tmp_path / "sent"
     for race in range(8):
         urls = [f"https://example.org/{race}/{i}" for i in range(3)]
         for url in urls:
             enqueue(store.db, _event(url))
-        start = ctx.Event()
-        nodes = [ctx.Process(target=_deliverer, args=(store_env, str(sent), start))
-                 for _ in range(4)]  # fmt: skip
-        for node in nodes:
-            node.start()
-        start.set()
-        for node in nodes:
-            node.join(60)
-            assert node.exitcode == 0
+        run_together(_deliverer, (store_env, str(sent)), 4, timeout=60)
         lines = sent.read_text().splitlines()
         assert sorted(u for u in lines if f"/{race}/" in u) == urls, f"race {race}: {lines}"

@@ -28,6 +28,7 @@ from newscrawl.tracker import (
 )
 from newscrawl.web import create_app
 from tests.support.fetched import T0, URL, page
+from tests.support.processes import run_together
 
 
 @pytest.fixture
@@ -223,15 +224,7 @@ def _writer(settings: dict[str, str], urls: list[str], start: multiprocessing.Ev
 
 def test_concurrent_writers_never_double_or_skip_a_version(store_env, open_store):
     urls = [f"https://news.example/race/{i}" for i in range(15)]
-    ctx = multiprocessing.get_context("spawn")
-    start = ctx.Event()
-    workers = [ctx.Process(target=_writer, args=(store_env, urls, start)) for _ in range(3)]
-    for worker in workers:
-        worker.start()
-    start.set()
-    for worker in workers:
-        worker.join(120)
-        assert worker.exitcode == 0
+    run_together(_writer, (store_env, urls), 3)
     store = open_store()
     hashes = {content_hash("Headline", t) for t in TEXTS}
     for url in urls:
