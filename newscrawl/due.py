@@ -15,10 +15,12 @@ sweep again until the backlog is gone.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import UpdateOne
+
+from newscrawl.dates import as_utc
 
 FIELD = "due_bucket"
 BUCKET_SECONDS = 15 * 60
@@ -32,12 +34,7 @@ def bucket(at: datetime | str | None) -> int | None:
     naive time, as some MongoDB-compatible servers hand back dates, is read as UTC."""
     if at is None:
         return None
-    return int(_utc(at).timestamp()) // BUCKET_SECONDS
-
-
-def _utc(at: datetime | str) -> datetime:
-    at = datetime.fromisoformat(at) if isinstance(at, str) else at
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
+    return int(as_utc(at).timestamp()) // BUCKET_SECONDS
 
 
 def schedule_fields(next_check: datetime | None) -> dict[str, Any]:
@@ -55,7 +52,7 @@ def window(now: datetime) -> list[int]:
 def swept_lately(db: Any, articles: str, now: datetime) -> bool:
     """Whether a sweep less than ``SWEEP_EVERY`` seconds ago found no article before the window."""
     done = db[SWEEPS].find_one({"_id": articles})
-    return done is not None and _utc(done["at"]) > now - timedelta(seconds=SWEEP_EVERY)
+    return done is not None and as_utc(done["at"]) > now - timedelta(seconds=SWEEP_EVERY)
 
 
 def record_sweep(db: Any, articles: str, now: datetime) -> None:

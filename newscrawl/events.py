@@ -18,6 +18,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 
 from newscrawl import recent, record
+from newscrawl.dates import as_utc
 
 KINDS = frozenset({"removed", "reappeared", "moved", "headline-variant", "lastmod-moved"})
 # Fields every event has (its numbers in the lists of events too: ``recent``); the rest is
@@ -46,8 +47,6 @@ def record_event(db: Any, url: str, kind: str, at: datetime, source: str = "", *
 def article_events(db: Any, url: str, max_time_ms: int | None = None) -> list[dict[str, Any]]:
     """An article's events, oldest first, a move to it from another address included (two
     indexed lookups: the embedded store's indexes do not answer an ``$or``)."""
-    from newscrawl.store import as_utc  # the store module imports this one
-
     found: dict[Any, dict[str, Any]] = {}
     for query in ({"url": url}, {"to": url}):
         cursor = db["events"].find(query, max_time_ms=max_time_ms)

@@ -44,6 +44,7 @@ from pymongo.errors import (
 
 from newscrawl import due, events, recent, record
 from newscrawl.bounds import unpack_version
+from newscrawl.dates import as_utc
 from newscrawl.schedule import RevisitPolicy
 from newscrawl.search import FIELD as SEARCH_FIELD
 from newscrawl.search import backfill
@@ -94,17 +95,6 @@ def utcnow() -> datetime:
     """Now, in UTC, at MongoDB's millisecond precision (so stored and in-memory times agree)."""
     now = datetime.now(UTC)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-
-def as_utc(value: datetime | str) -> datetime:
-    """A datetime read back from the store, as aware UTC.
-
-    MongoDB returns BSON dates; some MongoDB-compatible servers (nx-27017, used in the wire
-    tests) hand back ``$set`` dates as ISO strings, so both are accepted.
-    """
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def transient_error(exc: BaseException) -> bool:
