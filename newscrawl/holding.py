@@ -13,9 +13,10 @@ this one:
   A's new blocks still there, the blocks A dropped still gone, a new headline kept): A is
   stored as the version, at A's time, with A's page as its evidence; B is then decided
   against it (unchanged, or held in turn);
-* B is back to S, or shows none of A's change: A was transient. It is kept, as the blocks it
-  added and dropped, in ``transient_changes`` (evidence of what the page showed once), and
-  B, if it differs from S, is held in its place.
+* B is back to S (its text, or a 304 for S's validators), or shows none of A's change: A
+  was transient. It is kept, as the blocks it added and dropped, in ``transient_changes``
+  (evidence of what the page showed once), and B, if it differs from S, is held in its
+  place.
 
 An article's first fetch is stored at once (version 1), and so is the text of a removed
 article that is back, and every change when ``NEWSCRAWL_HOLD_CHANGES`` is off. The cost: a
@@ -92,7 +93,14 @@ def text_of(doc: dict[str, Any] | Fetched) -> tuple[str, list[str], list[str]]:
 
 
 def confirms(stored: dict[str, Any], held: Fetched, page: Fetched) -> bool:
-    """Whether this fetch shows the held fetch's change from the stored version."""
+    """Whether this fetch shows the held fetch's change from the stored version.
+
+    A not-modified answer (a 304, or the same bytes again) confirms it only when its request
+    was made against the held fetch (the raw hash, read with the validators, is the held
+    page's): one made against the stored version (another node's re-check, read before the
+    hold) says the page is back to that version."""
+    if not page.content_hash:
+        return bool(held.raw_hash) and page.raw_hash == held.raw_hash
     if page.content_hash == held.content_hash:
         return True
     return persistent_change(text_of(stored), text_of(held), text_of(page))

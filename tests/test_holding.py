@@ -75,14 +75,30 @@ def test_furniture_that_changes_at_every_check_never_makes_a_version(tracker):
     assert tracker.store.db[TRANSIENT].count_documents({"url": URL}) == 4
 
 
+def not_modified(minutes: int, raw_hash: str, etag: str):
+    """A 304 (or the same bytes again) to a request sent with this raw hash and ETag."""
+    fetched = page("T", [], at=at(minutes))
+    return replace(fetched, content_hash="", loose_hash="", raw_hash=raw_hash, etag=etag)
+
+
 def test_a_not_modified_answer_to_the_held_fetch_validators_confirms_it(tracker):
-    tracker.record(page("T", BODY))
-    held = replace(page("T", EDITED, at=at(40)), etag='"v2"')
-    tracker.record(held)
+    tracker.record(replace(page("T", BODY), raw_hash="r1", etag='"v1"'))
+    tracker.record(replace(page("T", EDITED, at=at(40)), raw_hash="r2", etag='"v2"'))
     assert tracker.store.articles.find_one({"_id": URL})["etag"] == '"v2"'
-    not_modified = replace(page("T", [], at=at(70)), content_hash="", loose_hash="")
-    assert tracker.record(not_modified).kind == CHANGED
+    assert tracker.record(not_modified(70, "r2", '"v2"')).kind == CHANGED
     assert [v["paragraphs"] for v in tracker.store.history(URL)] == [BODY, EDITED]
+
+
+def test_a_not_modified_answer_to_the_stored_versions_validators_does_not_confirm(tracker):
+    # another node's re-check read the article before the hold: its 304 says the page is
+    # the stored version again, so the held change was transient
+    tracker.record(replace(page("T", BODY), raw_hash="r1", etag='"v1"'))
+    tracker.record(replace(page("T", PROMO, at=at(40)), raw_hash="r2", etag='"v2"'))
+    assert tracker.record(not_modified(70, "r1", '"v1"')).kind == UNCHANGED
+    assert [v["paragraphs"] for v in tracker.store.history(URL)] == [BODY]
+    assert tracker.store.db[TRANSIENT].count_documents({"url": URL}) == 1
+    article = tracker.store.articles.find_one({"_id": URL})
+    assert not article.get("held_hash") and article["etag"] == '"v1"'
 
 
 def test_an_edit_that_persists_under_new_furniture_is_stored_and_the_furniture_held(tracker):
