@@ -16,6 +16,8 @@ text S with the first fetch A and the second B:
   too but S has not, a block of S that neither fetch has, or a new headline wording both
   fetches show (as the headline or another one), is an edit and A goes on;
   a change only in blocks where A and B disagree is rotation: no version (``rotating``).
+  The blocks A and B disagree on are recorded as the article's rotation
+  (``newscrawl.unstable``), and blocks seen rotating before are no evidence of an edit.
 
 A fetch that fails, or a page that no longer extracts, confirms nothing: A goes on, so an edit
 is never lost to a failed second request.
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections import Counter
 from typing import Any
 
 import scrapy
@@ -32,6 +35,7 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
+from newscrawl import unstable
 from newscrawl.article import ARTICLE_FIELDS, HASHES, Fetched
 from newscrawl.crawlstore import CrawlStore
 from newscrawl.holding import persistent_change
@@ -83,7 +87,14 @@ class ConfirmPipeline:
         if shown is None:
             return item
         second = await self._refetch(item)
-        verdict = self._verdict(adapter, shown, second)
+        seen = Counter[str]()
+        if second is not None:  # what the two fetches disagree on is this page's rotation
+            again = ItemAdapter(second)
+            record = unstable.remember
+            seen = await self.crawl.thread.call(
+                record, self.crawl.store, page.url, adapter["paragraphs"], again["paragraphs"]
+            )
+        verdict = self._verdict(adapter, shown, second, seen)
         self.crawler.stats.inc_value(f"newscrawl/confirm/{verdict}")
         if verdict == TRANSIENT:  # the second fetch's text, hashes and extractor go on
             again = ItemAdapter(second)
@@ -94,7 +105,9 @@ class ConfirmPipeline:
             logger.info("change on %s not confirmed by a second fetch: %s", adapter["url"], verdict)
         return item
 
-    def _verdict(self, adapter: ItemAdapter, shown: dict[str, Any], second: Any | None) -> str:
+    def _verdict(
+        self, adapter: ItemAdapter, shown: dict[str, Any], second: Any | None, seen: Counter[str]
+    ) -> str:
         if second is None:
             return UNCONFIRMED
         again = ItemAdapter(second)
@@ -102,9 +115,11 @@ class ConfirmPipeline:
             return CONFIRMED
         if again["content_hash"] == shown["content_hash"]:
             return TRANSIENT
-        texts = [(t["title"], t["paragraphs"], t.get("other_headlines") or [])
-                 for t in (shown, adapter, again)]  # fmt: skip
-        if persistent_change(*texts):
+        stored, first, second_text = (
+            (t["title"], t["paragraphs"], t.get("other_headlines") or [])
+            for t in (shown, adapter, again)
+        )
+        if persistent_change(stored, first, second_text, seen):
             return CONFIRMED
         return ROTATING
 

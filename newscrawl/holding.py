@@ -38,6 +38,7 @@ from newscrawl.article import Fetched
 from newscrawl.normalize import normalize_for_hash
 from newscrawl.snapshots import LEVEL, RawPage, compress, decompress
 from newscrawl.store import Store, as_utc
+from newscrawl.unstable import rotated
 
 HELD = "held_changes"
 TRANSIENT = "transient_changes"
@@ -55,8 +56,14 @@ def _headlines(text: Text) -> set[str]:
     return {normalize_for_hash(h) for h in (text[0], *text[2]) if h.strip()}
 
 
-def persistent_change(stored: Text, first: Text, second: Text) -> bool:
-    """Whether the change from the stored text to the first fetch is also in the second."""
+def persistent_change(
+    stored: Text, first: Text, second: Text, unstable: Counter[str] | None = None
+) -> bool:
+    """Whether the change from the stored text to the first fetch is also in the second.
+
+    ``unstable``: the article's blocks seen rotating (``newscrawl.unstable``), left out of
+    the evidence."""
+    unstable = unstable or Counter()
     old_h, first_h, second_h = map(_headlines, (stored, first, second))
     if (first_h - old_h) & second_h or (old_h - first_h) - second_h:
         return True  # a headline wording both fetches show, or one both have dropped
@@ -70,9 +77,10 @@ def persistent_change(stored: Text, first: Text, second: Text) -> bool:
     for tag, i1, i2, j1, j2 in SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
         if tag == "equal":
             continue
-        if any(j in stable for j in range(j1, j2)):
+        if any(j in stable and not rotated(unstable, new[j]) for j in range(j1, j2)):
             return True  # new text that both fetches show
-        if j1 == j2 and any(in_second[block] == 0 for block in old[i1:i2]):
+        gone = (block for block in old[i1:i2] if not rotated(unstable, block))
+        if j1 == j2 and any(in_second[block] == 0 for block in gone):
             return True  # a stored block gone from both fetches
     return False
 
@@ -92,7 +100,9 @@ def text_of(doc: dict[str, Any] | Fetched) -> tuple[str, list[str], list[str]]:
     return doc["title"], list(doc["paragraphs"]), list(doc.get("other_headlines") or [])
 
 
-def confirms(stored: dict[str, Any], held: Fetched, page: Fetched) -> bool:
+def confirms(
+    stored: dict[str, Any], held: Fetched, page: Fetched, unstable: Counter[str] | None = None
+) -> bool:
     """Whether this fetch shows the held fetch's change from the stored version.
 
     A not-modified answer (a 304, or the same bytes again) confirms it only when its request
@@ -103,7 +113,7 @@ def confirms(stored: dict[str, Any], held: Fetched, page: Fetched) -> bool:
         return bool(held.raw_hash) and page.raw_hash == held.raw_hash
     if page.content_hash == held.content_hash:
         return True
-    return persistent_change(text_of(stored), text_of(held), text_of(page))
+    return persistent_change(text_of(stored), text_of(held), text_of(page), unstable)
 
 
 class Holding:

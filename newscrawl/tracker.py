@@ -17,7 +17,7 @@ from typing import Any, cast
 
 from pymongo import DESCENDING
 
-from newscrawl import events
+from newscrawl import events, unstable
 from newscrawl.article import Fetched
 from newscrawl.bounds import unpack_version
 from newscrawl.checks import ArticleWrites, check_fields
@@ -135,7 +135,7 @@ class Tracker:
             # At an upgrade it still confirms, and the new text is then rebaselined.
             stale = waiting is not None and waiting.page.extractor != article.get("extractor", 1)
             if waiting and shown and not stale and article.get("status") != "removed":
-                if confirms(shown, waiting.page, page):
+                if confirms(shown, waiting.page, page, unstable.counts(article)):
                     return self._confirm(waiting.page, waiting.raw, page, policy, raw)
                 self.holding.drop_transient(shown, waiting.page, page.fetched_at)
             else:

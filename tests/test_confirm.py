@@ -5,9 +5,11 @@ on every request."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import pytest
 
+from newscrawl import unstable
 from newscrawl.holding import persistent_change
 from tests.support.corpus import load_pages
 from tests.support.mockserver import Page, rss
@@ -153,3 +155,90 @@ def test_a_new_headline_both_fetches_print_somewhere_is_an_edit():
     first = ("New headline | Site", OLD, ["New headline"])
     second = ("New headline", OLD, ["New headline | Site"])
     assert persistent_change(stored, first, second)
+
+
+# A fact box inside the article whose server rewords one line per request, in turn: each
+# line has a common wording and a rare one.
+FACTS = [
+    (f"Fact {n}: the council spent {n} million on the {topic} scheme over the last decade.",
+     f"Fact {n}: the council spent {n} million on its {topic} programme in recent years.")
+    for n, topic in enumerate(("harbour", "bus lane", "school meal", "library"), start=1)
+]  # fmt: skip
+
+
+def _with_facts(html: str, rare: int) -> str:
+    """``html`` with the fact box after the second paragraph, line ``rare`` in its rare
+    wording."""
+    lines = "".join(f"<p>{pair[1] if n == rare else pair[0]}</p>" for n, pair in enumerate(FACTS))
+    second = PAGE.record["paragraphs"][1]
+    end = html.find("</p>", html.find(second[:40]))
+    return html[: end + 4] + lines + html[end + 4 :]
+
+
+def test_a_fact_box_reworded_on_every_request_stops_making_versions_and_edits_still_count(
+    site, crawl, open_store
+):
+    """The stored version caught one line's rare wording; two later fetches both show its
+    common one, which looks like an edit to two fetches alone. The blocks each check's two
+    fetches disagreed on (newscrawl/unstable.py) tell it apart after a few checks."""
+    _serve_rotating(site, [_with_facts(PAGE.html, n) for n in range(len(FACTS))])
+    site.put("/feed.xml", rss("Local", [site.url(PATH)]), content_type="application/rss+xml")
+    crawl()
+    store = open_store()
+    _rechecks(crawl, 4)  # the rotation is learnt
+    learnt = len(store.history(site.url(PATH)))
+    _rechecks(crawl, 4)
+    assert len(store.history(site.url(PATH))) == learnt
+    article = store.articles.find_one({"_id": site.url(PATH)})
+    assert len(set(article["unstable_blocks"])) == 2 * len(FACTS)
+
+    _serve_rotating(site, [_with_facts(_edited(PAGE.html), n) for n in range(len(FACTS))])
+    _rechecks(crawl, 2)
+    history = store.history(site.url(PATH))
+    assert len(history) == learnt + 1
+    assert any("Rewritten" in p for p in history[-1]["paragraphs"])
+
+
+ROTATED = ["Fact one, in its common wording, says the scheme cost a million.",
+           "Fact one, in a rare wording, says the scheme cost one million."]  # fmt: skip
+
+
+def test_a_block_seen_rotating_at_two_checks_is_no_evidence_of_an_edit():
+    # the stored version has the rare wording; both fetches show the common one
+    stored = ("T", [OLD[0], ROTATED[1], OLD[2]], [])
+    fetches = [("T", [OLD[0], ROTATED[0], OLD[2]], [])] * 2
+    assert persistent_change(stored, *fetches)  # two fetches alone: an edit
+    seen = Counter(unstable.disagreeing([ROTATED[0]], [ROTATED[1]]) * 2)
+    assert not persistent_change(stored, *fetches, seen)
+
+
+def test_a_new_block_seen_rotating_once_still_counts_as_an_edit():
+    """An edit made between a check's two fetches puts its text in one of them only: it is
+    recorded once, and the next check's two fetches of it are an edit."""
+    stored = ("T", OLD, [])
+    edited = ("T", [OLD[0], "A sentence the editor rewrote, now longer.", OLD[2]], [])
+    seen = Counter(unstable.disagreeing(OLD, edited[1]))
+    assert persistent_change(stored, edited, edited, seen)
+
+
+def test_a_stored_block_gone_from_both_fetches_is_no_edit_once_seen_rotating_twice():
+    stored = ("T", OLD, [])
+    dropped = ("T", [OLD[0], OLD[2]], [])
+    once = Counter(unstable.disagreeing([OLD[1]], []))
+    # a removal made between one check's two fetches is recorded once: still an edit
+    assert persistent_change(stored, dropped, dropped, once)
+    assert not persistent_change(stored, dropped, dropped, once + once)
+
+
+def test_remember_keeps_the_disagreeing_blocks_of_each_check_newest_last(open_store):
+    store = open_store()
+    store.articles.insert_one({"_id": "https://news.example/a"})
+    first = unstable.remember(store, "https://news.example/a", [OLD[0], OLD[1]], [OLD[0]])
+    assert first == Counter({unstable.block_key(OLD[1]): 1})
+    second = unstable.remember(store, "https://news.example/a", [OLD[1]], [OLD[2]])
+    assert second[unstable.block_key(OLD[1])] == 2 and second[unstable.block_key(OLD[2])] == 1
+    for n in range(unstable.KEEP):
+        unstable.remember(store, "https://news.example/a", [f"Block {n}."], [])
+    kept = store.articles.find_one({"_id": "https://news.example/a"})["unstable_blocks"]
+    assert len(kept) == unstable.KEEP and kept[-1] == unstable.block_key("Block 199.")
+    assert unstable.remember(store, "https://news.example/missing", ["x"], []) == Counter()
