@@ -89,11 +89,10 @@ class ConfirmPipeline:
         second = await self._refetch(item)
         seen = Counter[str]()
         if second is not None:  # what the two fetches disagree on is this page's rotation
-            again = ItemAdapter(second)
-            record = unstable.remember
             seen = await self.crawl.thread.call(
-                record, self.crawl.store, page.url, adapter["paragraphs"], again["paragraphs"]
-            )
+                unstable.remember, self.crawl.store, page.url,
+                adapter["paragraphs"], ItemAdapter(second)["paragraphs"],
+            )  # fmt: skip
         verdict = self._verdict(adapter, shown, second, seen)
         self.crawler.stats.inc_value(f"newscrawl/confirm/{verdict}")
         if verdict == TRANSIENT:  # the second fetch's text, hashes and extractor go on
