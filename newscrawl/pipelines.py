@@ -26,6 +26,7 @@ from newscrawl.crawlstore import CrawlStore
 from newscrawl.events import record_event
 from newscrawl.extract import EXTRACTOR_VERSION, extract_article
 from newscrawl.lifecycle import GONE_RESULTS, NOT_FOUND_PAGE, Lifecycle, not_found_page
+from newscrawl.memory import return_freed_memory
 from newscrawl.notifier import outbox_hooks
 from newscrawl.snapshots import RawPage, RawSpool, Snapshots
 from newscrawl.spool import Spool
@@ -51,10 +52,13 @@ class ExtractPipeline:
     (default: one per core; 0 = in the crawl process) while the reactor keeps downloading.
     """
 
-    def __init__(self, crawl: CrawlStore, workers: int, timeout: float) -> None:
+    def __init__(
+        self, crawl: CrawlStore, workers: int, timeout: float, return_freed: bool = True
+    ) -> None:
         self.crawl = crawl
         self.workers = workers
         self.timeout = timeout
+        self.return_freed = return_freed
         self.pool: ProcessPoolExecutor | None = None
 
     @classmethod
@@ -64,13 +68,17 @@ class ExtractPipeline:
             CrawlStore.of(crawler),
             settings.getint("NEWSCRAWL_EXTRACT_WORKERS", os.cpu_count() or 1),
             settings.getfloat("NEWSCRAWL_EXTRACT_TIMEOUT", 60.0),
+            settings.getbool("NEWSCRAWL_RETURN_FREED_MEMORY", True),
         )
 
     def open_spider(self) -> None:
         if self.workers > 0:
             # spawn, not fork: the crawl process runs threads and a reactor
             context = multiprocessing.get_context("spawn")
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
+            initializer = return_freed_memory if self.return_freed else None
+            self.pool = ProcessPoolExecutor(
+                self.workers, mp_context=context, initializer=initializer
+            )
 
     def close_spider(self) -> None:
         # Every item is done by now; a worker still busy is stuck on a timed-out page.

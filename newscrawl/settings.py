@@ -48,6 +48,7 @@ ITEM_PIPELINES = {
 # (newscrawl/crawlstore.py); a record of every crawl in the `runs` collection, for
 # `scrapy status` and monitors.
 EXTENSIONS = {
+    "newscrawl.memory.FreedMemory": 50,
     "newscrawl.crawlstore.CrawlStore": 100,
     "newscrawl.extensions.RunRecorder": 500,
     # After RunRecorder: notifications go out once the run is recorded (newscrawl/notifier.py).
@@ -112,6 +113,8 @@ REMOTE_CONTROL_ENABLED = False
 NEWSCRAWL_LEASE_SECONDS = 15 * 60
 # Extraction runs in this many worker processes (default: one per core; 0 = in-process).
 NEWSCRAWL_EXTRACT_WORKERS = os.cpu_count() or 1
+# Freed page buffers go back to the system (glibc malloc thresholds, newscrawl/memory.py).
+NEWSCRAWL_RETURN_FREED_MEMORY = True
 NEWSCRAWL_EXTRACT_TIMEOUT = 60
 
 # A store write that failed with an error a later try may get past (MongoDB unreachable, the

@@ -1,0 +1,92 @@
+"""Freed page-sized buffers go back to the system, in the crawl process and in the workers."""
+
+from __future__ import annotations
+
+import ctypes
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.test import get_crawler
+
+from newscrawl.memory import FreedMemory
+from newscrawl.pipelines import ExtractPipeline
+
+pytestmark = pytest.mark.skipif(
+    platform.libc_ver()[0] != "glibc", reason="the thresholds are glibc's"
+)
+
+BLOCK, BLOCKS = 300_000, 300  # a page-sized buffer, 90 MB of them
+PIN = 20_000  # larger than any hole a fresh heap has, so it lands after its block
+
+
+def _rss_kb() -> int:
+    status = Path("/proc/self/status").read_text()
+    return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS"))
+
+
+def freed_kb() -> int:
+    """KB of RSS given back when 90 MB of page-sized blocks are freed, each followed by a
+    smaller block still in use (as a crawl's heap is: its pages interleaved with objects
+    that outlive them)."""
+    libc = ctypes.CDLL(None)
+    libc.malloc.restype = ctypes.c_void_p
+    libc.free.argtypes = [ctypes.c_void_p]
+    libc.free(libc.malloc(BLOCK))  # as after the first page: glibc raises its mmap threshold
+    blocks, live = [], []
+    for _ in range(BLOCKS):
+        block = libc.malloc(BLOCK)
+        ctypes.memset(block, 1, BLOCK)
+        blocks.append(block)
+        live.append(libc.malloc(PIN))
+    before = _rss_kb()
+    for block in blocks:
+        libc.free(block)
+    return before - _rss_kb()
+
+
+PROBE = f"""
+import sys
+sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})
+from tests.test_memory import freed_kb
+if sys.argv[1] == "on":
+    from newscrawl.memory import return_freed_memory
+    assert return_freed_memory()
+print(freed_kb())
+"""
+
+
+def _freed_in_new_process(mode: str) -> int:
+    out = subprocess.run([sys.executable, "-c", PROBE, mode], capture_output=True, check=True)
+    return int(out.stdout)
+
+
+def test_a_process_gives_freed_page_buffers_back_to_the_system() -> None:
+    total = BLOCK * BLOCKS // 1024
+    assert _freed_in_new_process("on") > 0.8 * total
+    # without it glibc keeps them: the probe measures what the thresholds change
+    assert _freed_in_new_process("off") < 0.2 * total
+
+
+def test_extraction_workers_start_with_the_thresholds_set() -> None:
+    total = BLOCK * BLOCKS // 1024
+    for setting in (True, False):
+        # the pool alone: no page is extracted, so no crawl store is needed
+        pipeline = ExtractPipeline(None, 1, 60.0, return_freed=setting)  # type: ignore[arg-type]
+        pipeline.open_spider()
+        try:
+            assert pipeline.pool is not None
+            freed = pipeline.pool.submit(freed_kb).result(timeout=60)
+        finally:
+            pipeline.close_spider()
+        assert (freed > 0.8 * total) is setting, (setting, freed)
+
+
+def test_the_extension_is_off_when_the_setting_is() -> None:
+    off = get_crawler(settings_dict={"NEWSCRAWL_RETURN_FREED_MEMORY": False})
+    with pytest.raises(NotConfigured):
+        FreedMemory.from_crawler(off)
+    assert isinstance(FreedMemory.from_crawler(get_crawler()), FreedMemory)
