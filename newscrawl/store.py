@@ -56,6 +56,12 @@ CLAIM_FIELDS = {"_id": 1, "source": 1, "next_check": 1, "etag": 1, "last_modifie
                 "raw_hash": 1, "response_url": 1}  # fmt: skip
 # Any write that moves an article's schedule also ends its lease.
 LEASE_FREE = {"lease_until": None, "lease_owner": None}
+
+
+def _lease_free(now: datetime) -> dict[str, Any]:
+    return {"$or": [{"lease_until": None}, {"lease_until": {"$lte": now}}]}
+
+
 # Seconds an embedded-store call waits for another process's write lock (see embedded.py).
 BUSY_TIMEOUT = 30.0
 # MongoDB error codes that a later try may get past: the retryable-writes spec's (not primary,
@@ -284,34 +290,48 @@ class Store:
             return set()
         return {doc["_id"] for doc in self.articles.find({"_id": {"$in": urls}}, {"_id": 1})}
 
+    def due_articles(
+        self, now: datetime, limit: int, everything_checked_before: datetime | None = None
+    ) -> list[str]:
+        """The addresses of up to ``limit`` due and free articles, most overdue first, or,
+        with ``everything_checked_before``, of every free article not checked since then
+        (``recheck=all``): a round lists them once, then claims them in batches
+        (``claim_articles(among=...)``). On the embedded store the listing decodes
+        every article it considers; a claim among listed addresses reads only those."""
+        query, sweep, buckets = self._due_query(now, everything_checked_before)
+        listed = list(
+            self.articles.find(query, {"_id": 1, due.FIELD: 1})
+            .sort("next_check", ASCENDING)
+            .limit(limit)
+        )
+        if sweep and {article.get(due.FIELD) for article in listed} <= set(buckets):
+            due.record_sweep(self.db, self.articles.name, now)
+        return [article["_id"] for article in listed]
+
     def claim_articles(
         self,
         now: datetime,
         limit: int,
         lease_seconds: float,
         everything_checked_before: datetime | None = None,
+        among: list[str] | None = None,
     ) -> tuple[str, list[dict[str, Any]]]:
         """Lease up to ``limit`` due articles, most overdue first, or, with
         ``everything_checked_before``, every article not checked since then (``recheck=all``:
-        an article re-checked in this round is not claimed again); returns (lease token,
-        claimed articles).
+        an article re-checked in this round is not claimed again); with ``among``, only
+        those of these addresses that are still due and free (``due_articles``). Returns
+        (lease token, claimed articles).
 
         Each article's lease is set by an update whose filter requires it to be free, so
         of several crawlers claiming at once each article goes to exactly one (on MongoDB;
         the embedded store's update is not atomic, so there the claim holds a file lock).
         A crawler that dies keeps its claims only until the lease expires.
         """
-        free = {"$or": [{"lease_until": None}, {"lease_until": {"$lte": now}}]}
-        buckets, sweep = due.window(now), False
-        if everything_checked_before is None:
-            query: dict[str, Any] = {"next_check": {"$lte": now}, **free}
-            sweep = not due.swept_lately(self.db, self.articles.name, now)
-            if not sweep:  # by key: the last day's quarter-hours
-                query[due.FIELD] = {"$in": buckets}
+        if among is None:
+            query, sweep, buckets = self._due_query(now, everything_checked_before)
         else:
-            # every article but those that moved to another address (tracked there)
-            query = {"last_checked": {"$lt": everything_checked_before},
-                     "status": {"$ne": "moved"}, **free}  # fmt: skip
+            query, sweep, buckets = self._due_query(now, everything_checked_before, by_bucket=False)
+            query["_id"] = {"$in": among}
         token = uuid.uuid4().hex
         with self.exclusive():
             candidates = [
@@ -322,7 +342,7 @@ class Store:
             ]
             if candidates:
                 self.articles.update_many(
-                    {"_id": {"$in": candidates}, **free},
+                    {"_id": {"$in": candidates}, **_lease_free(now)},
                     {"$set": {"lease_until": now + timedelta(seconds=lease_seconds),
                               "lease_owner": token}},
                 )  # fmt: skip
@@ -332,6 +352,23 @@ class Store:
             due.record_sweep(self.db, self.articles.name, now)
         # as_utc: some MongoDB-compatible servers hand back $set dates as strings
         return token, sorted(claimed, key=lambda a: as_utc(a.get("next_check") or now))
+
+    def _due_query(
+        self, now: datetime, everything_checked_before: datetime | None, by_bucket: bool = True
+    ) -> tuple[dict[str, Any], bool, list[int]]:
+        """(the filter of articles due and free, whether it sweeps, the due window)."""
+        buckets, sweep = due.window(now), False
+        if everything_checked_before is None:
+            query: dict[str, Any] = {"next_check": {"$lte": now}, **_lease_free(now)}
+            if by_bucket:
+                sweep = not due.swept_lately(self.db, self.articles.name, now)
+                if not sweep:  # by key: the last day's quarter-hours
+                    query[due.FIELD] = {"$in": buckets}
+        else:
+            # every article but those that moved to another address (tracked there)
+            query = {"last_checked": {"$lt": everything_checked_before},
+                     "status": {"$ne": "moved"}, **_lease_free(now)}  # fmt: skip
+        return query, sweep, buckets
 
     def exclusive(self) -> AbstractContextManager[None]:
         """Around a lease's read and write (the articles a crawl claims, the notification

@@ -238,6 +238,21 @@ def test_concurrent_writers_never_double_or_skip_a_version(store_env, open_store
     assert store.articles.count_documents({}) == len(urls)
 
 
+def test_a_round_lists_due_articles_once_and_claims_only_those_still_due_and_free(tracker):
+    for i, minutes in enumerate([20, 0, 10, 30]):
+        tracker.record(page("T", [f"x{i}"], at=T0 + timedelta(minutes=minutes), url=f"{URL}{i}"))
+    store, now = tracker.store, T0 + timedelta(hours=2)
+    listed = store.due_articles(now, limit=10)
+    assert listed == [f"{URL}1", f"{URL}2", f"{URL}0", f"{URL}3"]  # most overdue first
+    assert store.due_articles(now, limit=2) == listed[:2]
+    # after the listing, another node leases one and checks another
+    store.claim_articles(now, 1, 600, among=[f"{URL}2"])
+    tracker.record(page("T", ["x0"], at=now, url=f"{URL}0"))
+    _, claimed = store.claim_articles(now, 10, 600, among=listed)
+    assert [a["_id"] for a in claimed] == [f"{URL}1", f"{URL}3"]
+    assert store.due_articles(now, limit=10) == []  # leased ones are not listed
+
+
 ROUNDS = 5  # each round a race: without a lock, about half of them lease some article twice
 
 

@@ -95,27 +95,32 @@ class FeedsSpider(PollingCallbacks):
                 yield self.article_request(article["_id"], tracked_source, tracked=article)
 
     async def _claim_rechecks(self) -> AsyncIterator[dict[str, Any]]:
-        """Lease due articles in batches as the crawl asks for more, so a run holds (and
-        keeps in memory) only what it is about to fetch, and several nodes share the work."""
+        """List the due articles once, then lease them in batches as the crawl asks for
+        more, so a run holds (and keeps in memory) only what it is about to fetch, several
+        nodes share the work, and no batch reads the whole articles collection again."""
         self.crawler.stats.set_value("newscrawl/articles/rechecks", 0)
         if self.recheck == "none":
             return
         thread, settings = self.store, self.settings
-        remaining = settings.getint("NEWSCRAWL_RECHECK_LIMIT")
+        batch_size = settings.getint("NEWSCRAWL_CLAIM_BATCH")
         round_started = utcnow() if self.recheck == "all" else None
-        while remaining > 0:
+        listed = await thread.call(
+            thread.store.due_articles,
+            utcnow(),
+            settings.getint("NEWSCRAWL_RECHECK_LIMIT"),
+            everything_checked_before=round_started,
+        )
+        for start in range(0, len(listed), batch_size):
             token, batch = await thread.call(
                 thread.store.claim_articles,
                 utcnow(),
-                min(settings.getint("NEWSCRAWL_CLAIM_BATCH"), remaining),
+                batch_size,
                 settings.getfloat("NEWSCRAWL_LEASE_SECONDS"),
                 everything_checked_before=round_started,
+                among=listed[start : start + batch_size],
             )
-            if not batch:
-                return
-            self.lease_tokens.append(token)
+            self.lease_tokens.append(token)  # released at close, claimed or not
             self.crawler.stats.inc_value("newscrawl/articles/rechecks", len(batch))
-            remaining -= len(batch)
             for article in batch:
                 yield article
 
