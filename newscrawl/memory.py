@@ -6,16 +6,14 @@ that size come from the heap, and a heap freed in the middle is kept: a process'
 at its high-water mark. Fixing the mmap threshold at 128 KB and the trim threshold at 256 KB
 returns them instead, as ``MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=262144``
 would, without asking the deployment to set them (README "Performance": first crawl of
-1,000 articles, summed peak RSS, same speed). ``NEWSCRAWL_RETURN_FREED_MEMORY = False``
-leaves malloc as it is; off glibc (musl, macOS) nothing is changed.
+1,000 articles, summed peak RSS, same speed). ``ExtractPipeline`` sets them in the
+crawl process and in each extraction worker as it starts; ``NEWSCRAWL_RETURN_FREED_MEMORY =
+False`` leaves malloc as it is; off glibc (musl, macOS) nothing is changed.
 """
 
 from __future__ import annotations
 
 import ctypes
-
-from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
 
 M_TRIM_THRESHOLD = -1  # glibc <malloc.h>
 M_MMAP_THRESHOLD = -3
@@ -35,15 +33,3 @@ def return_freed_memory() -> bool:
     return bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
         libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
     )
-
-
-class FreedMemory:
-    """The crawl process's thresholds, set when the crawler is built (the extraction
-    workers set theirs as they start: ``ExtractPipeline``)."""
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> FreedMemory:
-        if not crawler.settings.getbool("NEWSCRAWL_RETURN_FREED_MEMORY", True):
-            raise NotConfigured("NEWSCRAWL_RETURN_FREED_MEMORY is off")
-        return_freed_memory()
-        return cls()

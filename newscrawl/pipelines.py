@@ -72,6 +72,8 @@ class ExtractPipeline:
         )
 
     def open_spider(self) -> None:
+        if self.return_freed:  # this process's page buffers; the workers' as they start
+            return_freed_memory()
         if self.workers > 0:
             # spawn, not fork: the crawl process runs threads and a reactor
             context = multiprocessing.get_context("spawn")

@@ -48,7 +48,6 @@ ITEM_PIPELINES = {
 # (newscrawl/crawlstore.py); a record of every crawl in the `runs` collection, for
 # `scrapy status` and monitors.
 EXTENSIONS = {
-    "newscrawl.memory.FreedMemory": 50,
     "newscrawl.crawlstore.CrawlStore": 100,
     "newscrawl.extensions.RunRecorder": 500,
     # After RunRecorder: notifications go out once the run is recorded (newscrawl/notifier.py).

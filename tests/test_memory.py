@@ -9,10 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from scrapy.exceptions import NotConfigured
-from scrapy.utils.test import get_crawler
 
-from newscrawl.memory import FreedMemory
 from newscrawl.pipelines import ExtractPipeline
 
 pytestmark = pytest.mark.skipif(
@@ -83,10 +80,3 @@ def test_extraction_workers_start_with_the_thresholds_set() -> None:
         finally:
             pipeline.close_spider()
         assert (freed > 0.8 * total) is setting, (setting, freed)
-
-
-def test_the_extension_is_off_when_the_setting_is() -> None:
-    off = get_crawler(settings_dict={"NEWSCRAWL_RETURN_FREED_MEMORY": False})
-    with pytest.raises(NotConfigured):
-        FreedMemory.from_crawler(off)
-    assert isinstance(FreedMemory.from_crawler(get_crawler()), FreedMemory)
