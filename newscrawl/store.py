@@ -59,6 +59,7 @@ LEASE_FREE = {"lease_until": None, "lease_owner": None}
 
 
 def _lease_free(now: datetime) -> dict[str, Any]:
+    """The filter of articles no crawler holds a lease on at ``now``."""
     return {"$or": [{"lease_until": None}, {"lease_until": {"$lte": now}}]}
 
 
