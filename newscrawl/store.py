@@ -299,12 +299,18 @@ class Store:
         (``recheck=all``): a round lists them once, then claims them in batches
         (``claim_articles(among=...)``). On the embedded store the listing decodes
         every article it considers; a claim among listed addresses reads only those."""
-        query, sweep, buckets = self._due_query(now, everything_checked_before)
+        query, buckets, sweep = self._due_filter(now, everything_checked_before), [], False
+        if everything_checked_before is None:
+            buckets = due.window(now)
+            sweep = not due.swept_lately(self.db, self.articles.name, now)
+            if not sweep:  # by key: the last day's quarter-hours
+                query[due.FIELD] = {"$in": buckets}
         listed = list(
             self.articles.find(query, {"_id": 1, due.FIELD: 1})
             .sort("next_check", ASCENDING)
             .limit(limit)
         )
+        # oldest first: none listed before the window means no backlog is left behind it
         if sweep and {article.get(due.FIELD) for article in listed} <= set(buckets):
             due.record_sweep(self.db, self.articles.name, now)
         return [article["_id"] for article in listed]
@@ -320,8 +326,8 @@ class Store:
         """Lease up to ``limit`` due articles, most overdue first, or, with
         ``everything_checked_before``, every article not checked since then (``recheck=all``:
         an article re-checked in this round is not claimed again); with ``among``, only
-        those of these addresses that are still due and free (``due_articles``). Returns
-        (lease token, claimed articles).
+        those of these addresses that are still due and free (else ``due_articles``' own).
+        Returns (lease token, claimed articles).
 
         Each article's lease is set by an update whose filter requires it to be free, so
         of several crawlers claiming at once each article goes to exactly one (on MongoDB;
@@ -329,10 +335,8 @@ class Store:
         A crawler that dies keeps its claims only until the lease expires.
         """
         if among is None:
-            query, sweep, buckets = self._due_query(now, everything_checked_before)
-        else:
-            query, sweep, buckets = self._due_query(now, everything_checked_before, by_bucket=False)
-            query["_id"] = {"$in": among}
+            among = self.due_articles(now, limit, everything_checked_before)
+        query = {**self._due_filter(now, everything_checked_before), "_id": {"$in": among}}
         token = uuid.uuid4().hex
         with self.exclusive():
             candidates = [
@@ -347,29 +351,20 @@ class Store:
                     {"$set": {"lease_until": now + timedelta(seconds=lease_seconds),
                               "lease_owner": token}},
                 )  # fmt: skip
-        claimed = list(self.articles.find({"lease_owner": token}, {**CLAIM_FIELDS, due.FIELD: 1}))
-        # oldest first: none claimed before the window means no backlog is left behind it
-        if sweep and {article.get(due.FIELD) for article in claimed} <= set(buckets):
-            due.record_sweep(self.db, self.articles.name, now)
+        claimed = list(self.articles.find({"lease_owner": token}, CLAIM_FIELDS))
         # as_utc: some MongoDB-compatible servers hand back $set dates as strings
         return token, sorted(claimed, key=lambda a: as_utc(a.get("next_check") or now))
 
-    def _due_query(
-        self, now: datetime, everything_checked_before: datetime | None, by_bucket: bool = True
-    ) -> tuple[dict[str, Any], bool, list[int]]:
-        """(the filter of articles due and free, whether it sweeps, the due window)."""
-        buckets, sweep = due.window(now), False
+    def _due_filter(
+        self, now: datetime, everything_checked_before: datetime | None
+    ) -> dict[str, Any]:
+        """The filter of the articles due and free at ``now``, or, with
+        ``everything_checked_before``, of those free and not checked since then."""
         if everything_checked_before is None:
-            query: dict[str, Any] = {"next_check": {"$lte": now}, **_lease_free(now)}
-            if by_bucket:
-                sweep = not due.swept_lately(self.db, self.articles.name, now)
-                if not sweep:  # by key: the last day's quarter-hours
-                    query[due.FIELD] = {"$in": buckets}
-        else:
-            # every article but those that moved to another address (tracked there)
-            query = {"last_checked": {"$lt": everything_checked_before},
-                     "status": {"$ne": "moved"}, **_lease_free(now)}  # fmt: skip
-        return query, sweep, buckets
+            return {"next_check": {"$lte": now}, **_lease_free(now)}
+        # every article but those that moved to another address (tracked there)
+        return {"last_checked": {"$lt": everything_checked_before},
+                "status": {"$ne": "moved"}, **_lease_free(now)}  # fmt: skip
 
     def exclusive(self) -> AbstractContextManager[None]:
         """Around a lease's read and write (the articles a crawl claims, the notification
