@@ -15,10 +15,12 @@ sweep again until the backlog is gone.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import UpdateOne
+from pymongo.errors import DuplicateKeyError
 
 from newscrawl.dates import as_utc
 
@@ -57,7 +59,8 @@ def swept_lately(db: Any, articles: str, now: datetime) -> bool:
 
 def record_sweep(db: Any, articles: str, now: datetime) -> None:
     # _id in the replacement too: nx-27017 does not take an upsert's _id from its filter
-    db[SWEEPS].replace_one({"_id": articles}, {"_id": articles, "at": now}, upsert=True)
+    with suppress(DuplicateKeyError):  # another crawler's sweep inserted it first: recorded
+        db[SWEEPS].replace_one({"_id": articles}, {"_id": articles, "at": now}, upsert=True)
 
 
 def backfill(articles: Any, batch: int = 1000) -> int:

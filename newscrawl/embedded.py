@@ -6,8 +6,11 @@ crawl's long write, a backup, ``sqlite3`` at the shell) failed with "database is
 Here every collection's connection waits up to ``busy_timeout`` seconds instead.
 
 Two processes opening a new collection at the same moment (crawlers started together on a
-fresh store) both try to record its key format in the file they just created; the second
-fails on the unique key. The format is then recorded, so opening it again reads it.
+fresh store, claimers reaching a collection first used mid-run) race on the file they just
+created: the switch to write-ahead logging fails at once with "database is locked" (SQLite
+does not wait on that lock), or both record its key format and the second fails on the unique
+key. A process opens a collection's file holding a lock beside the database's directory, so
+one at a time; each process does so once per collection.
 
 litemongo reads a write's matching documents before it writes them, with no lock between:
 two processes whose ``update_many`` both require an article's lease to be free both see it
@@ -17,7 +20,6 @@ free and both lease it. ``process_lock`` makes such a read-then-write one at a t
 from __future__ import annotations
 
 import fcntl
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,15 +32,15 @@ class _WaitingDatabase(DatabaseStore):
         path.mkdir(parents=True, exist_ok=True)  # litemongo's mkdir fails if another made it
         super().__init__(path)
         self._busy_timeout_ms = busy_timeout_ms
+        # beside the directory: a file inside it would be listed as a collection
+        self._open_lock = path.parent / f"{path.name}.open.lock"
 
     def __getitem__(self, name: str) -> CollectionStore:
-        opened = name in self._collections
-        try:
+        if name in self._collections:
+            return self._collections[name]
+        with process_lock(self._open_lock):
             collection = super().__getitem__(name)
-        except sqlite3.IntegrityError:  # another process recorded the new file's format first
-            collection = super().__getitem__(name)
-        if not opened:
-            collection._connection.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
+        collection._connection.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
         return collection
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from newscrawl.due import schedule_fields
+from newscrawl.due import SWEEPS, record_sweep, schedule_fields
 from newscrawl.normalize import content_hash, loose_hash
 from newscrawl.queries import compare
 from newscrawl.schedule import DAY, RevisitPolicy
@@ -288,6 +288,32 @@ def test_concurrent_claimers_never_lease_an_article_twice(store_env, open_store)
     for worker in workers:
         worker.join(120)
         assert worker.exitcode == 0
+
+
+NEW_COLLECTIONS = 30  # without the open lock, most runs fail one within ten
+
+
+def _first_user(settings: dict[str, str], start: Any) -> None:
+    store = Store.from_settings(settings)
+    for i in range(NEW_COLLECTIONS):
+        start.wait(120)  # all reach the collection at once, as claimers reach due_sweeps
+        record_sweep(store.db, f"articles_{i}", T0)
+    store.close()
+
+
+def test_processes_reaching_a_new_collection_together_all_use_it(store_env, open_store):
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Barrier(4)
+    workers = [ctx.Process(target=_first_user, args=(store_env, start)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+        assert worker.exitcode == 0  # neither "database is locked" nor a duplicate key
+    sweeps = open_store().db[SWEEPS]
+    assert sorted(d["_id"] for d in sweeps.find()) == sorted(
+        f"articles_{i}" for i in range(NEW_COLLECTIONS)
+    )
 
 
 def test_a_version_whose_writer_died_before_its_diff_is_completed_on_the_next_check(tracker):
