@@ -15,6 +15,9 @@ one at a time; each process does so once per collection.
 litemongo reads a write's matching documents before it writes them, with no lock between:
 two processes whose ``update_many`` both require an article's lease to be free both see it
 free and both lease it. ``process_lock`` makes such a read-then-write one at a time.
+
+Every collection is opened as an ``IndexedCollection``: its index keys kept in its file
+(``embedded_index``).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from litemongo.sqlite_store import CollectionStore, DatabaseStore, ServerStore
+
+from newscrawl.embedded_index import IndexedCollection
 
 
 class _WaitingDatabase(DatabaseStore):
@@ -39,7 +44,8 @@ class _WaitingDatabase(DatabaseStore):
         if name in self._collections:
             return self._collections[name]
         with process_lock(self._open_lock):
-            collection = super().__getitem__(name)
+            collection = IndexedCollection(self._dirpath / name, self._codec_options)
+        self._collections[name] = collection
         collection._connection.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
         return collection
 

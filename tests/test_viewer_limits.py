@@ -185,10 +185,10 @@ def test_a_slow_query_on_the_embedded_store_stops_at_the_time_limit(big_store, c
     timelimit.guard(store.client, [store.articles])
     with timelimit.deadline(0.0), pytest.raises(ExecutionTimeout):
         list(store.articles.find({"title": {"$regex": "zzz"}}))
-    reopened = Store(*open_database(big_store))  # another connection writes: index is stale
+    reopened = Store(*open_database(big_store))  # another connection writes
     reopened.articles.insert_one({"_id": "https://late.example/a", FIELD: ["late"]})
     with timelimit.deadline(0.0), pytest.raises(ExecutionTimeout):
-        store.articles.find_one({FIELD: "late"})  # cut short while rebuilding its index
+        store.articles.find_one({FIELD: "late"})  # stopped: the time is up
     assert store.articles.find_one({FIELD: "late"})["_id"] == "https://late.example/a"
     assert store.articles.count_documents({}) == 3001  # nothing lost, nothing stale
     # Through the viewer: a search falling back to regular expressions over old articles.

@@ -48,15 +48,10 @@ def check() -> None:
         raise ExecutionTimeout("operation exceeded time limit", code=50)
 
 
-def _checked(documents: Iterable[Any], on_timeout: Any = None) -> Iterator[Any]:
+def _checked(documents: Iterable[Any]) -> Iterator[Any]:
     for count, document in enumerate(documents):
         if count % _CHECK_EVERY == 0:
-            try:
-                check()
-            except ExecutionTimeout:
-                if on_timeout is not None:
-                    on_timeout()
-                raise
+            check()
         yield document
 
 
@@ -69,19 +64,11 @@ def guard(client: Any, collections: Iterable[Any]) -> None:
         inner = collection._store  # litemongo's CollectionStore: where documents are read
         if getattr(inner, "_newscrawl_guarded", False):
             continue
-        find_candidates, iter_items = inner.find_candidates, inner._iter_items
-
-        def forget_index(inner: Any = inner) -> None:
-            # An index rebuild cut short must not leave the old index taken as current.
-            inner._query_index = None
+        find_candidates = inner.find_candidates
 
         def guarded_find(filter: Any, find: Any = find_candidates) -> Iterator[Any]:  # noqa: A002
             check()
             return _checked(find(filter))
 
-        def guarded_items(items: Any = iter_items, forget: Any = forget_index) -> Iterator[Any]:
-            return _checked(items(), forget)
-
         inner.find_candidates = guarded_find
-        inner._iter_items = guarded_items
         inner._newscrawl_guarded = True
