@@ -44,9 +44,10 @@ class _WaitingDatabase(DatabaseStore):
         if name in self._collections:
             return self._collections[name]
         with process_lock(self._open_lock):
-            collection = IndexedCollection(self._dirpath / name, self._codec_options)
+            collection = IndexedCollection(
+                self._dirpath / name, self._codec_options, self._busy_timeout_ms
+            )
         self._collections[name] = collection
-        collection._connection.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
         return collection
 
 

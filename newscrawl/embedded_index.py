@@ -18,7 +18,9 @@ connection without it cannot write the collection, which is the point. A query r
 ids its conditions allow through SQLite's index on (field, key); a query on ``_id`` reads the
 documents by their primary key. A field is indexed, from every document, the first time a
 query on it finds it missing. Which documents a query returns, and in what order (the
-file's), is unchanged: the candidates are still checked against the whole filter.
+file's), is unchanged: the candidates are still checked against the whole filter. (One
+exception: an ``_id`` that is an array, which MongoDB refuses, is found by its whole value
+only.)
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import bson
@@ -63,10 +66,16 @@ END;
 
 
 class IndexedCollection(CollectionStore):
-    """A litemongo collection whose query planning reads indexes kept in its file."""
+    """A litemongo collection whose query planning reads indexes kept in its file, and whose
+    connection waits up to ``busy_timeout_ms`` for another's write lock."""
+
+    def __init__(self, path: Path, codec_options: Any, busy_timeout_ms: int) -> None:
+        self._busy_timeout_ms = busy_timeout_ms
+        super().__init__(path, codec_options)
 
     def open(self) -> None:
         super().open()
+        self._connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
         self._connection.create_function("newscrawl_keys", 2, _keys_of(), deterministic=True)
         self._connection.executescript(_SCHEMA)
         self._paths: set[str] = set()
@@ -190,7 +199,11 @@ def _text(key: tuple) -> str:
         return "t" + value[0].isoformat()
     if kind == "x":
         return "x" + value[0].hex()
-    return kind + (repr(value[0]) if kind == "n" else str(value[0]))
+    if kind == "n":  # + 0.0: -0.0 is 0
+        return "n" + (repr(value[0] + 0.0) if isinstance(value[0], float) else str(value[0]))
+    if kind == "s" and "\x00" in value[0]:  # SQLite's json_each ends a string at NUL
+        return "S" + value[0].encode("utf-8", "surrogatepass").hex()
+    return kind + str(value[0])
 
 
 def _id_values(filter: Any) -> list[Any] | None:  # noqa: A002

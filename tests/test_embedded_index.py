@@ -34,8 +34,23 @@ def collection(store: ServerStore, name: str = "c"):
 def random_doc(rng: random.Random) -> dict:
     doc = {
         "url": f"u{rng.randrange(30)}",
-        "version": rng.choice([rng.randrange(4), float(rng.randrange(4))]),
-        "h": rng.choice(["x", "y", "", 1, 1.0, True, None, ObjectId(b"abcdefghijkl"), b"\x00"]),
+        "version": rng.choice([rng.randrange(4), float(rng.randrange(4)), -0.0]),
+        "h": rng.choice(
+            [
+                "x",
+                "y",
+                "",
+                "a\x00b",
+                1,
+                1.0,
+                0,
+                -0.0,
+                True,
+                None,
+                ObjectId(b"abcdefghijkl"),
+                b"\x00",
+            ]
+        ),
         "tags": rng.sample(["a", "b", "c", "é"], rng.randrange(4)),
         "at": T0 + timedelta(minutes=rng.randrange(4) * 30, microseconds=rng.randrange(3)),
         "o": rng.choice([{"k": rng.randrange(3)}, [{"k": 1}], "flat", {}]),
@@ -52,6 +67,9 @@ QUERIES = [
     {"h": 1},
     {"h": "x"},
     {"h": ""},
+    {"h": "a\x00b"},
+    {"h": -0.0},
+    {"h": 0},
     {"h": ObjectId(b"abcdefghijkl")},
     {"h": b"\x00"},
     {"h": None},
