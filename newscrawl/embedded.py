@@ -55,6 +55,7 @@ class WaitingServerStore(ServerStore):
     """A litemongo ``ServerStore`` whose SQLite connections wait for locks (seconds)."""
 
     def __init__(self, path: Path, busy_timeout: float) -> None:
+        path.mkdir(parents=True, exist_ok=True)  # litemongo's mkdir fails if another made it
         super().__init__(path)
         self._busy_timeout_ms = max(0, int(busy_timeout * 1000))
 

@@ -123,6 +123,8 @@ def soft_404_redirect(requested: str, final: str) -> str | None:
 def same_address(a: str, b: str) -> bool:
     """Whether two URLs name the same page, whatever the scheme, ``www.``, trailing slash
     or tracking parameters (an http -> https redirect is no move)."""
+    if a == b:  # most responses: served where they were asked for
+        return True
     ca, cb = canonical_url(a) or a, canonical_url(b) or b
     sa, sb = urlsplit(ca), urlsplit(cb)
     return (_host(ca), sa.port, sa.path.rstrip("/"), sa.query) == (

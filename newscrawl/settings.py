@@ -17,6 +17,10 @@ USER_AGENT = "newscrawl/0.1 (+https://github.com/newscrawl/newscrawl; tracks art
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
+# Outputs of one callback processed at once. Scrapy starts this many asyncio workers for every
+# callback's output (100 by default) however few it yields; an article callback yields one
+# item, a feed's its requests, which are handed to the scheduler without waiting.
+CONCURRENT_ITEMS = 1
 DOWNLOAD_DELAY = 0.25
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0

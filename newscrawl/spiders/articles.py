@@ -152,8 +152,10 @@ class ArticleCallbacks(scrapy.Spider):
         article's address the source follows (a slug changed with the headline); None when
         the page is served where it was before (or only the scheme, ``www.`` or a trailing
         slash changed)."""
-        final = canonical_url(response.url)
         before = response.meta.get("response_url") or url
+        if response.url in (url, before):
+            return None
+        final = canonical_url(response.url)
         if not response.meta["tracked"] or final is None or not source.follows(final):
             return None
         if same_address(final, url) or same_address(final, before):
