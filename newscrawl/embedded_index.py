@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import bson
-from bson import ObjectId
 from litemongo._vendor.mongomock import indexing
 from litemongo.sqlite_store import _MAX_PARAMS, CollectionStore
 
@@ -212,25 +211,12 @@ def _id_values(filter: Any) -> list[Any] | None:  # noqa: A002
     whose keys are equal exactly when the ids are)."""
     if not isinstance(filter, dict):
         return None
-    values = _condition_values(filter["_id"]) if "_id" in filter else None
-    if values is None and isinstance(filter.get("$and"), list | tuple):
-        for part in filter["$and"]:
-            values = _id_values(part)
-            if values is not None:
-                break
-    if values is None or not all(isinstance(value, str | ObjectId) for value in values):
+    keys = indexing.query_keys(filter["_id"]) if "_id" in filter else None
+    if keys is None and isinstance(filter.get("$and"), list | tuple):
+        return next((v for v in map(_id_values, filter["$and"]) if v is not None), None)
+    if keys is None or any(key[0] not in ("s", "o") for key in keys):
         return None
-    return values
-
-
-def _condition_values(condition: Any) -> list[Any] | None:
-    if isinstance(condition, dict):
-        if "$eq" in condition:
-            return _condition_values(condition["$eq"]) if condition["$eq"] is not None else None
-        if "$in" in condition and isinstance(condition["$in"], list | tuple):
-            return list(condition["$in"])
-        return None
-    return [condition]
+    return [value for _, value in keys]
 
 
 def _conditions(filter: Any) -> list[tuple[str, set]]:  # noqa: A002

@@ -84,6 +84,10 @@ QUERIES = [
     {"o.k": {"$in": [0, 2]}},
     {"$and": [{"url": "u5"}, {"$and": [{"h": "y"}]}]},
     {"$or": [{"url": "u1"}, {"h": "x"}]},
+    {"_id": "id5"},
+    {"_id": {"$in": ["id9", "id2", "nope"]}},
+    {"_id": {"$eq": "id7"}, "h": {"$ne": None}},
+    {"$and": [{"h": "y"}, {"_id": {"$in": [f"id{n}" for n in range(0, 600, 3)]}}]},
     {"unindexed": 1},
 ]
 
