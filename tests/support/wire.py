@@ -128,7 +128,9 @@ def recheck_until_the_store_dies(
     retries: int, hold: bool = True,
 ) -> tuple[int, str]:  # fmt: skip
     """Serve the edited pages slowly, re-check them all and kill the store once the first new
-    version is written; the crawl's exit status and log. With ``hold`` (the default,
+    version is written; the crawl's exit status and log. The last page comes 5 s late, so
+    the crawl still has a page to store when the store dies (the others may all be written
+    in one burst once the extraction workers are up). With ``hold`` (the default,
     ``newscrawl.holding``) the edits are first held by a re-check at full speed, so the
     crawl that meets the outage is the one that stores them."""
     for path, page in zip(paths, edited, strict=True):
@@ -136,7 +138,7 @@ def recheck_until_the_store_dies(
     if hold:
         finish(start_crawl(env, "-a", "recheck=all"))
     for path, page in zip(paths, edited, strict=True):
-        site.put(path, page, delay=0.5)
+        site.put(path, page, delay=5.0 if path == paths[-1] else 0.5)
     crawl = start_crawl(
         env, "-a", "recheck=all", CONCURRENT_REQUESTS="2", NEWSCRAWL_STORE_RETRIES=str(retries),
         NEWSCRAWL_LEASE_SECONDS="1", NEWSCRAWL_HOLD_CHANGES=str(hold),
