@@ -25,6 +25,7 @@ class Page:
     headers: dict[str, str] = field(default_factory=dict)
     last_modified: str = field(default_factory=lambda: formatdate(time.time(), usegmt=True))
     delay: float = 0.0
+    gate: threading.Event | None = None  # answer only once it is set (at most 60 s later)
     conditional: bool = True  # send validators and answer conditional requests with 304
     # Hostile servers: after ``body``, keep sending ``filler`` (no Content-Length) every
     # ``trickle`` seconds until the client hangs up or ``endless_for`` seconds have passed.
@@ -114,6 +115,8 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 return
             if page.delay:
                 time.sleep(page.delay)
+            if page.gate is not None:
+                page.gate.wait(60)
             headers = dict(page.headers)
             if page.conditional:
                 headers.update({"ETag": page.etag, "Last-Modified": page.last_modified})

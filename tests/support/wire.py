@@ -8,6 +8,7 @@ import random
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -128,17 +129,18 @@ def recheck_until_the_store_dies(
     retries: int, hold: bool = True,
 ) -> tuple[int, str]:  # fmt: skip
     """Serve the edited pages slowly, re-check them all and kill the store once the first new
-    version is written; the crawl's exit status and log. The last page comes 5 s late, so
-    the crawl still has a page to store when the store dies (the others may all be written
-    in one burst once the extraction workers are up). With ``hold`` (the default,
+    version is written; the crawl's exit status and log. The last page is answered only
+    once the store is dead, so the crawl always has a page to store then (the others may all
+    be written in one burst once the extraction workers are up). With ``hold`` (the default,
     ``newscrawl.holding``) the edits are first held by a re-check at full speed, so the
     crawl that meets the outage is the one that stores them."""
     for path, page in zip(paths, edited, strict=True):
         site.put(path, page)
     if hold:
         finish(start_crawl(env, "-a", "recheck=all"))
+    dead = threading.Event()
     for path, page in zip(paths, edited, strict=True):
-        site.put(path, page, delay=5.0 if path == paths[-1] else 0.5)
+        site.put(path, page, delay=0.5, gate=dead if path == paths[-1] else None)
     crawl = start_crawl(
         env, "-a", "recheck=all", CONCURRENT_REQUESTS="2", NEWSCRAWL_STORE_RETRIES=str(retries),
         NEWSCRAWL_LEASE_SECONDS="1", NEWSCRAWL_HOLD_CHANGES=str(hold),
@@ -152,6 +154,7 @@ def recheck_until_the_store_dies(
         time.sleep(0.05)
     client.close()
     wire.kill()
+    dead.set()
     return crawl.wait()
 
 
