@@ -19,10 +19,13 @@ Two rates per phase: **whole process** (article responses per wall-clock second 
 ``scrapy`` process, start to exit, as a user running it from cron sees it) and **in-crawl**
 (per second of the crawl's ``elapsed_time_seconds``, which leaves out start-up and
 shutdown). Ratios are taken to ``bare`` of the same run, then the median over runs. Peak
-memory is the highest summed RSS of the crawl process and its children (the extraction
-pool), sampled every 50 ms. ``--before DIR`` also runs every newscrawl phase from another
-checkout (``git archive REV | tar -x -C DIR``), in its own store, in the same run: a
-before/after comparison on the same machine state.
+memory is the highest summed PSS of the crawl process and its children (the extraction
+workers, their fork server, multiprocessing's resource tracker), sampled every 50 ms, with
+the summed RSS beside it: RSS counts the pages the workers share with their fork server
+once in each process, PSS divides them among the processes sharing them. ``--before DIR``
+also runs every newscrawl phase from another checkout (``git archive REV | tar -x -C
+DIR``), in its own store, in the same run: a before/after comparison on the same machine
+state.
 Also measured: trafilatura alone and ``extract_article`` on one core over the corpus pages,
 ``diff_article`` on every edited pair the crawl stored, and, with ``--scale``, the peak memory
 of a first crawl and a re-check of that many articles. ``--short`` (200 articles, one run,
@@ -34,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import runpy
 import statistics
 import subprocess
 import sys
@@ -93,7 +97,8 @@ PHASES = (
 class Result:
     phase: str
     stats: dict[str, Any]
-    peak_kb: int
+    peak_kb: int  # summed PSS
+    peak_rss_kb: int
     server: dict[str, Any]
     wall: float  # seconds of the whole process, start to exit
     edited: int = 0
@@ -182,13 +187,13 @@ class Site:
 # --- running a crawl ---------------------------------------------------------------------------
 
 
-def tree_rss_kb(pid: int) -> int:
-    """Summed VmRSS of ``pid`` and all its descendants (Linux /proc)."""
-    total, pending = 0, [pid]
+def tree_memory_kb(pid: int) -> tuple[int, int]:
+    """Summed PSS and summed RSS of ``pid`` and all its descendants (Linux /proc)."""
+    pss, rss, pending = 0, 0, [pid]
     while pending:
         current = pending.pop()
         try:
-            status = Path(f"/proc/{current}/status").read_text()
+            rollup = Path(f"/proc/{current}/smaps_rollup").read_text().splitlines()
             children = [
                 child
                 for task in Path(f"/proc/{current}/task").iterdir()
@@ -196,28 +201,29 @@ def tree_rss_kb(pid: int) -> int:
             ]
         except OSError:
             continue
-        total += next(
-            (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0
-        )
+        fields = {line.split()[0]: int(line.split()[1]) for line in rollup[1:] if line}
+        pss, rss = pss + fields.get("Pss:", 0), rss + fields.get("Rss:", 0)
         pending.extend(int(child) for child in children)
-    return total
+    return pss, rss
 
 
-def sample_peak(process: subprocess.Popen, interval: float = 0.05) -> Callable[[], int]:
-    """Start sampling the process tree's RSS; the returned function joins and gives the peak."""
-    peak = [0]
+def sample_peak(process: subprocess.Popen, interval: float = 0.05) -> Callable[[], tuple[int, int]]:
+    """Start sampling the process tree's memory; the returned function joins and gives the
+    peaks of summed PSS and summed RSS."""
+    peak = [0, 0]
 
     def sample() -> None:
         while process.poll() is None:
-            peak[0] = max(peak[0], tree_rss_kb(process.pid))
+            pss, rss = tree_memory_kb(process.pid)
+            peak[0], peak[1] = max(peak[0], pss), max(peak[1], rss)
             time.sleep(interval)
 
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
 
-    def join() -> int:
+    def join() -> tuple[int, int]:
         thread.join()
-        return peak[0]
+        return peak[0], peak[1]
 
     return join
 
@@ -267,7 +273,8 @@ def run_crawl(
         tail = log.read_text()[-3000:] if log.exists() else "(no log)"
         raise RuntimeError(f"{phase.name}: crawl failed:\n{tail}")
     stats = json.loads(stats_file.read_text())
-    return Result(phase.name, stats, peak(), site.counters(), wall, edited)
+    pss, rss = peak()
+    return Result(phase.name, stats, pss, rss, site.counters(), wall, edited)
 
 
 def bare_crawl(site: Site, articles: int, workdir: Path, phase: Phase = BARE) -> Result:
@@ -313,9 +320,9 @@ def newscrawl_crawl(
     env: dict[str, str],
     repo: Path = REPO,
 ) -> Result:
-    extensions = {"newscrawl.extensions.RunRecorder": 500, STATS_EXTENSION: 900}
-    if (repo / "newscrawl" / "crawlstore.py").exists():  # not in a --before checkout older than it
-        extensions["newscrawl.crawlstore.CrawlStore"] = 100
+    # The checkout's own extensions, as a user's crawl runs them, and the stats dump.
+    project = runpy.run_path(str(repo / "newscrawl" / "settings.py"))
+    extensions = {**project["EXTENSIONS"], STATS_EXTENSION: 900}
     settings = {"EXTENSIONS": json.dumps(extensions), "NEWSCRAWL_RECHECK_LIMIT": str(articles)}
     command = ["crawl", "feeds", *phase.args]
     return run_crawl(phase, site, command, settings, env, workdir / slug(phase), articles, repo)
@@ -435,7 +442,8 @@ def print_table(runs: list[Run], articles: int) -> None:
     print(f"\n{articles} articles, {len(runs)} run(s): medians over runs, ratio to same-run bare")
     print(
         f"{'phase':24} {'whole s':>7} {'pages/s':>8} {'x bare':>7} | {'crawl s':>7} "
-        f"{'pages/s':>8} {'x bare':>7} | {'peak MB':>7} {'MB fetched':>10} {'server CPU':>10}"
+        f"{'pages/s':>8} {'x bare':>7} | {'PSS MB':>7} {'RSS MB':>7} {'MB fetched':>10} "
+        f"{'server CPU':>10}"
     )
     for name in runs[0].results:
 
@@ -450,11 +458,13 @@ def print_table(runs: list[Run], articles: int) -> None:
         rate = med(lambda x, b: x.rate) if fetches else 0.0
         ratio = med(lambda x, b: x.rate / b.rate) if fetches else 0.0
         peak = max(r.results[name].peak_kb for r in runs) / 1024
+        peak_rss = max(r.results[name].peak_rss_kb for r in runs) / 1024
         fetched = med(lambda x, b: x.stat("downloader/response_bytes"))
         cpu = med(lambda x, b: x.server_cpu)
         print(
             f"{name:24} {wall:7.2f} {whole:8.1f} {whole_ratio:7.2f} | {seconds:7.2f} "
-            f"{rate:8.1f} {ratio:7.2f} | {peak:7.0f} {fetched / 1e6:10.1f} {cpu:10.0%}"
+            f"{rate:8.1f} {ratio:7.2f} | {peak:7.0f} {peak_rss:7.0f} {fetched / 1e6:10.1f} "
+            f"{cpu:10.0%}"
         )
 
 
@@ -490,7 +500,7 @@ def print_scale(run: Run, articles: int) -> None:
             f"  {result.phase:24} whole {result.wall_rate:7.1f} pages/s "
             f"x bare {result.wall_rate / bare.wall_rate:.2f} ({result.wall:.0f} s); "
             f"in-crawl {result.rate:7.1f} x bare {result.rate / bare.rate:.2f}; "
-            f"peak {result.peak_kb / 1024:.0f} MB"
+            f"peak {result.peak_kb / 1024:.0f} MB PSS ({result.peak_rss_kb / 1024:.0f} MB RSS)"
         )
 
 

@@ -143,13 +143,14 @@ class ConfirmPipeline:
             return None
         second = copy.copy(item)
         again = ItemAdapter(second)
-        again.update(html=response.text, body=b"", fetched_at=utcnow(), paragraphs=[],
-                     other_headlines=[], not_modified=False)  # fmt: skip
+        again.update(body=response.body, encoding=response.encoding, fetched_at=utcnow(),
+                     paragraphs=[], other_headlines=[], not_modified=False)  # fmt: skip
         try:
             for stage in self._stages:
                 second = await _call(stage, second)
         except DropItem:
             return None
+        ItemAdapter(second)["body"] = b""  # compared, never stored
         return second
 
 

@@ -17,7 +17,9 @@ class ArticleItem(Fetched):
     # why a tracked article is checked ahead of schedule: its sitemap date moved
     # ({"where": sitemap URL, "old": date, "new": date}; see newscrawl.listings)
     hint: dict | None = None
-    html: str = ""  # emptied by ExtractPipeline once the article is extracted
+    # The response's encoding as Scrapy found it (headers, BOM, <meta>, or sniffed): the
+    # extraction decodes ``body`` with it
+    encoding: str = ""
     # Re-check shortcuts: a 304, or a body byte-identical to the last one (``raw_hash``), is
     # "not modified" and skips extraction, normalization and hashing.
     not_modified: bool = False

@@ -24,7 +24,7 @@ from twisted.internet.defer import Deferred
 from newscrawl.article import Article, Fetched
 from newscrawl.crawlstore import CrawlStore
 from newscrawl.events import record_event
-from newscrawl.extract import EXTRACTOR_VERSION, extract_article
+from newscrawl.extract import EXTRACTOR_VERSION, extract_response
 from newscrawl.lifecycle import GONE_RESULTS, NOT_FOUND_PAGE, Lifecycle, not_found_page
 from newscrawl.memory import return_freed_memory
 from newscrawl.notifier import outbox_hooks
@@ -75,8 +75,10 @@ class ExtractPipeline:
         if self.return_freed:  # this process's page buffers; the workers' as they start
             return_freed_memory()
         if self.workers > 0:
-            # spawn, not fork: the crawl process runs threads and a reactor
-            context = multiprocessing.get_context("spawn")
+            # Not forked from the crawl process, which runs threads and a reactor: from a
+            # fork server that has run the extractor once (newscrawl/extract/warm.py).
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["newscrawl.extract.warm"])
             initializer = return_freed_memory if self.return_freed else None
             self.pool = ProcessPoolExecutor(
                 self.workers, mp_context=context, initializer=initializer
@@ -110,14 +112,14 @@ class ExtractPipeline:
         if adapter["not_modified"]:
             return item
         source = self.crawl.sources_by_name.get(adapter["source"])
-        html, adapter["html"] = adapter["html"], ""
+        body, encoding = adapter["body"], adapter["encoding"]
         url = adapter["response_url"] or adapter["url"]
         overrides, pool = source.extraction if source else None, self.pool
         try:
             if pool is None:
-                article = extract_article(html, url, overrides)
+                article = extract_response(body, encoding, url, overrides)
             else:
-                future = pool.submit(extract_article, html, url, overrides)
+                future = pool.submit(extract_response, body, encoding, url, overrides)
                 article = await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
         except TimeoutError:
             self._restart_pool(pool)

@@ -1,4 +1,5 @@
-"""Freed page-sized buffers go back to the system, in the crawl process and in the workers."""
+"""Memory of the crawl process and its extraction workers: freed page-sized buffers go back
+to the system; the workers share what the extractor builds at first use."""
 
 from __future__ import annotations
 
@@ -12,9 +13,7 @@ import pytest
 
 from newscrawl.pipelines import ExtractPipeline
 
-pytestmark = pytest.mark.skipif(
-    platform.libc_ver()[0] != "glibc", reason="the thresholds are glibc's"
-)
+glibc = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the thresholds are glibc's")
 
 BLOCK, BLOCKS = 300_000, 300  # a page-sized buffer, 90 MB of them
 PIN = 20_000  # larger than any hole a fresh heap has, so it lands after its block
@@ -61,6 +60,7 @@ def _freed_in_new_process(mode: str) -> int:
     return int(out.stdout)
 
 
+@glibc
 def test_a_process_gives_freed_page_buffers_back_to_the_system() -> None:
     total = BLOCK * BLOCKS // 1024
     assert _freed_in_new_process("on") > 0.8 * total
@@ -68,6 +68,7 @@ def test_a_process_gives_freed_page_buffers_back_to_the_system() -> None:
     assert _freed_in_new_process("off") < 0.2 * total
 
 
+@glibc
 def test_extraction_workers_start_with_the_thresholds_set() -> None:
     total = BLOCK * BLOCKS // 1024
     for setting in (True, False):
@@ -80,3 +81,22 @@ def test_extraction_workers_start_with_the_thresholds_set() -> None:
         finally:
             pipeline.close_spider()
         assert (freed > 0.8 * total) is setting, (setting, freed)
+
+
+def stop_words_built() -> bool:
+    """Whether trafilatura's jusText fallback has its stop words of every language."""
+    import trafilatura.external
+
+    return trafilatura.external.JT_STOPLIST is not None
+
+
+def test_extraction_workers_start_with_the_extractors_tables_built() -> None:
+    """Built once in the fork server, before the workers fork, so they share them."""
+    pipeline = ExtractPipeline(None, 2, 60.0)  # type: ignore[arg-type]
+    pipeline.open_spider()
+    try:
+        assert pipeline.pool is not None
+        built = [pipeline.pool.submit(stop_words_built) for _ in range(2)]
+        assert [future.result(timeout=60) for future in built] == [True, True]
+    finally:
+        pipeline.close_spider()

@@ -1,12 +1,12 @@
 """``scrapy card URL [FROM [TO]] -o card.png``: a change as an image to post, with its alt
-text beside it (``card.txt``); see ``newscrawl.card``."""
+text beside it (``card.txt``); see ``newscrawl.card``. Scrapy imports every command module
+at start-up, ``scrapy crawl`` too, so Pillow is imported only when a card is drawn."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from newscrawl.card import alt_text, card_of, render
 from newscrawl.cli import ComparisonCommand
 from newscrawl.queries import Comparison
 
@@ -31,6 +31,8 @@ class Command(ComparisonCommand):
         )  # fmt: skip
 
     def show(self, comparison: Comparison, opts: argparse.Namespace) -> int:
+        from newscrawl.card import alt_text, card_of, render
+
         card = card_of(comparison, self.settings.get("NEWSCRAWL_PUBLIC_URL") or "")
         png = Path(opts.output)
         png.write_bytes(render(card))

@@ -28,7 +28,7 @@ from newscrawl.extract.blocks import css_blocks, trafilatura_blocks
 from newscrawl.extract.filters import filter_blocks
 from newscrawl.extract.headline import vote_headline
 from newscrawl.extract.metadata import Metadata
-from newscrawl.extract.parse import drop_non_article, parse_html, remove
+from newscrawl.extract.parse import decode_body, drop_non_article, parse_html, remove
 from newscrawl.extract.rescue import rescue_body
 from newscrawl.extract.standfirst import find_standfirst, find_strapline
 from newscrawl.extract.structure import restore_structure
@@ -53,6 +53,15 @@ def extract_article(
     except Exception:  # the crawl must survive any page; the contract is "None, not raise"
         logger.exception("extraction failed for %s", url)
         return None
+
+
+def extract_response(
+    body: bytes, encoding: str, url: str, overrides: Mapping[str, Any] | None = None
+) -> Article | None:
+    """``extract_article`` on a response body in the encoding Scrapy chose for it. The
+    extraction workers decode, so the crawl process neither decodes a page's text nor
+    pickles it (a page's ``str`` is often twice its bytes)."""
+    return extract_article(decode_body(body, encoding), url, overrides)
 
 
 def _extract(html: str | bytes, url: str, overrides: Mapping[str, Any]) -> Article | None:

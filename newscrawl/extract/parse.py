@@ -14,6 +14,12 @@ from newscrawl.normalize import clean_text
 _INVALID_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
+def decode_body(body: bytes, encoding: str) -> str:
+    """The body as Scrapy's ``TextResponse.text`` gives it, ``encoding`` being the
+    response's ``encoding``."""
+    return html_to_unicode(f"charset={encoding}", body)[1]
+
+
 def parse_html(html: str | bytes) -> lxml.html.HtmlElement | None:
     if isinstance(html, bytes):
         raw = html

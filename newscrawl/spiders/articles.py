@@ -136,7 +136,7 @@ class ArticleCallbacks(scrapy.Spider):
             fetched_at=utcnow(),
             response_url=response.url,
             feed=response.meta["feed"],
-            html=response.text,
+            encoding=response.encoding,
             raw_hash=raw_hash,
             etag=header(response, b"ETag"),
             last_modified=header(response, b"Last-Modified"),
