@@ -322,7 +322,7 @@ def newscrawl_crawl(
 ) -> Result:
     # The checkout's own extensions, as a user's crawl runs them, and the stats dump.
     project = runpy.run_path(str(repo / "newscrawl" / "settings.py"))
-    extensions = {**project["EXTENSIONS"], STATS_EXTENSION: 900}
+    extensions = {**project.get("EXTENSIONS", {}), STATS_EXTENSION: 900}
     settings = {"EXTENSIONS": json.dumps(extensions), "NEWSCRAWL_RECHECK_LIMIT": str(articles)}
     command = ["crawl", "feeds", *phase.args]
     return run_crawl(phase, site, command, settings, env, workdir / slug(phase), articles, repo)

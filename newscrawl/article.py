@@ -3,7 +3,7 @@
 ``Article`` is a page's text as extraction gives it; ``Fetched`` adds what one fetch of it
 is (address, source, time, hashes, validators) and is what the tracker takes and the spool
 keeps; ``items.ArticleItem`` adds what only the spider and the pipelines pass along (the
-HTML, the raw body, the feed, the outcome). Each is a dataclass extending the one before,
+raw body and its encoding, the feed, the outcome). Each is a dataclass extending the one before,
 so ``ItemAdapter`` and ``dataclasses.asdict`` give every step the same fields and defaults.
 """
 

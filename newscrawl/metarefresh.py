@@ -13,7 +13,7 @@ from scrapy import Request, Spider
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware as ScrapyMetaRefresh
 from scrapy.http import HtmlResponse, Response
 
-HEAD_BYTES = 16 * 1024  # Scrapy looks at 4,096 characters; UTF-32 takes 4 bytes for each
+HEAD_BYTES = 4 * 4096 + 4  # Scrapy looks at 4,096 characters: UTF-32's 4 bytes each and a BOM
 
 
 class MetaRefreshMiddleware(ScrapyMetaRefresh):

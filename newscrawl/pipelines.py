@@ -13,6 +13,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, replace
+from pathlib import Path
 from typing import Any, NoReturn
 
 from itemadapter import ItemAdapter
@@ -21,6 +22,7 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.defer import Deferred
 
+import newscrawl
 from newscrawl.article import Article, Fetched
 from newscrawl.crawlstore import CrawlStore
 from newscrawl.events import record_event
@@ -43,6 +45,24 @@ REJECTED = "store-rejected"
 class NotStored(DropItem):
     """The page was spooled or set aside, not stored: the feed that listed it keeps its
     validators unsaved (the spider's ``item_dropped``), so the next poll lists it again."""
+
+
+def worker_context() -> multiprocessing.context.BaseContext:
+    """Where extraction workers come from: not forked from the crawl process, which runs
+    threads and a reactor, but from a fork server that has run the extractor once
+    (``newscrawl/extract/warm.py``); spawned where there is no fork server (Windows).
+    Python 3.11's fork server imports its preload with the path it starts with (it is sent
+    ``sys.path`` but does not apply it), so newscrawl's own directory (a checkout, scrapyd's
+    egg) goes on its ``PYTHONPATH``: without it the warm-up is skipped without a word."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    root = str(Path(newscrawl.__file__).resolve().parents[1])
+    paths = [path for path in os.environ.get("PYTHONPATH", "").split(os.pathsep) if path]
+    if root not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([root, *paths])
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["newscrawl.extract.warm"])
+    return context
 
 
 class ExtractPipeline:
@@ -75,13 +95,9 @@ class ExtractPipeline:
         if self.return_freed:  # this process's page buffers; the workers' as they start
             return_freed_memory()
         if self.workers > 0:
-            # Not forked from the crawl process, which runs threads and a reactor: from a
-            # fork server that has run the extractor once (newscrawl/extract/warm.py).
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["newscrawl.extract.warm"])
             initializer = return_freed_memory if self.return_freed else None
             self.pool = ProcessPoolExecutor(
-                self.workers, mp_context=context, initializer=initializer
+                self.workers, mp_context=worker_context(), initializer=initializer
             )
 
     def close_spider(self) -> None:
@@ -119,12 +135,17 @@ class ExtractPipeline:
             if pool is None:
                 article = extract_response(body, encoding, url, overrides)
             else:
-                future = pool.submit(extract_response, body, encoding, url, overrides)
+                # Off the reactor: starting a worker waits for the fork server's warm-up.
+                future = await asyncio.to_thread(
+                    pool.submit, extract_response, body, encoding, url, overrides
+                )
                 article = await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
         except TimeoutError:
             self._restart_pool(pool)
             await self._fail(adapter, "extract-timeout", f"extraction took over {self.timeout}s")
-        except BrokenProcessPool as exc:  # a worker died (out of memory, killed)
+        # A worker died (out of memory, killed), the fork server is gone, or the pool was
+        # replaced while this page was being handed to it.
+        except (BrokenProcessPool, OSError, EOFError, RuntimeError) as exc:
             self._restart_pool(pool)
             await self._fail(adapter, "extract-crashed", str(exc))
         if article is None:

@@ -4,6 +4,7 @@ to the system; the workers share what the extractor builds at first use."""
 from __future__ import annotations
 
 import ctypes
+import os
 import platform
 import subprocess
 import sys
@@ -90,13 +91,25 @@ def stop_words_built() -> bool:
     return trafilatura.external.JT_STOPLIST is not None
 
 
-def test_extraction_workers_start_with_the_extractors_tables_built() -> None:
-    """Built once in the fork server, before the workers fork, so they share them."""
-    pipeline = ExtractPipeline(None, 2, 60.0)  # type: ignore[arg-type]
-    pipeline.open_spider()
-    try:
-        assert pipeline.pool is not None
-        built = [pipeline.pool.submit(stop_words_built) for _ in range(2)]
-        assert [future.result(timeout=60) for future in built] == [True, True]
-    finally:
-        pipeline.close_spider()
+WORKERS_PROBE = f"""
+import sys
+sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})
+from newscrawl.pipelines import ExtractPipeline
+from tests.test_memory import stop_words_built
+print(stop_words_built())  # in this process: only imported, not run
+pipeline = ExtractPipeline(None, 2, 60.0)
+pipeline.open_spider()
+built = [pipeline.pool.submit(stop_words_built) for _ in range(2)]
+print([future.result(timeout=60) for future in built])
+pipeline.close_spider()
+"""
+
+
+def test_extraction_workers_start_with_the_extractors_tables_built(tmp_path: Path) -> None:
+    """Built once in the fork server, before the workers fork, so they share them; also
+    when the crawl runs from a directory newscrawl cannot be imported from (scrapyd)."""
+    out = subprocess.run(
+        [sys.executable, "-c", WORKERS_PROBE], cwd=tmp_path, capture_output=True, text=True,
+        check=True, timeout=120, env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+    )  # fmt: skip
+    assert out.stdout.split("\n")[:2] == ["False", "[True, True]"], out.stderr

@@ -27,7 +27,7 @@ def page(head: str, encoding: str = "utf-8", paragraphs: int = 40) -> HtmlRespon
     return HtmlResponse(URL, body=body, headers={"Content-Type": f"text/html; charset={encoding}"})
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-32"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-32", "utf-32-be"])
 def test_a_meta_refresh_at_the_top_of_a_long_page_is_followed(encoding: str) -> None:
     refresh = '<meta http-equiv="refresh" content="0; url=/news/new">'
     result = middleware().process_response(Request(URL), page(refresh, encoding))
@@ -45,7 +45,12 @@ def test_a_refresh_past_the_first_4096_characters_is_not_followed_as_in_scrapy()
     late = page(
         "<style>" + "x" * 5000 + "</style>" + '<meta http-equiv="refresh" content="0; url=/x">'
     )
-    assert isinstance(middleware().process_response(Request(URL), late), HtmlResponse)
+    assert middleware().process_response(Request(URL), late) is late
+
+
+def test_a_refresh_later_than_the_maximum_delay_leaves_the_page_as_it_came() -> None:
+    slow = page('<meta http-equiv="refresh" content="600; url=/news/new">')
+    assert middleware().process_response(Request(URL), slow) is slow
 
 
 def test_a_short_page_is_handled_by_scrapys_own_code() -> None:

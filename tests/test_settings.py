@@ -84,7 +84,8 @@ def _defaults_in_code() -> list[tuple[str, str, object]]:
     read is in)."""
     found = []
     for path in sorted((ROOT / "newscrawl").rglob("*.py")):
-        if path.name != "settings.py":
+        # extract/warm.py is the fork server's warm-up: importing it runs an extraction
+        if path.name not in ("settings.py", "warm.py"):
             dotted = ".".join(path.relative_to(ROOT).with_suffix("").parts)
             module = importlib.import_module(dotted.removesuffix(".__init__"))
             tree = ast.parse(path.read_text(encoding="utf-8"))

@@ -12,13 +12,21 @@ from tests.support.crawling import REPO
 
 def test_the_crawl_process_imports_neither_the_extractor_nor_the_viewer_until_needed():
     """Scrapy imports every command module at start; the crawl's own modules are loaded too.
-    trafilatura (extraction, in the workers) and Flask (``scrapy serve``) stay out."""
+    trafilatura (extraction, in the workers), Flask (``scrapy serve``), Pillow (``scrapy
+    card``) and aiohttp (Scrapy's remote-control extension, off) stay out."""
     code = (
         "import sys, scrapy.cmdline\n"
         "from scrapy.utils.misc import walk_modules_iter\n"
         "list(walk_modules_iter('newscrawl.commands'))\n"
         "import newscrawl.pipelines, newscrawl.spiders.feeds, newscrawl.extensions\n"
-        "print(sorted(m for m in ('trafilatura', 'flask', 'waitress') if m in sys.modules))\n"
+        "from newscrawl import settings\n"
+        "from scrapy.settings import Settings\n"
+        "from scrapy.utils.conf import build_component_list\n"
+        "from scrapy.utils.misc import load_object\n"
+        "s = Settings(); s.setmodule(settings)  # every extension a crawl loads\n"
+        "[load_object(c) for c in build_component_list(s.getwithbase('EXTENSIONS'))]\n"
+        "heavy = ('trafilatura', 'flask', 'waitress', 'PIL', 'aiohttp')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True

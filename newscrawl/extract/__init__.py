@@ -60,8 +60,13 @@ def extract_response(
 ) -> Article | None:
     """``extract_article`` on a response body in the encoding Scrapy chose for it. The
     extraction workers decode, so the crawl process neither decodes a page's text nor
-    pickles it (a page's ``str`` is often twice its bytes)."""
-    return extract_article(decode_body(body, encoding), url, overrides)
+    pickles it (a page's ``str`` is often twice its bytes). An encoding Python cannot
+    decode with (``charset=base64``) leaves the bytes to ``parse_html``'s own detection."""
+    try:
+        html: str | bytes = decode_body(body, encoding)
+    except (LookupError, ValueError):
+        html = body
+    return extract_article(html, url, overrides)
 
 
 def _extract(html: str | bytes, url: str, overrides: Mapping[str, Any]) -> Article | None:

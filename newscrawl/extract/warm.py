@@ -1,8 +1,9 @@
-"""Imported by the extraction workers' fork server (``ExtractPipeline``): the extractor is
-imported and run once there, so what it builds at first use (trafilatura's jusText
-fallback makes a set of every language's stop words, 27 MB of Python objects) exists before
-the workers fork, and they share it copy-on-write instead of building it each.
-``gc.freeze`` keeps the collector from writing to those shared objects' pages."""
+"""Imported by the extraction workers' fork server (``newscrawl.pipelines.worker_context``):
+the extractor is imported and run once there, so what it builds at first use exists before
+the workers fork, and they share it copy-on-write instead of building it each: trafilatura's
+jusText fallback builds a tuple and a frozenset of every language's stop words (27 MB of
+Python objects under tracemalloc). ``gc.freeze`` keeps the collector from writing to those
+shared objects' pages. Importing it anywhere else only costs that one extraction."""
 
 from __future__ import annotations
 
